@@ -1,0 +1,84 @@
+# The project's interface. Every target bootstraps the pinned environment in .venv/ itself, so a fresh
+# clone needs nothing but python3 and make.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+READY := $(VENV)/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(open("requirements-dev.txt","rb").read()).hexdigest()[:12])')
+PACKAGE := yandex_market_returns_client
+GENERATED := generated/$(PACKAGE)
+DEST ?=
+BASE_URL ?=
+
+# The generator's post-hooks call ruff by name: make sure it is the pinned one.
+export PATH := $(BIN):$(PATH)
+
+# $(call generate,OUTPUT_DIR): the one way the client is produced from openapi.yaml.
+generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config generator-config.yaml \
+	--custom-template-path templates --meta none --overwrite --fail-on-warning --output-path $(1) \
+	&& printf '\043 Marker file for PEP 561\n' > $(1)/py.typed
+
+.DEFAULT_GOAL := help
+.PHONY: help check generate check-generated lint test build vendor record lock clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(READY): requirements-dev.txt
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+check: check-generated lint ## Main job: regenerate and verify the client (no drift, spec valid, lint, types)
+
+generate: $(READY) ## Regenerate generated/ from openapi.yaml, generator-config.yaml and templates/
+	$(call generate,$(GENERATED))
+
+check-generated: $(READY) ## Regenerate into a temporary folder and fail, naming the files, if generated/ differs
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	{ $(call generate,$$tmp/$(PACKAGE)); } >/dev/null && \
+	if diff -r -q -x __pycache__ $(GENERATED) $$tmp/$(PACKAGE); then \
+		echo "generated/ matches a fresh regeneration"; \
+	else \
+		echo "generated/ has drifted from its inputs: run 'make generate' and commit the result" >&2; exit 1; \
+	fi
+
+lint: $(READY) ## Validate the spec, run ruff, and mypy --strict over generated and hand-written code
+	$(BIN)/openapi-spec-validator openapi.yaml
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(READY) ## Run the whole test suite
+	$(BIN)/pytest
+
+build: $(READY) ## Build the wheel and sdist into dist/ and check their metadata
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+vendor: ## Copy what a service needs to vendor the client into DEST (make vendor DEST=../svc/third_party)
+	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder>" >&2; exit 2; }
+	mkdir -p $(DEST)
+	rm -rf $(DEST)/$(PACKAGE)
+	cp -R $(GENERATED) $(DEST)/$(PACKAGE)
+	find $(DEST)/$(PACKAGE) -name __pycache__ -prune -exec rm -rf {} +
+	cp openapi.yaml LICENSE $(DEST)/
+	printf 'Vendored from yandex-market-returns-client %s (openapi.yaml sha256 %s).\nDo not edit: update with make vendor.\nRuntime dependencies: httpx, attrs, python-dateutil (ranges in its pyproject.toml).\n' \
+		"$$(sed -n 's/^  version: //p' openapi.yaml)" "$$(sha256sum openapi.yaml | cut -d' ' -f1)" > $(DEST)/VENDORED.txt
+
+record: $(READY) ## Record fresh cassettes from a live server: make record BASE_URL=... (YANDEX_MARKET_API_KEY set)
+	@test -n "$(BASE_URL)" || { echo "usage: make record BASE_URL=<server> CAMPAIGN_ID=<id> RETURN_ID=<id>" >&2; exit 2; }
+	$(BIN)/python -m tests.recorder --base-url "$(BASE_URL)" --campaign-id "$(CAMPAIGN_ID)" --return-id "$(RETURN_ID)"
+
+lock: ## Re-make requirements-dev.txt from requirements-dev.in in a fresh venv
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.in
+	{ echo "# Full lock of requirements-dev.in, made by 'make lock' in a fresh venv. Do not edit by hand."; \
+	  build/lock/bin/python -m pip freeze --all --exclude pip --exclude setuptools --exclude wheel; } > requirements-dev.txt
+	rm -rf build/lock
+
+clean: ## Remove the environment and everything built
+	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
