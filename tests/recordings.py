@@ -1,0 +1,103 @@
+"""Cassettes read as plain data, and checked against openapi.yaml, independently of VCR.py's replay."""
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+from tests.market_vcr import CASSETTES
+
+SPEC = Path(__file__).parent.parent / "openapi.yaml"
+SERVER = "https://api.partner.market.yandex.ru"
+_PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/]+)/returns/cancel$")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One cassette's single interaction, and what its metadata says of it."""
+
+    file: Path
+    source: str
+    spec_deviation: str | None
+    method: str
+    path: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_body: bytes
+
+    @property
+    def name(self) -> str:
+        return str(self.file.relative_to(CASSETTES).with_suffix(""))
+
+    @property
+    def campaign_id(self) -> int:
+        match = _PATH.match(self.path)
+        assert match, f"{self.name}: {self.path} is not the cancelReturn path"
+        return int(match["campaign_id"])
+
+    @property
+    def return_id(self) -> int:
+        return int(json.loads(self.request_body)["returnId"])
+
+    def response_json(self) -> Any:
+        return json.loads(self.response_body)
+
+
+def _single_values(headers: dict[str, list[str]]) -> dict[str, str]:
+    return {name: ", ".join(values) for name, values in headers.items()}
+
+
+def load(path: Path) -> Recording:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (interaction,) = data["interactions"]
+    request, response = interaction["request"], interaction["response"]
+    body = response["body"]["string"]
+    return Recording(
+        file=path,
+        source=data["metadata"]["source"],
+        spec_deviation=data["metadata"].get("spec_deviation"),
+        method=request["method"],
+        path=re.sub(r"^[a-z]+://[^/]+", "", request["uri"]),
+        request_headers=_single_values(request["headers"]),
+        request_body=(request["body"] or "").encode(),
+        status=response["status"]["code"],
+        response_headers=_single_values(response["headers"]),
+        response_body=body if isinstance(body, bytes) else body.encode(),
+    )
+
+
+def all_recordings(folder: Path = CASSETTES) -> list[Recording]:
+    return [load(path) for path in sorted(folder.rglob("*.yaml"))]
+
+
+@cache
+def openapi() -> OpenAPI:
+    return OpenAPI.from_file_path(str(SPEC))
+
+
+def validate(recording: Recording) -> None:
+    """Raise openapi-core's error unless the request and the response both conform to openapi.yaml."""
+    request = MockRequest(
+        SERVER,
+        recording.method,
+        recording.path,
+        headers=recording.request_headers,
+        data=recording.request_body,
+        content_type=recording.request_headers.get("Content-Type", "application/json"),
+    )
+    response = MockResponse(
+        recording.response_body,
+        status_code=recording.status,
+        headers=recording.response_headers,
+        content_type=recording.response_headers.get("Content-Type", ""),
+    )
+    openapi().validate_request(request)
+    openapi().validate_response(request, response)
