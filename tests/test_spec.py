@@ -1,0 +1,209 @@
+"""openapi.yaml is a valid document, its examples obey its schemas, and it agrees with the Market's own spec."""
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema.exceptions import ValidationError
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from openapi_spec_validator import validate as validate_document
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from tests.recordings import SPEC
+
+DOCUMENT: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+REFERENCE = SPEC.parent.parent / "shared" / "reference" / "yandex-market-partner-api" / "openapi"
+OPERATION = DOCUMENT["paths"]["/v1/campaigns/{campaignId}/returns/cancel"]["post"]
+
+
+def _deref(node: Any) -> Any:
+    """Follow a local $ref one level (a response or parameter kept in components)."""
+    if isinstance(node, dict) and "$ref" in node:
+        target: Any = DOCUMENT
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return target
+    return node
+
+
+def _resolve(node: Any) -> Any:
+    """Inline every local $ref (the document has no cycles)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _resolve(_deref(node))
+        return {key: _resolve(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolve(item) for item in node]
+    return node
+
+
+def _examples(node: Any, where: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Yield (where, example, schema) for every example that has a schema beside it."""
+    if isinstance(node, dict):
+        if "example" in node and "schema" in node:
+            yield where, node["example"], node["schema"]
+        elif "example" in node and ("type" in node or "allOf" in node):
+            yield where, node["example"], {k: v for k, v in node.items() if k != "example"}
+        for key, value in node.items():
+            yield from _examples(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _examples(item, f"{where}/{index}")
+
+
+EXAMPLES = list(_examples(DOCUMENT))
+
+
+def _check_example(example: Any, schema: Any) -> None:
+    OAS30Validator(_resolve(schema), format_checker=oas30_format_checker).validate(example)
+
+
+def test_document_is_valid_openapi_3_0() -> None:
+    assert DOCUMENT["openapi"] == "3.0.3"
+    validate_document(DOCUMENT)
+
+
+def test_an_invalid_document_is_rejected() -> None:
+    broken = copy.deepcopy(DOCUMENT)
+    del broken["paths"]["/v1/campaigns/{campaignId}/returns/cancel"]["post"]["responses"]
+    with pytest.raises(OpenAPIValidationError):
+        validate_document(broken)
+
+
+def test_every_response_has_an_example() -> None:
+    responses = _resolve(OPERATION["responses"])
+    assert set(responses) == {"200", "400", "401", "403", "420", "500"}
+    for status, response in responses.items():
+        example = response["content"]["application/json"]["example"]
+        assert example["status"] == ("OK" if status == "200" else "ERROR"), status
+
+
+def test_every_response_documents_the_rate_limit_headers() -> None:
+    for status, response in _resolve(OPERATION["responses"]).items():
+        headers = response["headers"]
+        assert set(headers) == {
+            "X-RateLimit-Resource-Limit",
+            "X-RateLimit-Resource-Remaining",
+            "X-RateLimit-Resource-Until",
+        }, status
+        assert headers["X-RateLimit-Resource-Limit"]["schema"]["type"] == "integer"
+        assert headers["X-RateLimit-Resource-Remaining"]["schema"]["type"] == "integer"
+        assert headers["X-RateLimit-Resource-Until"]["schema"]["type"] == "string"
+
+
+def test_examples_are_found() -> None:
+    assert len(EXAMPLES) >= 25
+
+
+@pytest.mark.parametrize(("where", "example", "schema"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_example_matches_its_schema(where: str, example: Any, schema: Any) -> None:
+    _check_example(example, schema)
+
+
+@pytest.mark.parametrize(
+    ("schema", "example"),
+    [
+        ("CancelReturnResponse", {"status": "OK", "result": {"operation": {"id": "1", "type": "REFUND"}}}),
+        ("CancelReturnResponse", {"status": "DONE"}),
+        ("ApiErrorResponse", {"status": "ERROR", "errors": []}),
+        ("ApiErrorDTO", {"message": "no code"}),
+        ("OperationId", ""),
+        ("CancelReturnRequest", {"returnId": "97211"}),
+    ],
+)
+def test_a_wrong_example_is_rejected(schema: str, example: Any) -> None:
+    with pytest.raises(ValidationError):
+        _check_example(example, {"$ref": f"#/components/schemas/{schema}"})
+
+
+# --- agreement with the Market's own spec (../shared/reference), skipped where it is absent ---
+
+needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"{REFERENCE} is absent")
+IGNORED = {"description", "example", "title"}
+
+
+def _normalise(node: Any) -> Any:
+    """The facts that matter to a generator: names, types, formats, bounds; $refs reduced to the name."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return {"$ref": Path(node["$ref"]).name.removesuffix(".yaml")}
+        return {key: _normalise(value) for key, value in node.items() if key not in IGNORED}
+    if isinstance(node, list):
+        return [_normalise(item) for item in node]
+    return node
+
+
+def _reference(kind: str, name: str) -> Any:
+    return yaml.safe_load((REFERENCE / "components" / kind / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+CANCEL_RETURN_SCHEMAS = [
+    "CancelReturnRequest",
+    "CancelReturnResponse",
+    "CancelReturnDTO",
+    "OperationDTO",
+    "OperationId",
+    "OperationType",
+    "ApiResponse",
+    "ApiResponseStatusType",
+    "ApiErrorResponse",
+    "ApiErrorDTO",
+    "ApiClientDataErrorResponse",
+    "ApiUnauthorizedErrorResponse",
+    "ApiForbiddenErrorResponse",
+    "ApiLimitErrorResponse",
+    "ApiServerErrorResponse",
+]
+
+
+def test_the_spec_has_exactly_the_upstream_schema_names() -> None:
+    assert sorted(DOCUMENT["components"]["schemas"]) == sorted(CANCEL_RETURN_SCHEMAS)
+
+
+@needs_reference
+@pytest.mark.parametrize("name", CANCEL_RETURN_SCHEMAS)
+def test_schema_matches_reference(name: str) -> None:
+    ours = _normalise(DOCUMENT["components"]["schemas"][name])
+    assert ours == _normalise(_reference("schemas", name))
+
+
+@needs_reference
+def test_campaign_id_matches_reference() -> None:
+    ours = _normalise(DOCUMENT["components"]["parameters"]["CampaignId"])
+    assert ours == _normalise(_reference("parameters", "CampaignId"))
+
+
+@needs_reference
+def test_operation_matches_reference() -> None:
+    path = REFERENCE / "paths" / "v1_campaigns_campaignId_returns_cancel.yaml"
+    theirs = yaml.safe_load(path.read_text(encoding="utf-8"))["post"]
+    assert OPERATION["operationId"] == theirs["operationId"]
+    assert set(OPERATION["tags"]) <= set(theirs["tags"])
+    assert OPERATION["security"] == [{"ApiKey": []}, {"OAuth": ["market:partner-api"]}]
+    for access in theirs["x-auth-scopes"]:
+        assert f"`{access}`" in OPERATION["description"]
+    assert str(theirs["x-resource-limit-config"]["none"]["amount"]) in OPERATION["description"].replace(",", "")
+    assert OPERATION["requestBody"]["required"] is theirs["requestBody"]["required"]
+    assert _normalise(OPERATION["requestBody"]["content"]["application/json"]["schema"]) == _normalise(
+        theirs["requestBody"]["content"]["application/json"]["schema"]
+    )
+    assert set(OPERATION["responses"]) == set(theirs["responses"])
+    for status, reference in OPERATION["responses"].items():
+        response = _deref(reference)
+        upstream = theirs["responses"][status]
+        if "$ref" in upstream:
+            upstream = _reference("responses", status)
+        schema = response["content"]["application/json"]["schema"]
+        assert _normalise(schema) == _normalise(upstream["content"]["application/json"]["schema"]), status
+
+
+@needs_reference
+def test_security_schemes_match_reference() -> None:
+    theirs = yaml.safe_load((REFERENCE / "components" / "securitySchemes.yaml").read_text(encoding="utf-8"))
+    ours = DOCUMENT["components"]["securitySchemes"]
+    assert _normalise(ours["ApiKey"]) == _normalise(theirs["ApiKey"])
+    assert set(ours["OAuth"]["flows"]["implicit"]["scopes"]) == set(theirs["OAuth"]["flows"]["implicit"]["scopes"])
+    assert ours["OAuth"]["flows"]["implicit"]["authorizationUrl"] == theirs["OAuth"]["flows"]["implicit"]["authorizationUrl"]
