@@ -1,0 +1,87 @@
+"""The wheel ships the generated package with exactly the runtime dependencies, and works in a clean venv.
+
+It is installed twice: with the newest dependencies the resolver picks, and with the lowest that
+pyproject.toml admits, so both ends of the declared ranges are run.
+"""
+
+import subprocess
+import sys
+import venv
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parent.parent
+VERSION = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))["info"]["version"]
+LOWEST = ["httpx==0.28.1", "attrs==23.1.0", "python-dateutil==2.9.0.post0"]
+
+SMOKE = """
+import importlib.metadata, sys
+from pathlib import Path
+import httpx
+import yandex_market_returns_client as package
+from yandex_market_returns_client import AuthenticatedClient
+from yandex_market_returns_client.api.returns import cancel_return
+from yandex_market_returns_client.models import ApiErrorResponse, CancelReturnRequest, CancelReturnResponse
+
+assert importlib.metadata.version("yandex-market-returns-client") == sys.argv[1]
+assert (Path(package.__file__).parent / "py.typed").is_file()
+answers = {
+    97211: (200, b'{"status":"OK","result":{"operation":{"id":"op-1","type":"RETURN_CANCELLATION"}}}'),
+    97212: (420, b'{"status":"ERROR","errors":[{"code":"HIT_RATE_LIMIT","message":"slow down"}]}'),
+}
+def handle(request):
+    status, body = answers[int(request.read().decode().split(":")[1].strip(" }"))]
+    return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
+client = AuthenticatedClient(base_url="https://market.invalid", token="t", httpx_args={"transport": httpx.MockTransport(handle)})
+with client:
+    ok = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97211))
+    limited = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97212))
+assert isinstance(ok, CancelReturnResponse) and ok.result and ok.result.operation.id == "op-1", ok
+assert isinstance(limited, ApiErrorResponse) and limited.errors and limited.errors[0].code == "HIT_RATE_LIMIT"
+print(" ".join(f"{d}=={importlib.metadata.version(d)}" for d in ("httpx", "attrs", "python-dateutil")))
+"""
+
+
+def _run(*command: str | Path) -> str:
+    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    _run(sys.executable, "-m", "build", "--wheel", "--outdir", out, ROOT)
+    (built,) = out.glob("*.whl")
+    return built
+
+
+def test_wheel_holds_the_generated_package_and_its_metadata(wheel: Path) -> None:
+    assert wheel.name == f"yandex_market_returns_client-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = Parser().parsestr(archive.read(f"yandex_market_returns_client-{VERSION}.dist-info/METADATA").decode())
+    packages = {name.split("/")[0] for name in names if not name.startswith("yandex_market_returns_client-")}
+    assert packages == {"yandex_market_returns_client"}
+    assert "yandex_market_returns_client/py.typed" in names
+    assert not [name for name in names if "__pycache__" in name or name.startswith("generated/")]
+    assert sorted(metadata.get_all("Requires-Dist") or []) == [
+        "attrs<27,>=23.1.0",
+        "httpx<0.29,>=0.28.1",
+        "python-dateutil<5,>=2.9.0.post0",
+    ]
+
+
+@pytest.mark.parametrize("dependencies", ["newest", "lowest"])
+def test_wheel_installs_and_works_in_a_clean_venv(wheel: Path, tmp_path: Path, dependencies: str) -> None:
+    venv.create(tmp_path / "venv", with_pip=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    pins = LOWEST if dependencies == "lowest" else []
+    _run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel, *pins)
+    installed = _run(python, "-c", SMOKE, VERSION).split()
+    if dependencies == "lowest":
+        assert installed == LOWEST
