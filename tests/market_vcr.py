@@ -1,7 +1,9 @@
 """The VCR.py set-up shared by replay and record: one scrubbing rule and one notion of "the same request"."""
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import vcr
 from vcr.request import Request
@@ -22,11 +24,44 @@ def _credentials(r1: Request, r2: Request) -> None:
         assert r1.headers.get(name) == r2.headers.get(name), f"{name} header differs"
 
 
-def market_vcr(record_mode: str, cassette_dir: Path = CASSETTES) -> vcr.VCR:
+def _scrubber(secrets: Iterable[str]) -> Any:
+    """A before_record hook that removes each secret from whatever it is given (a request or a response)."""
+    pairs = [(secret.encode(), SCRUBBED_HEADERS["Api-Key"].encode()) for secret in secrets if secret]
+
+    def scrub_bytes(data: Any) -> Any:
+        if isinstance(data, str):
+            return scrub_bytes(data.encode()).decode()
+        if isinstance(data, bytes):
+            for secret, placeholder in pairs:
+                data = data.replace(secret, placeholder)
+        return data
+
+    def scrub(item: Any) -> Any:
+        if isinstance(item, Request):
+            item.uri = scrub_bytes(item.uri)
+            item.body = scrub_bytes(item.body)
+            item.headers = {name: scrub_bytes(value) for name, value in item.headers.items()}
+        else:
+            headers = {name: [scrub_bytes(v) for v in values] for name, values in item["headers"].items()}
+            body = item["body"]["string"] = scrub_bytes(item["body"]["string"])
+            for name in headers:
+                if name.lower() == "content-length":
+                    headers[name] = [str(len(body))]
+            item["headers"] = headers
+        return item
+
+    return scrub
+
+
+def market_vcr(record_mode: str, cassette_dir: Path = CASSETTES, secrets: Iterable[str] = ()) -> Any:
+    """A VCR for cancelReturn cassettes; when recording, every secret is scrubbed wherever it appears."""
+    scrub = _scrubber(secrets)
     recorder = vcr.VCR(
         cassette_library_dir=str(cassette_dir),
         record_mode=record_mode,
         filter_headers=list(SCRUBBED_HEADERS.items()),
+        before_record_request=scrub,
+        before_record_response=scrub,
         decode_compressed_response=True,
         match_on=["method", "scheme", "host", "port", "path", "query", "json_body", "credentials"],
     )

@@ -2,11 +2,13 @@
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
@@ -27,10 +29,10 @@ class Recording:
     spec_deviation: str | None
     method: str
     path: str
-    request_headers: dict[str, str]
+    request_headers: Mapping[str, str]
     request_body: bytes
     status: int
-    response_headers: dict[str, str]
+    response_headers: Mapping[str, str]
     response_body: bytes
 
     @property
@@ -51,8 +53,9 @@ class Recording:
         return json.loads(self.response_body)
 
 
-def _single_values(headers: dict[str, list[str]]) -> dict[str, str]:
-    return {name: ", ".join(values) for name, values in headers.items()}
+def _headers(recorded: dict[str, list[str]]) -> httpx.Headers:
+    """Recorded headers, looked up case-insensitively (httpx records names in lower case)."""
+    return httpx.Headers([(name, value) for name, values in recorded.items() for value in values])
 
 
 def load(path: Path) -> Recording:
@@ -66,10 +69,10 @@ def load(path: Path) -> Recording:
         spec_deviation=data["metadata"].get("spec_deviation"),
         method=request["method"],
         path=re.sub(r"^[a-z]+://[^/]+", "", request["uri"]),
-        request_headers=_single_values(request["headers"]),
+        request_headers=_headers(request["headers"]),
         request_body=(request["body"] or "").encode(),
         status=response["status"]["code"],
-        response_headers=_single_values(response["headers"]),
+        response_headers=_headers(response["headers"]),
         response_body=body if isinstance(body, bytes) else body.encode(),
     )
 
@@ -89,14 +92,14 @@ def validate(recording: Recording) -> None:
         SERVER,
         recording.method,
         recording.path,
-        headers=recording.request_headers,
+        headers=dict(recording.request_headers),
         data=recording.request_body,
         content_type=recording.request_headers.get("Content-Type", "application/json"),
     )
     response = MockResponse(
         recording.response_body,
         status_code=recording.status,
-        headers=recording.response_headers,
+        headers=dict(recording.response_headers),
         content_type=recording.response_headers.get("Content-Type", ""),
     )
     openapi().validate_request(request)

@@ -4,9 +4,6 @@ from collections.abc import Callable
 
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
-
-from tests.market_vcr import market_vcr
-from tests.recordings import SERVER, Recording, all_recordings
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import (
@@ -17,6 +14,9 @@ from yandex_market_returns_client.models import (
     OperationType,
 )
 from yandex_market_returns_client.types import UNSET, Response
+
+from tests.market_vcr import market_vcr
+from tests.recordings import SERVER, Recording, all_recordings
 
 RECORDINGS = all_recordings()
 TOKEN = "y0_test-token-never-recorded"
@@ -47,7 +47,8 @@ def _failed(*errors: tuple[str, str | None]) -> Callable[[Parsed], None]:
 
 def _unknown_fields(parsed: Parsed) -> None:
     _started(OPERATION, "RETURN_CANCELLATION")(parsed)
-    assert isinstance(parsed, CancelReturnResponse) and parsed.result
+    assert isinstance(parsed, CancelReturnResponse)
+    assert parsed.result
     assert parsed.additional_properties == {"requestId": "1a2b3c"}
     assert parsed.result.additional_properties == {"returnId": 97211}
     assert parsed.result.operation.additional_properties == {"createdAt": "2026-11-27T13:21:07+03:00"}
@@ -55,7 +56,8 @@ def _unknown_fields(parsed: Parsed) -> None:
 
 def _unknown_type(parsed: Parsed) -> None:
     _started(OPERATION, "RETURN_CANCELLATION_V2")(parsed)
-    assert isinstance(parsed, CancelReturnResponse) and parsed.result
+    assert isinstance(parsed, CancelReturnResponse)
+    assert parsed.result
     operation_type = parsed.result.operation.type_
     assert isinstance(operation_type, OperationType)
     assert operation_type.value == "RETURN_CANCELLATION_V2"
@@ -79,9 +81,7 @@ EXPECTED: dict[str, Callable[[Parsed], None]] = {
     "400_not_cancellable": _failed(
         ("BAD_REQUEST", "Return 97211 can't be cancelled: its shipmentStatus is not CREATED")
     ),
-    "400_several_errors": _failed(
-        ("BAD_REQUEST", "returnId must be positive"), ("BAD_REQUEST", "Return -5 not found")
-    ),
+    "400_several_errors": _failed(("BAD_REQUEST", "returnId must be positive"), ("BAD_REQUEST", "Return -5 not found")),
     "400_error_without_message": _failed(("BAD_REQUEST", None)),
     "401_no_credentials": _failed(("UNAUTHORIZED", "Missing Api-Key header or OAuth token")),
     "403_forbidden": _failed(("FORBIDDEN", "Access denied to campaign 21621656")),
@@ -128,9 +128,7 @@ def test_replay_sync(recording: Recording) -> None:
 async def test_replay_async(recording: Recording) -> None:
     with market_vcr("none").use_cassette(str(recording.file)) as cassette:
         async with AuthenticatedClient(base_url=SERVER, token=TOKEN) as client:
-            response = await cancel_return.asyncio_detailed(
-                recording.campaign_id, client=client, body=_body(recording)
-            )
+            response = await cancel_return.asyncio_detailed(recording.campaign_id, client=client, body=_body(recording))
         assert cassette.all_played
     _check(recording, response)
 

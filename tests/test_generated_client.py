@@ -1,8 +1,9 @@
 """What the template overrides promise: the token stays secret, any status code parses, unknown enum values live."""
 
+from typing import Any
+
 import httpx
 import pytest
-
 from yandex_market_returns_client import AuthenticatedClient, errors
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import ApiErrorResponse, CancelReturnRequest, OperationType
@@ -57,15 +58,16 @@ def test_non_iana_status_does_not_crash(status: int) -> None:
     assert response.status_code == status
     if status == 420:
         assert isinstance(response.parsed, ApiErrorResponse)
-        assert response.parsed.errors and response.parsed.errors[0].code == "HIT_RATE_LIMIT"
+        assert response.parsed.errors
+        assert response.parsed.errors[0].code == "HIT_RATE_LIMIT"
     else:
         assert response.parsed is None
 
 
 def test_undocumented_status_raises_when_asked_to() -> None:
-    with _client(_answer(520, b"<html>bad gateway</html>"), raise_on_unexpected_status=True) as client:
-        with pytest.raises(errors.UnexpectedStatus) as caught:
-            cancel_return.sync_detailed(21621656, client=client, body=BODY)
+    client = _client(_answer(520, b"<html>bad gateway</html>"), raise_on_unexpected_status=True)
+    with client, pytest.raises(errors.UnexpectedStatus) as caught:
+        cancel_return.sync_detailed(21621656, client=client, body=BODY)
     assert caught.value.status_code == 520
 
 
@@ -78,6 +80,6 @@ def test_unknown_enum_value_keeps_its_raw_string() -> None:
 
 
 @pytest.mark.parametrize("value", [None, 3, b"RETURN_CANCELLATION"])
-def test_enum_still_rejects_what_is_not_a_string(value: object) -> None:
+def test_enum_still_rejects_what_is_not_a_string(value: Any) -> None:
     with pytest.raises(ValueError, match="is not a valid OperationType"):
         OperationType(value)

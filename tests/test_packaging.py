@@ -36,7 +36,8 @@ answers = {
 def handle(request):
     status, body = answers[int(request.read().decode().split(":")[1].strip(" }"))]
     return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
-client = AuthenticatedClient(base_url="https://market.invalid", token="t", httpx_args={"transport": httpx.MockTransport(handle)})
+transport = httpx.MockTransport(handle)
+client = AuthenticatedClient(base_url="https://market.invalid", token="t", httpx_args={"transport": transport})
 with client:
     ok = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97211))
     limited = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97212))
@@ -64,7 +65,9 @@ def test_wheel_holds_the_generated_package_and_its_metadata(wheel: Path) -> None
     assert wheel.name == f"yandex_market_returns_client-{VERSION}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        metadata = Parser().parsestr(archive.read(f"yandex_market_returns_client-{VERSION}.dist-info/METADATA").decode())
+        metadata = Parser().parsestr(
+            archive.read(f"yandex_market_returns_client-{VERSION}.dist-info/METADATA").decode()
+        )
     packages = {name.split("/")[0] for name in names if not name.startswith("yandex_market_returns_client-")}
     assert packages == {"yandex_market_returns_client"}
     assert "yandex_market_returns_client/py.typed" in names

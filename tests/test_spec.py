@@ -206,4 +206,7 @@ def test_security_schemes_match_reference() -> None:
     ours = DOCUMENT["components"]["securitySchemes"]
     assert _normalise(ours["ApiKey"]) == _normalise(theirs["ApiKey"])
     assert set(ours["OAuth"]["flows"]["implicit"]["scopes"]) == set(theirs["OAuth"]["flows"]["implicit"]["scopes"])
-    assert ours["OAuth"]["flows"]["implicit"]["authorizationUrl"] == theirs["OAuth"]["flows"]["implicit"]["authorizationUrl"]
+    assert (
+        ours["OAuth"]["flows"]["implicit"]["authorizationUrl"]
+        == theirs["OAuth"]["flows"]["implicit"]["authorizationUrl"]
+    )
