@@ -9,6 +9,8 @@ PACKAGE := yandex_market_returns_client
 GENERATED := generated/$(PACKAGE)
 DEST ?=
 BASE_URL ?=
+CAMPAIGN_ID ?=
+RETURN_ID ?=
 
 # The generator's post-hooks call ruff by name: make sure it is the pinned one.
 export PATH := $(BIN):$(PATH)
@@ -65,11 +67,15 @@ vendor: ## Copy what a service needs to vendor the client into DEST (make vendor
 	cp -R $(GENERATED) $(DEST)/$(PACKAGE)
 	find $(DEST)/$(PACKAGE) -name __pycache__ -prune -exec rm -rf {} +
 	cp openapi.yaml LICENSE $(DEST)/
-	printf 'Vendored from yandex-market-returns-client %s (openapi.yaml sha256 %s).\nDo not edit: update with make vendor.\nRuntime dependencies: httpx, attrs, python-dateutil (ranges in its pyproject.toml).\n' \
-		"$$(sed -n 's/^  version: //p' openapi.yaml)" "$$(sha256sum openapi.yaml | cut -d' ' -f1)" > $(DEST)/VENDORED.txt
+	{ echo "Vendored from yandex-market-returns-client $$(sed -n 's/^  version: //p' openapi.yaml)," \
+	       "openapi.yaml sha256 $$(sha256sum openapi.yaml | cut -d' ' -f1). Do not edit: update with make vendor."; \
+	  echo "Runtime dependencies to install beside it:"; \
+	  $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")'; \
+	} > $(DEST)/VENDORED.txt
 
 record: $(READY) ## Record fresh cassettes from a live server: make record BASE_URL=... (YANDEX_MARKET_API_KEY set)
-	@test -n "$(BASE_URL)" || { echo "usage: make record BASE_URL=<server> CAMPAIGN_ID=<id> RETURN_ID=<id>" >&2; exit 2; }
+	@test -n "$(BASE_URL)" -a -n "$(CAMPAIGN_ID)" -a -n "$(RETURN_ID)" || \
+		{ echo "usage: make record BASE_URL=<server> CAMPAIGN_ID=<id> RETURN_ID=<id>" >&2; exit 2; }
 	$(BIN)/python -m tests.recorder --base-url "$(BASE_URL)" --campaign-id "$(CAMPAIGN_ID)" --return-id "$(RETURN_ID)"
 
 lock: ## Re-make requirements-dev.txt from requirements-dev.in in a fresh venv

@@ -88,3 +88,22 @@ def test_wheel_installs_and_works_in_a_clean_venv(wheel: Path, tmp_path: Path, d
     installed = _run(python, "-c", SMOKE, VERSION).split()
     if dependencies == "lowest":
         assert installed == LOWEST
+
+
+def test_vendored_copy_imports_from_its_folder(tmp_path: Path) -> None:
+    dest = tmp_path / "third_party"
+    _run("make", "-s", "-C", ROOT, "vendor", f"DEST={dest}")
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "LICENSE",
+        "VENDORED.txt",
+        "openapi.yaml",
+        "yandex_market_returns_client",
+    ]
+    assert (dest / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
+    note = (dest / "VENDORED.txt").read_text()
+    assert VERSION in note
+    assert "httpx>=" in note
+    assert not list(dest.rglob("__pycache__"))
+    script = "import yandex_market_returns_client.api.returns.cancel_return as m; print(m.__file__)"
+    where = _run(sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(dest)!r}); {script}")
+    assert where.startswith(str(dest))
