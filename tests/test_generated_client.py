@@ -83,3 +83,35 @@ def test_unknown_enum_value_keeps_its_raw_string() -> None:
 def test_enum_still_rejects_what_is_not_a_string(value: Any) -> None:
     with pytest.raises(ValueError, match="is not a valid OperationType"):
         OperationType(value)
+
+
+MALFORMED = {
+    "not JSON": (200, b"<html><body>502 Bad Gateway</body></html>"),
+    "truncated": (200, b'{"status":"OK","result":{"operation":{"id":"op'),
+    "empty": (400, b""),
+    "a JSON list": (200, b"[]"),
+    "status missing": (500, b'{"errors":[{"code":"INTERNAL_ERROR"}]}'),
+    "status not a string": (200, b'{"status":1}'),
+    "operation missing": (200, b'{"status":"OK","result":{}}'),
+    "operation not an object": (200, b'{"status":"OK","result":{"operation":"op-1"}}'),
+    "operation type missing": (200, b'{"status":"OK","result":{"operation":{"id":"op-1"}}}'),
+    "error code missing": (420, b'{"status":"ERROR","errors":[{"message":"slow down"}]}'),
+    "errors not a list": (400, b'{"status":"ERROR","errors":"boom"}'),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=str)
+def test_malformed_body_raises_our_typed_error(case: str) -> None:
+    status, body = MALFORMED[case]
+    with _client(_answer(status, body)) as client, pytest.raises(errors.UnexpectedResponse) as caught:
+        cancel_return.sync_detailed(21621656, client=client, body=BODY)
+    assert caught.value.status_code == status
+    assert caught.value.content == body
+    assert str(status) in str(caught.value)
+
+
+def test_null_errors_parse_as_none() -> None:
+    with _client(_answer(400, b'{"status":"ERROR","errors":null}')) as client:
+        parsed = cancel_return.sync(21621656, client=client, body=BODY)
+    assert isinstance(parsed, ApiErrorResponse)
+    assert parsed.errors is None

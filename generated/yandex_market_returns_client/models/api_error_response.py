@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -75,20 +75,16 @@ class ApiErrorResponse:
                 return data
             if isinstance(data, Unset):
                 return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                errors_type_0 = []
-                _errors_type_0 = data
-                for errors_type_0_item_data in _errors_type_0:
-                    errors_type_0_item = ApiErrorDTO.from_dict(errors_type_0_item_data)
+            if not isinstance(data, list):
+                raise TypeError()
+            errors_type_0 = []
+            _errors_type_0 = data
+            for errors_type_0_item_data in _errors_type_0:
+                errors_type_0_item = ApiErrorDTO.from_dict(errors_type_0_item_data)
 
-                    errors_type_0.append(errors_type_0_item)
+                errors_type_0.append(errors_type_0_item)
 
-                return errors_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ApiErrorDTO] | None | Unset, data)
+            return errors_type_0
 
         errors = _parse_errors(d.pop("errors", UNSET))
 
