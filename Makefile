@@ -8,6 +8,7 @@ READY := $(VENV)/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.
 PACKAGE := yandex_market_returns_client
 GENERATED := generated/$(PACKAGE)
 DEST ?=
+DIST ?= dist
 BASE_URL ?=
 CAMPAIGN_ID ?=
 RETURN_ID ?=
@@ -56,9 +57,9 @@ test: $(READY) ## Run the whole test suite
 	$(BIN)/pytest
 
 build: $(READY) ## Build the wheel and sdist into dist/ and check their metadata
-	rm -rf dist
-	$(BIN)/python -m build --outdir dist .
-	$(BIN)/twine check --strict dist/*
+	rm -rf $(DIST)
+	$(BIN)/python -m build --outdir $(DIST) .
+	$(BIN)/twine check --strict $(DIST)/*
 
 vendor: ## Copy what a service needs to vendor the client into DEST (make vendor DEST=../svc/third_party)
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder>" >&2; exit 2; }

@@ -1,4 +1,4 @@
-"""The wheel ships the generated package with exactly the runtime dependencies, and works in a clean venv.
+"""`make build`'s wheel ships the generated package with exactly the runtime dependencies, and works in a clean venv.
 
 It is installed twice: with the newest dependencies the resolver picks, and with the lowest that
 pyproject.toml admits, so both ends of the declared ranges are run.
@@ -56,7 +56,8 @@ def _run(*command: str | Path) -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "build", "--wheel", "--outdir", out, ROOT)
+    _run("make", "-s", "-C", ROOT, "build", f"DIST={out}")
+    assert (out / f"yandex_market_returns_client-{VERSION}.tar.gz").is_file()
     (built,) = out.glob("*.whl")
     return built
 
