@@ -24,6 +24,7 @@ _PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/]+)/returns/cancel$")
 class Recording:
     """One cassette's single interaction, and what its metadata says of it."""
 
+    name: str
     file: Path
     source: str
     spec_deviation: str | None
@@ -34,10 +35,6 @@ class Recording:
     status: int
     response_headers: Mapping[str, str]
     response_body: bytes
-
-    @property
-    def name(self) -> str:
-        return str(self.file.relative_to(CASSETTES).with_suffix(""))
 
     @property
     def campaign_id(self) -> int:
@@ -58,12 +55,14 @@ def _headers(recorded: dict[str, list[str]]) -> httpx.Headers:
     return httpx.Headers([(name, value) for name, values in recorded.items() for value in values])
 
 
-def load(path: Path) -> Recording:
+def load(path: Path, root: Path = CASSETTES) -> Recording:
+    """Read a cassette; its name is its path below root, without the suffix."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     (interaction,) = data["interactions"]
     request, response = interaction["request"], interaction["response"]
     body = response["body"]["string"]
     return Recording(
+        name=str(path.relative_to(root).with_suffix("")) if path.is_relative_to(root) else path.stem,
         file=path,
         source=data["metadata"]["source"],
         spec_deviation=data["metadata"].get("spec_deviation"),
@@ -78,7 +77,7 @@ def load(path: Path) -> Recording:
 
 
 def all_recordings(folder: Path = CASSETTES) -> list[Recording]:
-    return [load(path) for path in sorted(folder.rglob("*.yaml"))]
+    return [load(path, folder) for path in sorted(folder.rglob("*.yaml"))]
 
 
 @cache

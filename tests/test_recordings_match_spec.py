@@ -54,20 +54,25 @@ def _with_body(recording: Recording, change: Callable[[Any], None]) -> Recording
     return replace(recording, response_body=json.dumps(body).encode())
 
 
-def _set(path: tuple[str, ...], value: object) -> Callable[[Any], None]:
+KeyPath = tuple[str | int, ...]
+
+
+def _parent(body: Any, path: KeyPath) -> Any:
+    for key in path[:-1]:
+        body = body[key]
+    return body
+
+
+def _set(path: KeyPath, value: object) -> Callable[[Any], None]:
     def change(body: Any) -> None:
-        for key in path[:-1]:
-            body = body[key]
-        body[path[-1]] = value
+        _parent(body, path)[path[-1]] = value
 
     return change
 
 
-def _drop(path: tuple[str, ...]) -> Callable[[Any], None]:
+def _drop(path: KeyPath) -> Callable[[Any], None]:
     def change(body: Any) -> None:
-        for key in path[:-1]:
-            body = body[key]
-        del body[path[-1]]
+        del _parent(body, path)[path[-1]]
 
     return change
 
@@ -80,8 +85,8 @@ BROKEN = {
     "operation missing": ("200_started", _drop(("result", "operation"))),
     "status missing": ("400_not_cancellable", _drop(("status",))),
     "errors empty": ("400_not_cancellable", _set(("errors",), [])),
-    "error without code": ("403_forbidden", _drop(("errors", 0, "code"))),  # type: ignore[arg-type]
-    "code not a string": ("500_internal_error", _set(("errors", 0, "code"), 500)),  # type: ignore[arg-type]
+    "error without code": ("403_forbidden", _drop(("errors", 0, "code"))),
+    "code not a string": ("500_internal_error", _set(("errors", 0, "code"), 500)),
 }
 
 
