@@ -51,7 +51,7 @@ lint: $(READY) ## Validate the spec, run ruff, and mypy --strict over generated 
 	$(BIN)/openapi-spec-validator openapi.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/mypy --strict
 
 test: $(READY) ## Run the whole test suite
 	$(BIN)/pytest
