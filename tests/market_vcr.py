@@ -53,9 +53,9 @@ def _scrubber(secrets: Iterable[str]) -> Any:
     return scrub
 
 
-def market_vcr(record_mode: str, cassette_dir: Path = CASSETTES, secrets: Iterable[str] = ()) -> Any:
+def market_vcr(record_mode: str, cassette_dir: Path = CASSETTES, secrets: tuple[str, ...] = ()) -> Any:
     """A VCR for cancelReturn cassettes; when recording, every secret is scrubbed wherever it appears."""
-    scrub = _scrubber(secrets)
+    scrub = _scrubber(secrets) if secrets else None
     recorder = vcr.VCR(
         cassette_library_dir=str(cassette_dir),
         record_mode=record_mode,

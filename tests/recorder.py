@@ -16,6 +16,7 @@ from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import CancelReturnRequest
 
 from tests.market_vcr import CASSETTES, market_vcr
+from tests.recordings import LIVE as LIVE_SOURCE
 
 LIVE = CASSETTES / "live"
 WRONG_KEY = "recording-wrong-key-0000"
@@ -30,7 +31,7 @@ def record(base_url: str, api_key: str, campaign_id: int, return_id: int, folder
         path.unlink(missing_ok=True)
         recorder = market_vcr("all", folder, secrets=(api_key, WRONG_KEY))
         with recorder.use_cassette(path.name) as cassette:
-            cassette.get_metadata("source", f"recorded live from {base_url} on {today} by make record ({scenario})")
+            cassette.get_metadata("source", f"{LIVE_SOURCE} from {base_url} on {today} by make record ({scenario})")
             with AuthenticatedClient(base_url=base_url, token=key) as client:
                 cancel_return.sync_detailed(campaign_id, client=client, body=CancelReturnRequest(return_id=return_id))
         written.append(path)
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if not api_key:
         parser.error("set YANDEX_MARKET_API_KEY to the API-Key token to record with")
     for path in record(args.base_url, api_key, args.campaign_id, args.return_id):
-        print(f"recorded {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+        print(f"recorded {path}")
     return 0
 
 

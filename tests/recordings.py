@@ -17,6 +17,9 @@ from tests.market_vcr import CASSETTES
 
 SPEC = Path(__file__).parent.parent / "openapi.yaml"
 SERVER = "https://api.partner.market.yandex.ru"
+# How a cassette's metadata.source begins: where its content comes from.
+SOURCES = ("documentation", "api-facts.md", "hand-made", "recorded live")
+LIVE = "recorded live"
 _PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/]+)/returns/cancel$")
 
 
@@ -35,6 +38,10 @@ class Recording:
     status: int
     response_headers: Mapping[str, str]
     response_body: bytes
+
+    @property
+    def recorded_live(self) -> bool:
+        return self.source.startswith(LIVE)
 
     @property
     def campaign_id(self) -> int:

@@ -100,7 +100,7 @@ def _check(recording: Recording, response: Response[ApiErrorResponse | CancelRet
     assert response.parsed.to_dict() == recording.response_json(), "parsing lost or changed something"
     for name in RATE_LIMIT_HEADERS:
         assert response.headers.get(name) == recording.response_headers.get(name)
-    if recording.source.startswith("recorded live"):
+    if recording.recorded_live:
         return
     EXPECTED[recording.name](response.parsed)
 
@@ -110,7 +110,7 @@ def _body(recording: Recording) -> CancelReturnRequest:
 
 
 def test_every_hand_made_cassette_has_expectations() -> None:
-    hand_made = {r.name for r in RECORDINGS if not r.source.startswith("recorded live")}
+    hand_made = {r.name for r in RECORDINGS if not r.recorded_live}
     assert hand_made == set(EXPECTED)
 
 
