@@ -16,10 +16,12 @@ RETURN_ID ?=
 # The generator's post-hooks call ruff by name: make sure it is the pinned one.
 export PATH := $(BIN):$(PATH)
 
-# $(call generate,OUTPUT_DIR): the one way the client is produced from openapi.yaml.
+# $(call generate,OUTPUT_DIR): the one way the client is produced from openapi.yaml. The spec also ships
+# inside the package as JSON, so that runtime code reads bounds from it with the standard library alone.
 generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config generator-config.yaml \
 	--custom-template-path templates --meta none --overwrite --fail-on-warning --output-path $(1) \
-	&& printf '\043 Marker file for PEP 561\n' > $(1)/py.typed
+	&& printf '\043 Marker file for PEP 561\n' > $(1)/py.typed \
+	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
 .PHONY: help check generate check-generated lint test build vendor record lock clean

@@ -11,12 +11,11 @@ import os
 import sys
 from pathlib import Path
 
+from tests.market_vcr import CASSETTES, market_vcr
+from tests.recordings import LIVE as LIVE_SOURCE
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import CancelReturnRequest
-
-from tests.market_vcr import CASSETTES, market_vcr
-from tests.recordings import LIVE as LIVE_SOURCE
 
 LIVE = CASSETTES / "live"
 WRONG_KEY = "recording-wrong-key-0000"

@@ -4,6 +4,9 @@ from collections.abc import Callable
 
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
+
+from tests.market_vcr import market_vcr
+from tests.recordings import SERVER, Recording, all_recordings
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import (
@@ -14,9 +17,6 @@ from yandex_market_returns_client.models import (
     OperationType,
 )
 from yandex_market_returns_client.types import UNSET, Response
-
-from tests.market_vcr import market_vcr
-from tests.recordings import SERVER, Recording, all_recordings
 
 RECORDINGS = all_recordings()
 TOKEN = "y0_test-token-never-recorded"

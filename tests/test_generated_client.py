@@ -4,6 +4,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from yandex_market_returns_client import AuthenticatedClient, errors
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import ApiErrorResponse, CancelReturnRequest, OperationType

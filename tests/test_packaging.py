@@ -70,8 +70,9 @@ def test_wheel_holds_the_generated_package_and_its_metadata(wheel: Path) -> None
             archive.read(f"yandex_market_returns_client-{VERSION}.dist-info/METADATA").decode()
         )
     packages = {name.split("/")[0] for name in names if not name.startswith("yandex_market_returns_client-")}
-    assert packages == {"yandex_market_returns_client"}
-    assert "yandex_market_returns_client/py.typed" in names
+    assert packages == {"yandex_market_returns_client", "yandex_market_returns"}
+    assert {"yandex_market_returns_client/py.typed", "yandex_market_returns/py.typed"} <= set(names)
+    assert "yandex_market_returns_client/openapi.json" in names
     assert not [name for name in names if "__pycache__" in name or name.startswith("generated/")]
     assert sorted(metadata.get_all("Requires-Dist") or []) == [
         "attrs<27,>=23.1.0",

@@ -7,13 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from yandex_market_returns_client import AuthenticatedClient
-from yandex_market_returns_client.api.returns import cancel_return
-from yandex_market_returns_client.models import CancelReturnRequest
 
 from tests import recorder
 from tests.market_vcr import market_vcr
 from tests.recordings import load, validate
+from yandex_market_returns_client import AuthenticatedClient
+from yandex_market_returns_client.api.returns import cancel_return
+from yandex_market_returns_client.models import CancelReturnRequest
 
 SECRET = "y0_live-secret-key-must-not-leak"
 

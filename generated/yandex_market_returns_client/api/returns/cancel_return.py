@@ -77,8 +77,8 @@ def _build_response(
 ) -> Response[ApiErrorResponse | CancelReturnResponse]:
     try:
         parsed = _parse_response(client=client, response=response)
-    except (KeyError, ValueError, TypeError, AttributeError) as error:
-        raise errors.UnexpectedResponse(response.status_code, response.content) from error
+    except (KeyError, ValueError, TypeError, AttributeError, RecursionError) as error:
+        raise errors.UnexpectedResponse(response.status_code, response.content, response.headers) from error
     return Response(
         status_code=response.status_code,
         content=response.content,

@@ -1,0 +1,86 @@
+"""What the sync and the async client share: checked settings, the generated client, the hourly gate."""
+
+import os
+from typing import Any
+
+import httpx
+
+from yandex_market_returns_client import AuthenticatedClient
+from yandex_market_returns_client.models import CancelReturnRequest
+
+from . import errors
+from .pacing import HourlyGate
+from .responses import Answer, interpret, transport_error
+from .results import Operation
+from .retry import RetryPolicy
+from .validation import (
+    CAMPAIGN_ID_BOUNDS,
+    RETURN_ID_BOUNDS,
+    SPEC_VERSION,
+    check_api_key,
+    check_base_url,
+    check_id,
+    check_number,
+)
+
+API_KEY_VARIABLE = "YANDEX_MARKET_API_KEY"
+_REDACTED = "<API-KEY>"
+
+
+class ClientBase:
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        retry_budget: float,
+        backoff: float,
+        httpx_args: dict[str, Any],
+    ) -> None:
+        key = check_api_key(os.environ.get(API_KEY_VARIABLE, "") if api_key is None else api_key)
+        self._base_url = check_base_url(base_url)
+        if not isinstance(timeout, httpx.Timeout):
+            check_number("timeout", timeout, minimum=0.001)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be an int of at least 0, got {max_retries!r}")
+        self._policy = RetryPolicy(
+            max_retries=max_retries,
+            budget=check_number("retry_budget", retry_budget, minimum=0),
+            backoff=check_number("backoff", backoff, minimum=0),
+        )
+        self._gate = HourlyGate()
+        self._generated = AuthenticatedClient(
+            base_url=self._base_url,
+            token=key,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            headers={"User-Agent": f"yandex-market-returns-client/{SPEC_VERSION} python-httpx/{httpx.__version__}"},
+            httpx_args=httpx_args,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def _prepare(self, campaign_id: int, return_id: int) -> tuple[CancelReturnRequest, str]:
+        campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
+        return_id = check_id("return_id", return_id, RETURN_ID_BOUNDS)
+        return CancelReturnRequest(return_id=return_id), f"cancelReturn(campaign {campaign_id}, return {return_id})"
+
+    def _settle(
+        self, campaign_id: int, answer: Answer, call: str, cause: BaseException | None = None
+    ) -> Operation | errors.ResponseError:
+        """Interpret an answer and note the store's rate-limit state from it."""
+        result = interpret(answer, call, self._redact)
+        if isinstance(result, errors.ResponseError):
+            result.__cause__ = cause
+        self._gate.observe(campaign_id, result.rate_limit)
+        return result
+
+    def _lost(self, error: httpx.RequestError, call: str) -> errors.TransportError:
+        lost = transport_error(error, call, self._redact)
+        lost.__cause__ = error
+        return lost
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._generated.token, _REDACTED)

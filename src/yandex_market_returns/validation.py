@@ -1,0 +1,89 @@
+"""Arguments checked before any request is sent, against the bounds written in openapi.yaml.
+
+The generated package carries the spec as ``openapi.json`` (``make generate`` writes it), so the bounds
+here are read from the same document the client is generated from, not copied.
+"""
+
+import json
+import math
+import reprlib
+from importlib import resources
+from typing import Any
+
+import httpx
+
+_SPEC: dict[str, Any] = json.loads(
+    resources.files("yandex_market_returns_client").joinpath("openapi.json").read_text(encoding="utf-8")
+)
+_FORMAT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def _int_bounds(schema: dict[str, Any]) -> tuple[int, int]:
+    low, high = _FORMAT_RANGES[schema["format"]]
+    if "minimum" in schema:
+        low = max(low, schema["minimum"] + (1 if schema.get("exclusiveMinimum") else 0))
+    if "maximum" in schema:
+        high = min(high, schema["maximum"] - (1 if schema.get("exclusiveMaximum") else 0))
+    return low, high
+
+
+CAMPAIGN_ID_BOUNDS = _int_bounds(_SPEC["components"]["parameters"]["CampaignId"]["schema"])
+RETURN_ID_BOUNDS = _int_bounds(_SPEC["components"]["schemas"]["CancelReturnRequest"]["properties"]["returnId"])
+_OPERATION_ID = _SPEC["components"]["schemas"]["OperationId"]
+OPERATION_ID_LENGTH: tuple[int, int] = (_OPERATION_ID["minLength"], _OPERATION_ID["maxLength"])
+SPEC_VERSION: str = _SPEC["info"]["version"]
+DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
+
+
+def check_id(name: str, value: object, bounds: tuple[int, int]) -> int:
+    """Return ``value`` as a plain int, or raise naming the parameter and the value."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {reprlib.repr(value)}")
+    return int(value)
+
+
+def check_return_ids(return_ids: object) -> list[int]:
+    """A batch is checked whole before its first request, so a bad id never leaves half a batch sent."""
+    if isinstance(return_ids, str | bytes) or not hasattr(return_ids, "__iter__"):
+        raise TypeError(f"return_ids must be an iterable of ints, not {type(return_ids).__name__}")
+    ids = [check_id(f"return_ids[{index}]", value, RETURN_ID_BOUNDS) for index, value in enumerate(return_ids)]
+    seen: set[int] = set()
+    for index, value in enumerate(ids):
+        if value in seen:
+            raise ValueError(f"return_ids[{index}] repeats return id {value}: each return is cancelled once")
+        seen.add(value)
+    return ids
+
+
+def check_api_key(api_key: object) -> str:
+    """The key is never echoed, not even in the error about it."""
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    if not api_key:
+        raise ValueError("api_key is empty: pass api_key= or set YANDEX_MARKET_API_KEY")
+    if not (api_key.isascii() and api_key.isprintable()) or any(char.isspace() for char in api_key):
+        raise ValueError("api_key holds characters an HTTP header cannot carry (spaces, control or non-ASCII)")
+    return api_key
+
+
+def check_base_url(base_url: object) -> str:
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}: {reprlib.repr(base_url)}")
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as error:
+        raise ValueError(f"base_url is not a URL: {reprlib.repr(base_url)} ({error})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {reprlib.repr(base_url)}")
+    return base_url
+
+
+def check_number(name: str, value: object, *, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}: {reprlib.repr(value)}")
+    if not (math.isfinite(value) and value >= minimum):
+        raise ValueError(f"{name} must be a finite number of at least {minimum}, got {reprlib.repr(value)}")
+    return float(value)
