@@ -94,19 +94,39 @@ def openapi() -> OpenAPI:
 
 def validate(recording: Recording) -> None:
     """Raise openapi-core's error unless the request and the response both conform to openapi.yaml."""
-    request = MockRequest(
-        SERVER,
+    validate_exchange(
         recording.method,
         recording.path,
-        headers=dict(recording.request_headers),
-        data=recording.request_body,
-        content_type=recording.request_headers.get("Content-Type", "application/json"),
+        recording.request_headers,
+        recording.request_body,
+        recording.status,
+        recording.response_headers,
+        recording.response_body,
+    )
+
+
+def validate_exchange(
+    method: str,
+    path: str,
+    request_headers: Mapping[str, str],
+    request_body: bytes,
+    status: int,
+    response_headers: Mapping[str, str],
+    response_body: bytes,
+) -> None:
+    request = MockRequest(
+        SERVER,
+        method.lower(),
+        path,
+        headers=dict(request_headers),
+        data=request_body,
+        content_type=httpx.Headers(request_headers).get("Content-Type", "application/json"),
     )
     response = MockResponse(
-        recording.response_body,
-        status_code=recording.status,
-        headers=dict(recording.response_headers),
-        content_type=recording.response_headers.get("Content-Type", ""),
+        response_body,
+        status_code=status,
+        headers=dict(response_headers),
+        content_type=httpx.Headers(response_headers).get("Content-Type", ""),
     )
     openapi().validate_request(request)
     openapi().validate_response(request, response)

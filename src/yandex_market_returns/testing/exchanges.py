@@ -1,0 +1,28 @@
+"""What the fake Market keeps of the requests it served, for tests to inspect."""
+
+from attrs import frozen
+
+from .faults import Canned, Fault
+
+
+@frozen
+class Exchange:
+    """One request and its answer as sent, the ``Api-Key`` value replaced by ``<API-KEY>``."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_body: bytes
+    fault: Fault | Canned | None
+
+
+@frozen
+class StartedOperation:
+    """A cancellation the fake Market started."""
+
+    id: str
+    campaign_id: int
+    return_id: int

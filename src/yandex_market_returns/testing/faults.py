@@ -1,0 +1,27 @@
+"""What the fake Market can be told to get wrong."""
+
+import enum
+
+from attrs import field, frozen
+
+
+class Fault(enum.Enum):
+    """A failure the fake Market injects into one answer instead of (or on top of) the real one."""
+
+    #: 500 with the Market's error body; the request is not carried out.
+    SERVER_ERROR = "server_error"
+    #: 502 with a proxy's HTML page and no rate-limit headers; the request never reaches the Market.
+    HTML_BAD_GATEWAY = "html_bad_gateway"
+    #: The connection closes halfway through the answer; the request is not carried out.
+    DROPPED_CONNECTION = "dropped_connection"
+    #: The real answer with its body cut in half: the request *is* carried out.
+    TRUNCATED_BODY = "truncated_body"
+
+
+@frozen
+class Canned:
+    """An answer the fake Market sends as given, instead of carrying out the request (see ``inject``)."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(factory=dict)

@@ -1,0 +1,81 @@
+"""HTTP glue between a socket and the fake Market's rules."""
+
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+from .exchanges import Exchange
+from .faults import Canned, Fault
+
+if TYPE_CHECKING:
+    from .market import FakeMarket
+
+logger = logging.getLogger("yandex_market_returns.testing")
+
+# Faults that replace the Market's answer: the request is not carried out.
+_INSTEAD = (Fault.SERVER_ERROR, Fault.HTML_BAD_GATEWAY, Fault.DROPPED_CONNECTION)
+
+
+class MarketServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, market: "FakeMarket") -> None:
+        super().__init__(("127.0.0.1", 0), MarketHandler)
+        self.market = market
+
+
+class MarketHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients pool connections as they do with the Market
+    timeout = 30  # seconds an idle kept-alive connection holds its thread
+    server: MarketServer
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("fake Market: " + format, *args)
+
+    def _serve(self) -> None:
+        market = self.server.market
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        fault = market.next_fault()
+        if isinstance(fault, Canned) or fault in _INSTEAD:
+            answer = market.fault_answer(fault)
+        else:
+            answer = market.answer(self.command, self.path, self.headers, body)
+        status, headers, content = answer
+        sent = content[: len(content) // 2] if fault in (Fault.TRUNCATED_BODY, Fault.DROPPED_CONNECTION) else content
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        # A dropped connection promises the whole body and closes after half of it.
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(content) if fault is Fault.DROPPED_CONNECTION else len(sent)))
+        # So is a canned answer with a Content-Length of its own, which may not match its body.
+        if fault is Fault.DROPPED_CONNECTION or "Content-Length" in headers:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(sent)
+        self.wfile.flush()
+        market.record(
+            Exchange(
+                method=self.command,
+                path=self.path,
+                headers=market.redacted(self.headers),
+                body=body,
+                status=status,
+                response_headers=headers,
+                response_body=sent,
+                fault=fault,
+            )
+        )

@@ -1,0 +1,61 @@
+"""Fixtures for the hand-written client's tests: a fake Market on loopback and clients pointed at it."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from yandex_market_returns import AsyncReturnsClient, ReturnsClient
+from yandex_market_returns.testing import FakeMarket
+
+CAMPAIGN = 21621656
+KEY = "fake-market-key-7f3a9c1e"
+# Every return id below 10,000 exists in the fake Market and can be cancelled.
+RETURNS = range(1, 10_000)
+# Short waits, so that retry tests take milliseconds, not seconds.
+FAST = {"backoff": 0.01, "retry_budget": 5.0}
+
+
+@pytest.fixture
+def market() -> Iterator[FakeMarket]:
+    with FakeMarket(api_key=KEY) as fake:
+        fake.add_returns(CAMPAIGN, *RETURNS)
+        yield fake
+
+
+@pytest.fixture
+def client(market: FakeMarket) -> Iterator[ReturnsClient]:
+    with ReturnsClient(api_key=KEY, base_url=market.base_url, **FAST) as returns:
+        yield returns
+
+
+@pytest.fixture
+def make_client(market: FakeMarket) -> Iterator[Callable[..., ReturnsClient]]:
+    """Clients with options of the test's choosing, closed afterwards."""
+    made: list[ReturnsClient] = []
+
+    def make(**options: Any) -> ReturnsClient:
+        made.append(ReturnsClient(**{"api_key": KEY, "base_url": market.base_url, **FAST, **options}))
+        return made[-1]
+
+    yield make
+    for returns in made:
+        returns.close()
+
+
+def async_client(market: FakeMarket, **options: Any) -> AsyncReturnsClient:
+    return AsyncReturnsClient(**{"api_key": KEY, "base_url": market.base_url, **FAST, **options})
+
+
+class CountingTransport(httpx.MockTransport):
+    """Counts the requests that reach the transport; answers each with a started operation."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        super().__init__(self._answer)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        body = {"status": "OK", "result": {"operation": {"id": "op-1", "type": "RETURN_CANCELLATION"}}}
+        return httpx.Response(200, json=body)

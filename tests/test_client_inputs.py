@@ -1,0 +1,172 @@
+"""Bad arguments are refused with an error naming the parameter and the value, and nothing is sent."""
+
+import asyncio
+import math
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import CountingTransport
+from yandex_market_returns import API_KEY_VARIABLE, AsyncReturnsClient, ReturnsClient
+from yandex_market_returns.validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS
+from yandex_market_returns_client.models import CancelReturnRequest
+
+from .recordings import SPEC
+
+INT64_MAX = 2**63 - 1
+
+# (campaign_id, return_id, error type, what the message must name)
+BAD_CALLS: list[tuple[Any, Any, type[Exception], str]] = [
+    (True, 1, TypeError, "campaign_id must be an int, not bool: True"),
+    (False, 1, TypeError, "campaign_id must be an int, not bool: False"),
+    ("21621656", 1, TypeError, "campaign_id must be an int, not str: '21621656'"),
+    (21621656.0, 1, TypeError, "campaign_id must be an int, not float: 21621656.0"),
+    (Decimal(7), 1, TypeError, "campaign_id must be an int, not Decimal"),
+    (None, 1, TypeError, "campaign_id must be an int, not NoneType: None"),
+    ([1], 1, TypeError, "campaign_id must be an int, not list: [1]"),
+    (0, 1, ValueError, f"campaign_id must be between 1 and {INT64_MAX}, got 0"),
+    (-5, 1, ValueError, "got -5"),
+    (INT64_MAX + 1, 1, ValueError, f"campaign_id must be between 1 and {INT64_MAX}, got {INT64_MAX + 1}"),
+    (1, True, TypeError, "return_id must be an int, not bool: True"),
+    (1, "97211", TypeError, "return_id must be an int, not str: '97211'"),
+    (1, 97211.5, TypeError, "return_id must be an int, not float: 97211.5"),
+    (1, None, TypeError, "return_id must be an int, not NoneType: None"),
+    (1, b"1", TypeError, "return_id must be an int, not bytes"),
+    (1, INT64_MAX + 1, ValueError, f"return_id must be between {-INT64_MAX - 1} and {INT64_MAX}, got {INT64_MAX + 1}"),
+    (1, -(2**63) - 1, ValueError, f"got {-(2**63) - 1}"),
+    (1, 10**40, ValueError, "return_id must be between"),
+    (1, "x" * 10_000, TypeError, "return_id must be an int, not str: 'xxxxxxxxxxxx"),
+]
+
+
+@pytest.mark.parametrize(("campaign_id", "return_id", "kind", "message"), BAD_CALLS)
+def test_bad_ids_are_refused_before_any_request(campaign_id: Any, return_id: Any, kind: type, message: str) -> None:
+    transport = CountingTransport()
+    with ReturnsClient(api_key="k", transport=transport) as client, pytest.raises(kind) as raised:
+        client.cancel_return(campaign_id, return_id)
+    assert message in str(raised.value)
+    assert len(str(raised.value)) < 200, "a huge value is shortened in the message"
+    assert transport.requests == []
+
+
+@pytest.mark.parametrize(("campaign_id", "return_id", "kind", "message"), BAD_CALLS[::4])
+def test_async_client_refuses_the_same(campaign_id: Any, return_id: Any, kind: type, message: str) -> None:
+    transport = CountingTransport()
+
+    async def call() -> None:
+        async with AsyncReturnsClient(api_key="k", transport=transport) as client:
+            await client.cancel_return(campaign_id, return_id)
+
+    with pytest.raises(kind, match="must be"):
+        asyncio.run(call())
+    assert transport.requests == []
+
+
+BAD_BATCHES: list[tuple[Any, type[Exception], str]] = [
+    ("97211", TypeError, "return_ids must be an iterable of ints, not str"),
+    (97211, TypeError, "return_ids must be an iterable of ints, not int"),
+    (None, TypeError, "return_ids must be an iterable of ints, not NoneType"),
+    ([1, 2, True], TypeError, "return_ids[2] must be an int, not bool: True"),
+    ([1, 2, "3"], TypeError, "return_ids[2] must be an int, not str: '3'"),
+    ([1, INT64_MAX + 1], ValueError, "return_ids[1] must be between"),
+    ([5, 6, 5], ValueError, "return_ids[2] repeats return id 5"),
+]
+
+
+@pytest.mark.parametrize(("return_ids", "kind", "message"), BAD_BATCHES)
+def test_a_batch_with_one_bad_id_sends_nothing(return_ids: Any, kind: type, message: str) -> None:
+    transport = CountingTransport()
+    with ReturnsClient(api_key="k", transport=transport) as client, pytest.raises(kind) as raised:
+        client.cancel_returns(1, return_ids)
+    assert message in str(raised.value)
+    assert transport.requests == []
+
+
+def test_a_batch_checks_its_campaign_id_too() -> None:
+    transport = CountingTransport()
+    with ReturnsClient(api_key="k", transport=transport) as client, pytest.raises(ValueError, match="campaign_id"):
+        client.cancel_returns(0, [1, 2])
+    assert transport.requests == []
+
+
+BAD_OPTIONS: list[tuple[dict[str, Any], type[Exception], str]] = [
+    ({"api_key": ""}, ValueError, "api_key is empty"),
+    ({"api_key": 12345}, TypeError, "api_key must be a str, not int"),
+    ({"api_key": "two words"}, ValueError, "api_key holds characters"),
+    ({"api_key": "ключ"}, ValueError, "api_key holds characters"),
+    ({"api_key": "key\r\nX-Injected: 1"}, ValueError, "api_key holds characters"),
+    ({"base_url": "ftp://market.example"}, ValueError, "base_url must be an absolute http(s) URL, got 'ftp://market"),
+    ({"base_url": "market.example/v1"}, ValueError, "base_url must be an absolute http(s) URL"),
+    ({"base_url": ""}, ValueError, "base_url must be an absolute http(s) URL, got ''"),
+    ({"base_url": None}, TypeError, "base_url must be a str, not NoneType"),
+    ({"timeout": 0}, ValueError, "timeout must be a finite number of at least 0.001, got 0"),
+    ({"timeout": -1.5}, ValueError, "got -1.5"),
+    ({"timeout": math.nan}, ValueError, "got nan"),
+    ({"timeout": "30"}, TypeError, "timeout must be a number, not str: '30'"),
+    ({"max_retries": -1}, ValueError, "max_retries must be an int of at least 0, got -1"),
+    ({"max_retries": True}, ValueError, "max_retries must be an int of at least 0, got True"),
+    ({"max_retries": 2.5}, ValueError, "got 2.5"),
+    ({"retry_budget": -1}, ValueError, "retry_budget must be a finite number of at least 0, got -1"),
+    ({"retry_budget": math.inf}, ValueError, "retry_budget must be a finite number"),
+    ({"backoff": -0.1}, ValueError, "backoff must be a finite number of at least 0, got -0.1"),
+]
+
+
+@pytest.mark.parametrize(("options", "kind", "message"), BAD_OPTIONS)
+def test_bad_options_are_refused_at_construction(options: dict[str, Any], kind: type, message: str) -> None:
+    with pytest.raises(kind) as raised:
+        ReturnsClient(**{"api_key": "k", **options})
+    assert message in str(raised.value)
+    with pytest.raises(kind):
+        AsyncReturnsClient(**{"api_key": "k", **options})
+
+
+def test_a_bad_key_is_never_echoed() -> None:
+    with pytest.raises(ValueError, match="api_key") as raised:
+        ReturnsClient(api_key="secret part\n")
+    assert "secret" not in str(raised.value)
+
+
+def test_the_key_comes_from_the_environment_when_not_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    transport = CountingTransport()
+    monkeypatch.setenv(API_KEY_VARIABLE, "from-the-environment")
+    with ReturnsClient(transport=transport) as client:
+        client.cancel_return(1, 2)
+    assert transport.requests[0].headers["Api-Key"] == "from-the-environment"
+    with ReturnsClient(api_key="passed", transport=transport) as client:
+        client.cancel_return(1, 2)
+    assert transport.requests[1].headers["Api-Key"] == "passed", "an explicit key wins over the environment"
+
+
+def test_no_key_at_all_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(API_KEY_VARIABLE, raising=False)
+    with pytest.raises(ValueError, match=f"pass api_key= or set {API_KEY_VARIABLE}"):
+        ReturnsClient()
+
+
+def test_the_bounds_are_openapi_yaml_s() -> None:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    campaign = spec["components"]["parameters"]["CampaignId"]["schema"]
+    return_id = spec["components"]["schemas"]["CancelReturnRequest"]["properties"]["returnId"]
+    assert (campaign["format"], campaign["minimum"]) == ("int64", 1)
+    assert return_id["format"] == "int64"
+    assert (campaign["minimum"], INT64_MAX) == CAMPAIGN_ID_BOUNDS
+    assert RETURN_ID_BOUNDS == (-INT64_MAX - 1, INT64_MAX)
+
+
+def test_the_edges_of_the_bounds_are_accepted() -> None:
+    transport = CountingTransport()
+    with ReturnsClient(api_key="k", transport=transport) as client:
+        client.cancel_return(1, -INT64_MAX - 1)
+        client.cancel_return(INT64_MAX, INT64_MAX)
+    assert [request.url.path for request in transport.requests] == [
+        "/v1/campaigns/1/returns/cancel",
+        f"/v1/campaigns/{INT64_MAX}/returns/cancel",
+    ]
+    assert (
+        transport.requests[1].content
+        == httpx.Request("POST", "/", json=CancelReturnRequest(return_id=INT64_MAX).to_dict()).content
+    )
