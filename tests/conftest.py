@@ -14,7 +14,7 @@ KEY = "fake-market-key-7f3a9c1e"
 # Every return id below 10,000 exists in the fake Market and can be cancelled.
 RETURNS = range(1, 10_000)
 # Short waits, so that retry tests take milliseconds, not seconds.
-FAST = {"backoff": 0.01, "retry_budget": 5.0}
+FAST: dict[str, Any] = {"backoff": 0.01, "retry_budget": 5.0}
 
 
 @pytest.fixture
