@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 from openapi_core.exceptions import OpenAPIError
 
@@ -101,7 +102,8 @@ def test_broken_response_fails_validation(case: str) -> None:
 
 def test_non_integer_rate_limit_header_fails_validation() -> None:
     recording = by_name("200_started")
-    headers = {**recording.response_headers, "X-RateLimit-Resource-Remaining": "plenty"}
+    headers = httpx.Headers(recording.response_headers)
+    headers["X-RateLimit-Resource-Remaining"] = "plenty"
     with pytest.raises(OpenAPIError):
         validate(replace(recording, response_headers=headers))
 

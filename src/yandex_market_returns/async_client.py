@@ -43,6 +43,7 @@ class AsyncReturnsClient(ClientBase):
             httpx_args={} if transport is None else {"transport": transport},
         )
         self._slots = TaskSlots()
+        self._generated.get_async_httpx_client()  # made now, once, as ReturnsClient does
 
     async def __aenter__(self) -> Self:
         await self._generated.__aenter__()

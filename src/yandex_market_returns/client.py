@@ -47,6 +47,8 @@ class ReturnsClient(ClientBase):
             httpx_args={} if transport is None else {"transport": transport},
         )
         self._slots = ThreadSlots()
+        # Made now: the generated client makes its pool on first use, which two threads could both do.
+        self._generated.get_httpx_client()
 
     def __enter__(self) -> Self:
         self._generated.__enter__()

@@ -170,11 +170,27 @@ class FakeMarket:
         return {name: _REDACTED if name.lower() == "api-key" else value for name, value in headers.items()}
 
     def answer(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
-        """What the Market answers to one request."""
-        time.sleep(self.latency)
+        """What the Market answers to one request, after ``latency`` seconds."""
+        campaign_id = self._admit(method, path, headers)
+        if not isinstance(campaign_id, int):
+            time.sleep(self.latency)
+            return campaign_id
+        with self._lock:
+            self._in_flight[campaign_id] += 1
+            in_flight = self._in_flight[campaign_id]
+            self._max_in_flight[campaign_id] = max(self._max_in_flight[campaign_id], in_flight)
+        try:
+            time.sleep(self.latency)
+            return self._cancel(campaign_id, in_flight, headers, body)
+        finally:
+            with self._lock:
+                self._in_flight[campaign_id] -= 1
+
+    def _admit(self, method: str, path: str, headers: Message) -> int | Answer:
+        """The store a request is for, or the refusal of a request that never reaches a store's limits."""
         match = _PATH.match(path)
         if match is None:
-            return self._error(404, "NOT_FOUND", f"Method {path} not found", None)
+            return self._error(404, "NOT_FOUND", f"Method {path[:100]} not found", None)
         if method != "POST":
             return self._error(405, "METHOD_NOT_ALLOWED", f"Method {method} not allowed", None)
         key = headers.get("Api-Key")
@@ -186,15 +202,7 @@ class FakeMarket:
         campaign_id = _int_within(raw_campaign, CAMPAIGN_ID_BOUNDS)
         if campaign_id is None:
             return self._error(400, "BAD_REQUEST", f"Invalid campaignId: {raw_campaign[:40]}", None)
-        with self._lock:
-            self._in_flight[campaign_id] += 1
-            in_flight = self._in_flight[campaign_id]
-            self._max_in_flight[campaign_id] = max(self._max_in_flight[campaign_id], in_flight)
-        try:
-            return self._cancel(campaign_id, in_flight, headers, body)
-        finally:
-            with self._lock:
-                self._in_flight[campaign_id] -= 1
+        return campaign_id
 
     def _cancel(self, campaign_id: int, in_flight: int, headers: Message, body: bytes) -> Answer:
         if in_flight > self.parallel_limit:
