@@ -1,0 +1,104 @@
+"""The key never shows: not in repr/str of any object, not in any log record at DEBUG, not in any error."""
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from tests.conftest import CAMPAIGN
+from yandex_market_returns import AsyncReturnsClient, ReturnsClient, errors
+from yandex_market_returns.testing import Canned, FakeMarket, Fault
+
+SECRET = "ym-secret-4b1d7e0c9a"
+
+
+def _views(thing: Any) -> list[str]:
+    """Every way an object may be shown, down through an exception's chain."""
+    views = [repr(thing), str(thing)]
+    if isinstance(thing, BaseException):
+        views.append(repr(thing.args))
+        if thing.__cause__ is not None:
+            views += _views(thing.__cause__)
+    if isinstance(thing, errors.ResponseError):
+        views.append(repr(thing.rate_limit))
+    if isinstance(thing, errors.ApiError):
+        views.append(repr(thing.errors))
+    return views
+
+
+def _everything_a_service_might_touch(market: FakeMarket) -> list[Any]:
+    seen: list[Any] = [market]
+    client = ReturnsClient(api_key=SECRET, base_url=market.base_url, backoff=0.01, max_retries=1)
+    seen.append(client)
+    with client:
+        seen.append(client.cancel_return(CAMPAIGN, 1))
+        market.inject(Fault.SERVER_ERROR, Fault.DROPPED_CONNECTION, Fault.TRUNCATED_BODY, Fault.HTML_BAD_GATEWAY)
+        seen += client.cancel_returns(CAMPAIGN, [2, 3, 4, 5, 6])
+        for faults in ([Fault.SERVER_ERROR] * 2, [Fault.DROPPED_CONNECTION] * 2, [Fault.TRUNCATED_BODY]):
+            market.inject(*faults)  # one more than max_retries allows, where a fault is retried
+            try:
+                client.cancel_return(CAMPAIGN, 7)
+            except errors.MarketError as error:
+                seen.append(error)
+        for return_id in (1, 10_001):  # already cancelled; unknown
+            try:
+                client.cancel_return(CAMPAIGN, return_id)
+            except errors.MarketError as error:
+                seen.append(error)
+    with ReturnsClient(api_key=SECRET + "-wrong", base_url=market.base_url, max_retries=0) as stranger:
+        try:
+            stranger.cancel_return(CAMPAIGN, 8)
+        except errors.ForbiddenError as error:
+            seen.append(error)
+    market.latency = 0.2
+    with ReturnsClient(api_key=SECRET, base_url=market.base_url, timeout=0.05, max_retries=0) as slow:
+        try:
+            slow.cancel_return(CAMPAIGN, 9)
+        except errors.TimeoutError as error:
+            seen.append(error)
+    market.latency = 0.0
+
+    async def use_async() -> None:
+        async with AsyncReturnsClient(api_key=SECRET, base_url=market.base_url, max_retries=0) as async_client:
+            seen.append(async_client)
+            seen.extend(await async_client.cancel_returns(CAMPAIGN, [11, 12, 10_002]))
+
+    asyncio.run(use_async())
+    seen.extend(market.exchanges)
+    return seen
+
+
+def test_the_key_shows_nowhere(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # the root logger: ours, httpx's and httpcore's records all arrive
+    with FakeMarket(api_key=SECRET) as market:
+        market.add_returns(CAMPAIGN, *range(1, 20))
+        seen = _everything_a_service_might_touch(market)
+    assert len(seen) > 30
+    kinds = {type(thing).__name__ for thing in seen}
+    assert {"ServerError", "ConnectionError", "UnexpectedResponseError", "BadRequestError", "ForbiddenError"} <= kinds
+    assert {"TimeoutError", "Outcome", "Operation", "Exchange", "ReturnsClient", "AsyncReturnsClient"} <= kinds
+    for thing in seen:
+        for view in _views(thing):
+            assert SECRET not in view, f"the key shows in {type(thing).__name__}: {view[:300]}"
+    loggers = {record.name.split(".")[0] for record in caplog.records}
+    assert {"httpx", "httpcore", "yandex_market_returns"} <= loggers, "the DEBUG logs were really captured"
+    for record in caplog.records:
+        assert SECRET not in record.getMessage(), record.name
+    assert SECRET not in caplog.text
+
+
+def test_a_key_echoed_by_the_server_is_redacted_from_the_message() -> None:
+    echo = f'{{"status":"ERROR","errors":[{{"code":"FORBIDDEN","message":"token {SECRET} is revoked"}}]}}'
+    with FakeMarket(api_key=SECRET) as market, ReturnsClient(api_key=SECRET, base_url=market.base_url) as client:
+        market.inject(Canned(403, echo.encode(), {"Content-Type": "application/json"}))
+        with pytest.raises(errors.ForbiddenError) as raised:
+            client.cancel_return(CAMPAIGN, 1)
+    assert SECRET not in str(raised.value)
+    assert "token <API-KEY> is revoked" in str(raised.value)
+
+
+def test_the_check_above_can_fail() -> None:
+    """A view that did hold the key would be caught."""
+    leaky = errors.MarketError(f"Api-Key: {SECRET}")
+    assert any(SECRET in view for view in _views(leaky))
