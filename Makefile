@@ -7,6 +7,7 @@ BIN := $(abspath $(VENV))/bin
 READY := $(VENV)/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(open("requirements-dev.txt","rb").read()).hexdigest()[:12])')
 PACKAGE := yandex_market_returns_client
 GENERATED := generated/$(PACKAGE)
+HANDWRITTEN := yandex_market_returns
 DEST ?=
 DIST ?= dist
 BASE_URL ?=
@@ -63,12 +64,13 @@ build: $(READY) ## Build the wheel and sdist into dist/ and check their metadata
 	$(BIN)/python -m build --outdir $(DIST) .
 	$(BIN)/twine check --strict $(DIST)/*
 
-vendor: ## Copy what a service needs to vendor the client into DEST (make vendor DEST=../svc/third_party)
+vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=../svc/third_party)
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder>" >&2; exit 2; }
 	mkdir -p $(DEST)
-	rm -rf $(DEST)/$(PACKAGE)
+	rm -rf $(DEST)/$(PACKAGE) $(DEST)/$(HANDWRITTEN)
 	cp -R $(GENERATED) $(DEST)/$(PACKAGE)
-	find $(DEST)/$(PACKAGE) -name __pycache__ -prune -exec rm -rf {} +
+	cp -R src/$(HANDWRITTEN) $(DEST)/$(HANDWRITTEN)
+	find $(DEST)/$(PACKAGE) $(DEST)/$(HANDWRITTEN) -name __pycache__ -prune -exec rm -rf {} +
 	cp openapi.yaml LICENSE $(DEST)/
 	{ echo "Vendored from yandex-market-returns-client $$(sed -n 's/^  version: //p' openapi.yaml)," \
 	       "openapi.yaml sha256 $$(sha256sum openapi.yaml | cut -d' ' -f1). Do not edit: update with make vendor."; \

@@ -1,4 +1,4 @@
-"""`make build`'s wheel ships the generated package with exactly the runtime dependencies, and works in a clean venv.
+"""`make build`'s wheel ships both packages with exactly the runtime dependencies, and works in a clean venv.
 
 It is installed twice: with the newest dependencies the resolver picks, and with the lowest that
 pyproject.toml admits, so both ends of the declared ranges are run.
@@ -43,6 +43,20 @@ with client:
     limited = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97212))
 assert isinstance(ok, CancelReturnResponse) and ok.result and ok.result.operation.id == "op-1", ok
 assert isinstance(limited, ApiErrorResponse) and limited.errors and limited.errors[0].code == "HIT_RATE_LIMIT"
+
+from yandex_market_returns import ReturnsClient, errors
+from yandex_market_returns.testing import FakeMarket
+with FakeMarket() as market:
+    market.add_returns(5, 6)
+    with ReturnsClient(api_key=market.api_key, base_url=market.base_url) as returns:
+        operation = returns.cancel_return(5, 6)
+        try:
+            returns.cancel_return(5, 6)
+        except errors.BadRequestError as error:
+            assert "shipmentStatus is CANCELLED" in str(error), error
+        else:
+            raise AssertionError("a second cancellation must fail")
+assert operation.type == "RETURN_CANCELLATION" and operation.rate_limit.until.tzinfo is not None, operation
 print(" ".join(f"{d}=={importlib.metadata.version(d)}" for d in ("httpx", "attrs", "python-dateutil")))
 """
 
@@ -99,6 +113,7 @@ def test_vendored_copy_imports_from_its_folder(tmp_path: Path) -> None:
         "LICENSE",
         "VENDORED.txt",
         "openapi.yaml",
+        "yandex_market_returns",
         "yandex_market_returns_client",
     ]
     assert (dest / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
@@ -106,6 +121,8 @@ def test_vendored_copy_imports_from_its_folder(tmp_path: Path) -> None:
     assert VERSION in note
     assert "httpx>=" in note
     assert not list(dest.rglob("__pycache__"))
-    script = "import yandex_market_returns_client.api.returns.cancel_return as m; print(m.__file__)"
-    where = _run(sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(dest)!r}); {script}")
-    assert where.startswith(str(dest))
+    script = "import yandex_market_returns_client.api.returns.cancel_return as g, yandex_market_returns as h; "
+    script += "print(g.__file__, h.__file__, h.ReturnsClient)"
+    where = _run(sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(dest)!r}); {script}").split()
+    assert where[0].startswith(str(dest))
+    assert where[1].startswith(str(dest))
