@@ -16,34 +16,15 @@ from .base import ClientBase
 from .pacing import TaskSlots
 from .responses import unparsed
 from .results import Operation, Outcome
-from .validation import CAMPAIGN_ID_BOUNDS, DEFAULT_BASE_URL, check_id, check_return_ids
+from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
 
 
-class AsyncReturnsClient(ClientBase):
+class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     """``ReturnsClient`` for asyncio: at most 4 requests in flight per store across all tasks of its loop."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 3,
-        retry_budget: float = 60.0,
-        backoff: float = 0.5,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_budget=retry_budget,
-            backoff=backoff,
-            httpx_args={} if transport is None else {"transport": transport},
-        )
+    def _open(self) -> None:
         self._slots = TaskSlots()
-        self._generated.get_async_httpx_client()  # made now, once, as ReturnsClient does
+        self._generated.get_async_httpx_client()
 
     async def __aenter__(self) -> Self:
         await self._generated.__aenter__()

@@ -1,7 +1,7 @@
 """What the sync and the async client share: checked settings, the generated client, the hourly gate."""
 
 import os
-from typing import Any
+from typing import Generic, TypeVar
 
 import httpx
 
@@ -15,6 +15,7 @@ from .results import Operation
 from .retry import RetryPolicy
 from .validation import (
     CAMPAIGN_ID_BOUNDS,
+    DEFAULT_BASE_URL,
     RETURN_ID_BOUNDS,
     SPEC_VERSION,
     check_api_key,
@@ -27,17 +28,31 @@ API_KEY_VARIABLE = "YANDEX_MARKET_API_KEY"
 _REDACTED = "<API-KEY>"
 
 
-class ClientBase:
+Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class ClientBase(Generic[Transport]):
+    """Options, all keyword-only:
+
+    - ``api_key``: the Api-Key token; ``YANDEX_MARKET_API_KEY`` when not given. Never shown anywhere.
+    - ``base_url``: the Market's API, or a fake one in tests.
+    - ``timeout``: seconds for each request (or an ``httpx.Timeout``).
+    - ``max_retries``: tries after the first for 420, 5xx and lost connections; 0 disables retries.
+    - ``retry_budget``: seconds from a call's first request after which it is not retried any more.
+    - ``backoff``: seconds before the first retry; it doubles with each retry (with jitter).
+    - ``transport``: an httpx transport, to route or mock requests.
+    """
+
     def __init__(
         self,
         *,
-        api_key: str | None,
-        base_url: str,
-        timeout: float | httpx.Timeout,
-        max_retries: int,
-        retry_budget: float,
-        backoff: float,
-        httpx_args: dict[str, Any],
+        api_key: str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = 3,
+        retry_budget: float = 60.0,
+        backoff: float = 0.5,
+        transport: Transport | None = None,
     ) -> None:
         key = check_api_key(os.environ.get(API_KEY_VARIABLE, "") if api_key is None else api_key)
         self._base_url = check_base_url(base_url)
@@ -56,8 +71,13 @@ class ClientBase:
             token=key,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             headers={"User-Agent": f"yandex-market-returns-client/{SPEC_VERSION} python-httpx/{httpx.__version__}"},
-            httpx_args=httpx_args,
+            httpx_args={} if transport is None else {"transport": transport},
         )
+        self._open()
+
+    def _open(self) -> None:
+        """Make what the subclass's calls need, now rather than on first use from several threads at once."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"

@@ -17,37 +17,17 @@ from .base import ClientBase
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
 from .results import Operation, Outcome
-from .validation import CAMPAIGN_ID_BOUNDS, DEFAULT_BASE_URL, check_id, check_return_ids
+from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
 
 
-class ReturnsClient(ClientBase):
+class ReturnsClient(ClientBase[httpx.BaseTransport]):
     """Cancels returns, retrying what is worth retrying and pacing itself to the Market's limits.
 
     Safe to share between threads: one connection pool, and at most 4 requests in flight per store.
     """
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 3,
-        retry_budget: float = 60.0,
-        backoff: float = 0.5,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_budget=retry_budget,
-            backoff=backoff,
-            httpx_args={} if transport is None else {"transport": transport},
-        )
+    def _open(self) -> None:
         self._slots = ThreadSlots()
-        # Made now: the generated client makes its pool on first use, which two threads could both do.
         self._generated.get_httpx_client()
 
     def __enter__(self) -> Self:
