@@ -25,7 +25,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint test build vendor record lock clean
+.PHONY: help check generate check-generated lint test bench build vendor record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,9 @@ lint: $(READY) ## Validate the spec, run ruff, and mypy --strict over generated 
 
 test: $(READY) ## Run the whole test suite
 	$(BIN)/pytest
+
+bench: $(READY) ## Time a batch against one call after another, side by side, on the fake Market
+	PYTHONPATH=generated:src:. $(BIN)/python -m tests.benchmarks
 
 build: $(READY) ## Build the wheel and sdist into dist/ and check their metadata
 	rm -rf $(DIST)

@@ -167,3 +167,16 @@ def test_a_failing_callback_stops_the_async_batch(market: FakeMarket) -> None:
     with pytest.raises(StopBatchError):
         asyncio.run(main())
     assert len(market.operations) < 20
+
+
+def test_an_async_client_refuses_a_second_event_loop_plainly(market: FakeMarket) -> None:
+    client = async_client(market)
+
+    async def first_loop() -> None:
+        async with client:
+            await client.cancel_return(CAMPAIGN, 1)
+
+    asyncio.run(first_loop())
+    with pytest.raises(RuntimeError, match="make one per loop"):
+        asyncio.run(client.cancel_return(CAMPAIGN, 2))
+    assert len(market.exchanges) == 1

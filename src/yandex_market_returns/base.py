@@ -58,8 +58,10 @@ class ClientBase(Generic[Transport]):
         self._base_url = check_base_url(base_url)
         if not isinstance(timeout, httpx.Timeout):
             check_number("timeout", timeout, minimum=0.001)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int of at least 0, got {max_retries!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+            raise TypeError(f"max_retries must be an int, not {type(max_retries).__name__}: {max_retries!r}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be at least 0, got {max_retries!r}")
         self._policy = RetryPolicy(
             max_retries=max_retries,
             budget=check_number("retry_budget", retry_budget, minimum=0),

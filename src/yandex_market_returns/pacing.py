@@ -56,9 +56,16 @@ class TaskSlots:
 
     def __init__(self) -> None:
         self._slots: dict[int, asyncio.BoundedSemaphore] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @asynccontextmanager
     async def hold(self, campaign_id: int) -> AsyncIterator[None]:
+        # Its slots and its connection pool belong to one loop; say so plainly rather than fail inside asyncio.
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise RuntimeError("an AsyncReturnsClient serves the event loop it was first used in: make one per loop")
         slot = self._slots.setdefault(campaign_id, asyncio.BoundedSemaphore(PARALLEL_REQUESTS))
         async with slot:
             yield

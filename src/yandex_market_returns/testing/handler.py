@@ -27,6 +27,7 @@ class MarketServer(ThreadingHTTPServer):
 class MarketHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients pool connections as they do with the Market
     timeout = 30  # seconds an idle kept-alive connection holds its thread
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms wait for a delayed ACK
     server: MarketServer
 
     def do_POST(self) -> None:
