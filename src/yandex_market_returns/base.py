@@ -25,7 +25,8 @@ from .validation import (
 )
 
 API_KEY_VARIABLE = "YANDEX_MARKET_API_KEY"
-_REDACTED = "<API-KEY>"
+# What stands for the key wherever it would otherwise show.
+KEY_PLACEHOLDER = "<API-KEY>"
 
 
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -105,4 +106,4 @@ class ClientBase(Generic[Transport]):
         return lost
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._generated.token, _REDACTED)
+        return text.replace(self._generated.token, KEY_PLACEHOLDER)

@@ -17,15 +17,15 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
+from ..base import KEY_PLACEHOLDER
 from ..rate_limit import LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER
-from ..validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS
+from ..validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS, check_id
 from .exchanges import Exchange, StartedOperation
 from .faults import Canned, Fault
 from .handler import MarketServer
 
 _PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/?#]*)/returns/cancel$")
 _CANCELLABLE = "CREATED"
-_REDACTED = "<API-KEY>"
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -167,7 +167,7 @@ class FakeMarket:
             self._exchanges.append(exchange)
 
     def redacted(self, headers: Message) -> dict[str, str]:
-        return {name: _REDACTED if name.lower() == "api-key" else value for name, value in headers.items()}
+        return {name: KEY_PLACEHOLDER if name.lower() == "api-key" else value for name, value in headers.items()}
 
     def answer(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
         """What the Market answers to one request, after ``latency`` seconds."""
@@ -266,8 +266,7 @@ class FakeMarket:
 def _int_within(text: str, bounds: tuple[int, int]) -> int | None:
     if not re.fullmatch(r"-?[0-9]{1,20}", text):
         return None
-    value = int(text)
-    return value if bounds[0] <= value <= bounds[1] else None
+    return _checked(int(text), bounds)
 
 
 def _return_id(headers: Message, body: bytes) -> int | None:
@@ -277,10 +276,15 @@ def _return_id(headers: Message, body: bytes) -> int | None:
         document: Any = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    value = document.get("returnId") if isinstance(document, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int):
+    return _checked(document.get("returnId") if isinstance(document, dict) else None, bounds=RETURN_ID_BOUNDS)
+
+
+def _checked(value: object, bounds: tuple[int, int]) -> int | None:
+    """The client's own check, so that the two accept exactly the same ids."""
+    try:
+        return check_id("id", value, bounds)
+    except (TypeError, ValueError):
         return None
-    return value if RETURN_ID_BOUNDS[0] <= value <= RETURN_ID_BOUNDS[1] else None
 
 
 def _json(document: object) -> bytes:
