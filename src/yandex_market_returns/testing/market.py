@@ -208,14 +208,7 @@ class FakeMarket:
         if in_flight > self.parallel_limit:
             message = f"Hit rate limit of {self.parallel_limit} parallel requests for campaignId {campaign_id}"
             return self._error(420, "HIT_RATE_LIMIT", message, campaign_id)
-        with self._lock:
-            end, used = self._period(campaign_id)
-            if used >= self.hourly_limit:
-                exhausted = True
-            else:
-                exhausted = False
-                self._periods[campaign_id] = (end, used + 1)
-        if exhausted:
+        if not self._spend_one(campaign_id):
             message = f"Hit rate limit of {self.hourly_limit} requests per hour for campaignId {campaign_id}"
             return self._error(420, "HIT_RATE_LIMIT", message, campaign_id)
         return_id = _return_id(headers, body)
@@ -235,6 +228,15 @@ class FakeMarket:
             return self._error(400, "BAD_REQUEST", message, campaign_id)
         result = {"operation": {"id": operation.id, "type": "RETURN_CANCELLATION"}}
         return 200, self._headers(campaign_id), _json({"status": "OK", "result": result})
+
+    def _spend_one(self, campaign_id: int) -> bool:
+        """Count a request against the store's period; False when the period has none left."""
+        with self._lock:
+            end, used = self._period(campaign_id)
+            if used >= self.hourly_limit:
+                return False
+            self._periods[campaign_id] = (end, used + 1)
+            return True
 
     def _error(self, status: int, code: str, message: str, campaign_id: int | None) -> Answer:
         body = {"status": "ERROR", "errors": [{"code": code, "message": message}]}
