@@ -128,9 +128,9 @@ def test_every_own_answer_carries_the_rate_limit_headers(market: FakeMarket) -> 
 
 
 def test_it_answers_420_past_4_requests_in_flight(market: FakeMarket) -> None:
-    market.latency = 0.2
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(lambda n: _post(market, {"returnId": n}), range(1, 7)))
+    market.latency = 0.5
+    with httpx.Client(base_url=market.base_url, headers={"Api-Key": KEY}) as http, ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda n: http.post(PATH, json={"returnId": n}), range(1, 7)))
     limited = [_error(answer) for answer in answers if answer.status_code == 420]
     assert len(limited) == 2
     assert set(limited) == {(420, "HIT_RATE_LIMIT", f"Hit rate limit of 4 parallel requests for campaignId {CAMPAIGN}")}

@@ -55,19 +55,7 @@ class MarketHandler(BaseHTTPRequestHandler):
             answer = market.answer(self.command, self.path, self.headers, body)
         status, headers, content = answer
         sent = content[: len(content) // 2] if fault in (Fault.TRUNCATED_BODY, Fault.DROPPED_CONNECTION) else content
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        # A dropped connection promises the whole body and closes after half of it.
-        if "Content-Length" not in headers:
-            self.send_header("Content-Length", str(len(content) if fault is Fault.DROPPED_CONNECTION else len(sent)))
-        # So is a canned answer with a Content-Length of its own, which may not match its body.
-        if fault is Fault.DROPPED_CONNECTION or "Content-Length" in headers:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(sent)
-        self.wfile.flush()
+        # Recorded before it is sent: a client that has its answer finds it in market.exchanges.
         market.record(
             Exchange(
                 method=self.command,
@@ -80,3 +68,16 @@ class MarketHandler(BaseHTTPRequestHandler):
                 fault=fault,
             )
         )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        # A dropped connection promises the whole body and closes after half of it. A canned answer with a
+        # Content-Length of its own, which may not match its body, closes too, so that no client hangs.
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(content) if fault is Fault.DROPPED_CONNECTION else len(sent)))
+        if fault is Fault.DROPPED_CONNECTION or "Content-Length" in headers:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(sent)
+        self.wfile.flush()
