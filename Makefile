@@ -14,6 +14,13 @@ BASE_URL ?=
 CAMPAIGN_ID ?=
 RETURN_ID ?=
 
+# The third-party spec tools (package.json, locked in package-lock.json) and where they run.
+NODE_BIN := $(abspath node_modules)/.bin
+NODE_READY := node_modules/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(open("package-lock.json","rb").read()).hexdigest()[:12])')
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+BASE ?=
+
 # The generator's post-hooks call ruff by name: make sure it is the pinned one.
 export PATH := $(BIN):$(PATH)
 
@@ -25,7 +32,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint test bench build vendor record lock clean
+.PHONY: help check generate check-generated lint lint-spec test bench docs breaking build vendor record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +41,10 @@ $(READY): requirements-dev.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_READY): package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 check: check-generated lint ## Main job: regenerate and verify the client (no drift, spec valid, lint, types)
@@ -50,22 +61,37 @@ check-generated: $(READY) ## Regenerate into a temporary folder and fail, naming
 		echo "generated/ has drifted from its inputs: run 'make generate' and commit the result" >&2; exit 1; \
 	fi
 
-lint: $(READY) ## Validate the spec, run ruff, and mypy --strict over generated and hand-written code
-	$(BIN)/openapi-spec-validator openapi.yaml
+lint: lint-spec ## Lint the spec (see lint-spec), run ruff, and mypy --strict over generated and hand-written code
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict
 
-test: $(READY) ## Run the whole test suite
+lint-spec: $(READY) $(NODE_READY) ## Check openapi.yaml with openapi-spec-validator, Spectral, Redocly and openapi-generator
+	$(BIN)/openapi-spec-validator openapi.yaml
+	$(NODE_BIN)/spectral lint --ruleset .spectral.yaml --fail-severity=hint openapi.yaml
+	$(NODE_BIN)/redocly lint --config redocly.yaml openapi.yaml
+	$(BIN)/openapi-generator-cli validate --recommend -i openapi.yaml
+
+test: lint-spec $(NODE_READY) ## Lint the spec, then run the whole test suite
 	$(BIN)/pytest
+
+docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs/
+	$(NODE_BIN)/redocly build-docs --config redocly.yaml --output build/docs/index.html openapi.yaml
+
+breaking: $(READY) ## Fail on changes to openapi.yaml that break clients: make breaking BASE=<git ref>
+	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }
+	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && git show "$(BASE):openapi.yaml" > "$$tmp" && \
+	$(BIN)/python -m tests.breaking "$$tmp" openapi.yaml --base-name "openapi.yaml at $(BASE)"
 
 bench: $(READY) ## Time a batch against one call after another, side by side, on the fake Market
 	PYTHONPATH=generated:src:. $(BIN)/python -m tests.benchmarks
 
-build: $(READY) ## Build the wheel and sdist into dist/ and check their metadata
+build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the released spec (YAML, JSON) beside them
 	rm -rf $(DIST)
 	$(BIN)/python -m build --outdir $(DIST) .
 	$(BIN)/twine check --strict $(DIST)/*
+	cp openapi.yaml $(DIST)/openapi.yaml
+	cp $(GENERATED)/openapi.json $(DIST)/openapi.json
 
 vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=../svc/third_party)
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder>" >&2; exit 2; }
@@ -94,5 +120,5 @@ lock: ## Re-make requirements-dev.txt from requirements-dev.in in a fresh venv
 	rm -rf build/lock
 
 clean: ## Remove the environment and everything built
-	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules build dist .mypy_cache .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
