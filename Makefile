@@ -76,7 +76,7 @@ test: lint-spec $(NODE_READY) ## Lint the spec, then run the whole test suite
 	$(BIN)/pytest
 
 docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs/
-	$(NODE_BIN)/redocly build-docs --config redocly.yaml --output build/docs/index.html openapi.yaml
+	$(NODE_BIN)/redocly build-docs --config redocly.yaml --inlineBundle --output build/docs/index.html openapi.yaml
 
 breaking: $(READY) ## Fail on changes to openapi.yaml that break clients: make breaking BASE=<git ref>
 	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }

@@ -4,6 +4,7 @@ It is installed twice: with the newest dependencies the resolver picks, and with
 pyproject.toml admits, so both ends of the declared ranges are run.
 """
 
+import json
 import subprocess
 import sys
 import venv
@@ -126,3 +127,27 @@ def test_vendored_copy_imports_from_its_folder(tmp_path: Path) -> None:
     where = _run(sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(dest)!r}); {script}").split()
     assert where[0].startswith(str(dest))
     assert where[1].startswith(str(dest))
+
+
+def test_the_release_carries_its_spec_as_yaml_and_json(wheel: Path) -> None:
+    dist = wheel.parent
+    assert (dist / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
+    assert json.loads((dist / "openapi.json").read_text(encoding="utf-8")) == yaml.safe_load(
+        (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    ), "the JSON copy says exactly what the YAML says"
+
+
+def test_the_changelog_has_an_entry_for_this_version() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"\n## {VERSION} — " in changelog
+
+
+def test_make_breaking_passes_against_this_commit_and_needs_a_base() -> None:
+    clean = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "breaking", "BASE=HEAD"], capture_output=True, text=True, check=False
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no breaking changes in openapi.yaml against openapi.yaml at HEAD" in clean.stdout
+    usage = subprocess.run(["make", "-s", "-C", str(ROOT), "breaking"], capture_output=True, text=True, check=False)
+    assert usage.returncode != 0
+    assert "usage: make breaking BASE=<git ref>" in usage.stderr
