@@ -4,6 +4,7 @@ import asyncio
 import builtins
 import gzip
 import json
+import pickle
 import socket
 from datetime import UTC, datetime
 from typing import Any
@@ -289,3 +290,22 @@ def test_an_unparsable_error_body_keeps_its_cause_and_its_headers(market: FakeMa
     assert raised.value.errors == []
     assert raised.value.rate_limit.remaining == 4321
     assert raised.value.__cause__ is not None, "the generated client's parse error is kept as the cause"
+
+
+def test_errors_survive_pickling(market: FakeMarket, make_client: Any) -> None:
+    """Services hand errors to task queues and process pools, which pickle them."""
+    market.inject(Canned(420, _market_error("HIT_RATE_LIMIT", "slow down"), {**JSON, **LIMITS}))
+    with pytest.raises(errors.RateLimitError) as raised:
+        make_client(max_retries=0).cancel_return(CAMPAIGN, 1)
+    copy = pickle.loads(pickle.dumps(raised.value))
+    assert type(copy) is errors.RateLimitError
+    assert str(copy) == str(raised.value)
+    assert (copy.status_code, copy.rate_limit, copy.response.content) == (
+        420,
+        raised.value.rate_limit,
+        raised.value.response.content,
+    )
+    assert [(e.code, e.message) for e in copy.errors] == [("HIT_RATE_LIMIT", "slow down")]
+    lost = pickle.loads(pickle.dumps(errors.TimeoutError("no answer")))
+    assert isinstance(lost, errors.TimeoutError)
+    assert str(lost) == "no answer"

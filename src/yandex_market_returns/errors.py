@@ -43,6 +43,10 @@ class ResponseError(MarketError):
         self.status_code = response.status_code
         self.rate_limit = RateLimit.from_headers(response.headers)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle (task queues, process pools) rebuilds an exception from its args alone; ours need their keywords.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
 
 class ApiError(ResponseError):
     """An error status. ``errors`` holds the Market's code/message pairs, empty when the body has none."""
@@ -93,3 +97,10 @@ class ConnectionError(TransportError, builtins.ConnectionError):
 
 class TimeoutError(TransportError, builtins.TimeoutError):
     """No answer within the timeout; wraps httpx's exception (see ``__cause__``)."""
+
+
+def _rebuild(kind: type[ResponseError], args: tuple[Any, ...], state: dict[str, Any]) -> ResponseError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
