@@ -1,5 +1,7 @@
 """What the template overrides promise: the token stays secret, any status code parses, unknown enum values live."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -116,3 +118,17 @@ def test_null_errors_parse_as_none() -> None:
         parsed = cancel_return.sync(21621656, client=client, body=BODY)
     assert isinstance(parsed, ApiErrorResponse)
     assert parsed.errors is None
+
+
+def test_threads_racing_to_first_use_share_one_pool() -> None:
+    client = AuthenticatedClient(base_url="http://127.0.0.1:9", token="t")
+    start = threading.Barrier(16)
+
+    def first_use() -> httpx.Client:
+        start.wait()
+        return client.get_httpx_client()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        pools = {id(made) for made in pool.map(lambda _: first_use(), range(16))}
+    client.get_httpx_client().close()
+    assert len(pools) == 1

@@ -24,7 +24,6 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
     def _open(self) -> None:
         self._slots = TaskSlots()
-        self._generated.get_async_httpx_client()
 
     async def __aenter__(self) -> Self:
         await self._generated.__aenter__()

@@ -20,6 +20,7 @@ from .validation import (
     SPEC_VERSION,
     check_api_key,
     check_base_url,
+    check_count,
     check_id,
     check_number,
 )
@@ -59,12 +60,8 @@ class ClientBase(Generic[Transport]):
         self._base_url = check_base_url(base_url)
         if not isinstance(timeout, httpx.Timeout):
             check_number("timeout", timeout, minimum=0.001)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
-            raise TypeError(f"max_retries must be an int, not {type(max_retries).__name__}: {max_retries!r}")
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be at least 0, got {max_retries!r}")
         self._policy = RetryPolicy(
-            max_retries=max_retries,
+            max_retries=check_count("max_retries", max_retries),
             budget=check_number("retry_budget", retry_budget, minimum=0),
             backoff=check_number("backoff", backoff, minimum=0),
         )
@@ -79,7 +76,7 @@ class ClientBase(Generic[Transport]):
         self._open()
 
     def _open(self) -> None:
-        """Make what the subclass's calls need, now rather than on first use from several threads at once."""
+        """Make what the subclass's calls need: its slots for requests in flight."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -28,7 +28,6 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
     def _open(self) -> None:
         self._slots = ThreadSlots()
-        self._generated.get_httpx_client()
 
     def __enter__(self) -> Self:
         self._generated.__enter__()

@@ -81,6 +81,14 @@ def check_base_url(base_url: object) -> str:
     return base_url
 
 
+def check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}")
+    if value < 0:
+        raise ValueError(f"{name} must be at least 0, got {value!r}")
+    return value
+
+
 def check_number(name: str, value: object, *, minimum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}: {reprlib.repr(value)}")
