@@ -2,6 +2,8 @@
 
 import json
 import socket
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -232,3 +234,19 @@ def test_nothing_listens_after_stop() -> None:
     market.stop()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_burst_of_new_connections_is_accepted_at_once(market: FakeMarket) -> None:
+    """With socketserver's backlog of 5 the kernel dropped SYNs past it and each came back a second later."""
+    port = int(market.base_url.rsplit(":", 1)[1])
+    start = threading.Barrier(64)
+
+    def connect_time(_: int) -> float:
+        start.wait()
+        began = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            return time.perf_counter() - began
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        slowest = max(pool.map(connect_time, range(64)))
+    assert slowest < 0.5, f"a connection waited {slowest:.2f} s to be accepted"

@@ -18,6 +18,9 @@ _INSTEAD = (Fault.SERVER_ERROR, Fault.HTML_BAD_GATEWAY, Fault.DROPPED_CONNECTION
 
 class MarketServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of new connections overflows it and the kernel drops
+    # the extra SYNs, which clients resend only a second later. The Market itself takes bursts.
+    request_queue_size = 128
 
     def __init__(self, market: "FakeMarket") -> None:
         super().__init__(("127.0.0.1", 0), MarketHandler)
