@@ -97,8 +97,11 @@ def _check_one_outcome_each(ids: list[int], outcomes: list[Outcome], seen: list[
     for outcome in outcomes:
         if outcome.operation is not None:
             assert started[outcome.return_id] == outcome.operation.id
+        elif outcome.error is not None and not outcome.error.may_have_started:
+            assert outcome.return_id not in started, f"cancelled, but reported as not started: {outcome.error}"
     kinds = {type(outcome.error) for outcome in outcomes if outcome.error is not None}
-    assert kinds <= {errors.ServerError, errors.ConnectionError, errors.UnexpectedResponseError}
+    expected = {errors.ServerError, errors.ConnectionError, errors.UnexpectedResponseError, errors.OutcomeUnknownError}
+    assert kinds <= expected
     assert sum(outcome.ok for outcome in outcomes) > len(ids) // 2, "most faults are retried away"
     assert sum(exchange.fault is not None for exchange in market.exchanges) > 20, "faults were injected"
 

@@ -64,6 +64,7 @@ def test_each_error_status_raises_its_class(market: FakeMarket, status: int, kin
     assert [(e.code, e.message) for e in error.errors] == [("SOME_CODE", "what went wrong")]
     assert (error.rate_limit.limit, error.rate_limit.remaining) == (5000, 4321)
     assert error.rate_limit.until == datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    assert error.response is not None
     assert error.response.content == _market_error("SOME_CODE", "what went wrong")
     assert f"cancelReturn(campaign {CAMPAIGN}, return 97211): {status}" in str(error)
     assert "SOME_CODE: what went wrong" in str(error)
@@ -300,12 +301,19 @@ def test_errors_survive_pickling(market: FakeMarket, make_client: Any) -> None:
     copy = pickle.loads(pickle.dumps(raised.value))
     assert type(copy) is errors.RateLimitError
     assert str(copy) == str(raised.value)
+    assert copy.response is not None
+    assert raised.value.response is not None
     assert (copy.status_code, copy.rate_limit, copy.response.content) == (
         420,
         raised.value.rate_limit,
         raised.value.response.content,
     )
     assert [(e.code, e.message) for e in copy.errors] == [("HIT_RATE_LIMIT", "slow down")]
-    lost = pickle.loads(pickle.dumps(errors.TimeoutError("no answer")))
+    assert (copy.retryable, copy.may_have_started) == (True, False)
+    assert copy.retry_after is not None
+    assert copy.retry_after > 0
+    assert copy.retry_after == raised.value.retry_after
+    lost = pickle.loads(pickle.dumps(errors.TimeoutError("no answer", may_have_started=True)))
     assert isinstance(lost, errors.TimeoutError)
     assert str(lost) == "no answer"
+    assert (lost.may_have_started, lost.retryable) == (True, True)

@@ -1,9 +1,10 @@
 """The asynchronous client."""
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -13,44 +14,48 @@ from yandex_market_returns_client.models import CancelReturnRequest
 
 from . import errors
 from .base import ClientBase
+from .batches import report_stop
 from .pacing import TaskSlots
 from .responses import unparsed
 from .results import Operation, Outcome
+from .retry import Attempts
 from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
 
 
 class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
-    """``ReturnsClient`` for asyncio: at most 4 requests in flight per store across all tasks of its loop."""
+    """``ReturnsClient`` for asyncio: at most 4 requests in flight per store across all tasks of its loop.
+
+    A cancelled call abandons its request; the store's slot stays taken for ``grace_period`` all the same,
+    since the Market may still be working on it.
+    """
 
     def _open(self) -> None:
         self._slots = TaskSlots()
+        self._closed = False
+        self._stops: set[asyncio.Event] = set()  # one per running batch, set when the client closes
 
     async def __aenter__(self) -> Self:
+        if self._closed:
+            raise self._closed_error()
         await self._generated.__aenter__()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        await self._generated.__aexit__(exc_type, exc, traceback)
+        await self.aclose()
 
     async def aclose(self) -> None:
+        """Stop: running batches send nothing more, and the connection pool is closed."""
+        self._closed = True
+        for stop in self._stops:
+            stop.set()
         await self._generated.get_async_httpx_client().aclose()
 
     async def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""
-        body, call = self._prepare(campaign_id, return_id)
-        attempts = self._policy.begin(call)
-        while True:
-            async with self._slots.hold(campaign_id):
-                await asyncio.sleep(attempts.hold(self._gate.wait(campaign_id)))
-                result = await self._send(campaign_id, body, call)
-            if isinstance(result, Operation):
-                return result
-            delay = attempts.retry_delay(result)
-            if delay is None:
-                raise result
-            await asyncio.sleep(delay)
+        campaign_id, body, call = self._prepare(campaign_id, return_id)
+        return await self._call(campaign_id, body, call, self._policy.begin(call))
 
     async def cancel_returns(
         self,
@@ -61,40 +66,97 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
-        Every id is checked before the first request. ``on_outcome`` is called as each outcome arrives; if
-        it raises, the cancellations still running are cancelled and the error propagates.
+        Every id is checked before the first request. ``on_outcome`` is called as each outcome arrives. The
+        batch stops when ``on_outcome`` raises, when the awaiting task is cancelled and when the client is
+        closed: nothing more is sent, the requests in flight are abandoned (their slots held for the grace
+        period), and the exception carries ``outcomes`` (every return that was sent, an abandoned one with
+        an ``AbandonedRequestError``) and ``not_sent`` (the ids of the others).
         """
-        check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
+        campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
+        if self._closed:
+            raise self._closed_error()
+        calls = [self._prepare(campaign_id, return_id) for return_id in ids]
+        tries = [self._policy.begin(call) for _, _, call in calls]
 
-        async def numbered(index: int, return_id: int) -> tuple[int, Outcome]:
-            return index, await self._outcome(campaign_id, return_id)
+        async def item(index: int) -> Outcome:
+            _, body, call = calls[index]
+            try:
+                return Outcome(ids[index], operation=await self._call(campaign_id, body, call, tries[index]))
+            except errors.MarketError as error:
+                return Outcome(ids[index], error=error)
 
-        tasks = [asyncio.ensure_future(numbered(index, return_id)) for index, return_id in enumerate(ids)]
+        stop = asyncio.Event()
+        self._stops.add(stop)
+        stopped = asyncio.ensure_future(stop.wait())
+        tasks: dict[asyncio.Future[Any], int] = {asyncio.ensure_future(item(index)): index for index in range(len(ids))}
         outcomes: dict[int, Outcome] = {}
         try:
-            for next_done in asyncio.as_completed(tasks):
-                index, outcome = await next_done
-                outcomes[index] = outcome
-                if on_outcome is not None:
-                    on_outcome(outcome)
-        finally:
+            pending: set[asyncio.Future[Any]] = {*tasks, stopped}
+            while len(pending) > 1:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if stopped in done:
+                    raise self._closed_error()
+                for task in done:
+                    outcome: Outcome = task.result()
+                    outcomes[tasks[task]] = outcome
+                    if on_outcome is not None:
+                        on_outcome(outcome)
+        except BaseException as error:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for task, index in tasks.items():
+                if index in outcomes:
+                    continue
+                if not task.cancelled() and task.exception() is None:
+                    outcomes[index] = task.result()
+                elif tries[index].errors:
+                    outcomes[index] = Outcome(ids[index], error=tries[index].outcome())
+            report_stop(error, ids, outcomes)
+            raise
+        finally:
+            stopped.cancel()
+            self._stops.discard(stop)
         return [outcomes[index] for index in range(len(ids))]
 
-    async def _outcome(self, campaign_id: int, return_id: int) -> Outcome:
-        try:
-            return Outcome(return_id, operation=await self.cancel_return(campaign_id, return_id))
-        except errors.MarketError as error:
-            return Outcome(return_id, error=error)
+    async def _call(self, campaign_id: int, body: CancelReturnRequest, call: str, attempts: Attempts) -> Operation:
+        while True:
+            if not await self._slots.acquire(campaign_id, attempts.deadline):
+                raise attempts.outcome()  # the budget ran out waiting for a slot to retry in
+            result: Operation | errors.MarketError | None = None
+            grace = 0.0
+            try:
+                wait = self._gate_wait(campaign_id, attempts, call)
+                if isinstance(wait, errors.RateLimitError):
+                    raise attempts.end(wait)
+                if wait:
+                    await asyncio.sleep(wait)
+                if self._closed:
+                    raise attempts.outcome() if attempts.errors else self._closed_error()
+                attempts.sending()
+                try:
+                    result = await self._send(campaign_id, body, call)
+                except asyncio.CancelledError:
+                    attempts.abandoned()
+                    grace = self._grace_period
+                    raise
+                grace = self._grace(result)
+            finally:
+                self._slots.release(campaign_id, grace)
+            if isinstance(result, Operation):
+                return result
+            delay = self._retry_wait(campaign_id, attempts, result)
+            if delay is None:
+                raise attempts.outcome()
+            await asyncio.sleep(delay)
 
     async def _send(self, campaign_id: int, body: CancelReturnRequest, call: str) -> Operation | errors.MarketError:
+        sent_at = time.monotonic()
         try:
             answer = await cancel_return.asyncio_detailed(campaign_id, client=self._generated, body=body)
         except generated_errors.UnexpectedResponse as error:
-            return self._settle(campaign_id, unparsed(error), call, cause=error)
+            return self._settle(campaign_id, unparsed(error), call, sent_at, cause=error)
         except httpx.RequestError as error:
             return self._lost(error, call)
-        return self._settle(campaign_id, answer, call)
+        return self._settle(campaign_id, answer, call, sent_at)

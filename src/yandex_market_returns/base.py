@@ -10,12 +10,14 @@ from yandex_market_returns_client.models import CancelReturnRequest
 
 from . import errors
 from .pacing import HourlyGate
+from .redaction import Redactor
 from .responses import Answer, interpret, transport_error
 from .results import Operation
-from .retry import RetryPolicy
+from .retry import Attempts, RetryPolicy
 from .validation import (
     CAMPAIGN_ID_BOUNDS,
     DEFAULT_BASE_URL,
+    MAX_SECONDS,
     RETURN_ID_BOUNDS,
     SPEC_VERSION,
     check_api_key,
@@ -23,11 +25,11 @@ from .validation import (
     check_count,
     check_id,
     check_number,
+    check_timeout,
 )
 
 API_KEY_VARIABLE = "YANDEX_MARKET_API_KEY"
-# What stands for the key wherever it would otherwise show.
-KEY_PLACEHOLDER = "<API-KEY>"
+MAX_RETRIES = 100
 
 
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -37,11 +39,13 @@ class ClientBase(Generic[Transport]):
     """Options, all keyword-only:
 
     - ``api_key``: the Api-Key token; ``YANDEX_MARKET_API_KEY`` when not given. Never shown anywhere.
-    - ``base_url``: the Market's API, or a fake one in tests.
-    - ``timeout``: seconds for each request (or an ``httpx.Timeout``).
+    - ``base_url``: the Market's API, or a fake one in tests (plain ``http`` only on a loopback host).
+    - ``timeout``: seconds for each request (or an ``httpx.Timeout``), at most a day.
     - ``max_retries``: tries after the first for 420, 5xx and lost connections; 0 disables retries.
     - ``retry_budget``: seconds from a call's first request after which it is not retried any more.
     - ``backoff``: seconds before the first retry; it doubles with each retry (with jitter).
+    - ``grace_period``: seconds a store's slot stays taken after a request timed out or was abandoned,
+      since the Market may still be working on it; the request's read timeout when not given.
     - ``transport``: an httpx transport, to route or mock requests.
     """
 
@@ -54,53 +58,84 @@ class ClientBase(Generic[Transport]):
         max_retries: int = 3,
         retry_budget: float = 60.0,
         backoff: float = 0.5,
+        grace_period: float | None = None,
         transport: Transport | None = None,
     ) -> None:
         key = check_api_key(os.environ.get(API_KEY_VARIABLE, "") if api_key is None else api_key)
         self._base_url = check_base_url(base_url)
-        if not isinstance(timeout, httpx.Timeout):
-            check_number("timeout", timeout, minimum=0.001)
+        checked_timeout = check_timeout(timeout)
         self._policy = RetryPolicy(
-            max_retries=check_count("max_retries", max_retries),
-            budget=check_number("retry_budget", retry_budget, minimum=0),
-            backoff=check_number("backoff", backoff, minimum=0),
+            max_retries=check_count("max_retries", max_retries, maximum=MAX_RETRIES),
+            budget=check_number("retry_budget", retry_budget, minimum=0, maximum=MAX_SECONDS),
+            backoff=check_number("backoff", backoff, minimum=0, maximum=MAX_SECONDS),
+        )
+        self._grace_period = (
+            checked_timeout.read or 0.0
+            if grace_period is None
+            else check_number("grace_period", grace_period, minimum=0, maximum=MAX_SECONDS)
         )
         self._gate = HourlyGate()
+        self._redactor = Redactor(key)
         self._generated = AuthenticatedClient(
             base_url=self._base_url,
             token=key,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            timeout=checked_timeout,
             headers={"User-Agent": f"yandex-market-returns-client/{SPEC_VERSION} python-httpx/{httpx.__version__}"},
+            follow_redirects=False,  # a redirect would carry the key to wherever it points
             httpx_args={} if transport is None else {"transport": transport},
         )
         self._open()
 
     def _open(self) -> None:
-        """Make what the subclass's calls need: its slots for requests in flight."""
+        """Make what the subclass's calls need: its slots for requests in flight, its stop signals."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
 
-    def _prepare(self, campaign_id: int, return_id: int) -> tuple[CancelReturnRequest, str]:
+    def _closed_error(self) -> errors.ClientClosedError:
+        return errors.ClientClosedError(f"this {type(self).__name__} is closed: make a new one to send requests")
+
+    def _prepare(self, campaign_id: int, return_id: int) -> tuple[int, CancelReturnRequest, str]:
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         return_id = check_id("return_id", return_id, RETURN_ID_BOUNDS)
-        return CancelReturnRequest(return_id=return_id), f"cancelReturn(campaign {campaign_id}, return {return_id})"
+        call = f"cancelReturn(campaign {campaign_id}, return {return_id})"
+        return campaign_id, CancelReturnRequest(return_id=return_id), call
+
+    def _gate_wait(self, campaign_id: int, attempts: Attempts, call: str) -> float | errors.RateLimitError:
+        """Seconds to wait for the store's hourly period to end before sending, or the error to end the call
+        with at once, without sending, when the period ends after its budget: until then the Market would only
+        answer 420."""
+        held = self._gate.held(campaign_id)
+        if held is None:
+            return 0.0
+        wait, rate_limit = held
+        if wait <= attempts.remaining():
+            return wait
+        message = (
+            f"{call}: not sent: the store's hourly limit is spent until {rate_limit.until}, "
+            f"{wait:.0f} s from now, after the retry budget"
+        )
+        refused = errors.RateLimitError(message, response=None, errors=[], rate_limit=rate_limit)
+        refused.retry_after = wait
+        return refused
 
     def _settle(
-        self, campaign_id: int, answer: Answer, call: str, cause: BaseException | None = None
+        self, campaign_id: int, answer: Answer, call: str, sent_at: float, cause: BaseException | None = None
     ) -> Operation | errors.ResponseError:
         """Interpret an answer and note the store's rate-limit state from it."""
-        result = interpret(answer, call, self._redact)
-        if isinstance(result, errors.ResponseError):
-            result.__cause__ = cause
-        self._gate.observe(campaign_id, result.rate_limit)
+        result = interpret(answer, call, self._redactor, cause)
+        self._gate.observe(campaign_id, result.rate_limit, sent_at)
         return result
 
     def _lost(self, error: httpx.RequestError, call: str) -> errors.TransportError:
-        lost = transport_error(error, call, self._redact)
-        lost.__cause__ = error
-        return lost
+        return transport_error(error, call, self._redactor)
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self._generated.token, KEY_PLACEHOLDER)
+    def _grace(self, result: Operation | errors.MarketError) -> float:
+        """How long the slot stays taken after this result: the Market may still be working on a timed-out
+        request."""
+        return self._grace_period if isinstance(result, errors.TimeoutError) and result.may_have_started else 0.0
+
+    def _retry_wait(self, campaign_id: int, attempts: Attempts, result: errors.MarketError) -> float | None:
+        held = self._gate.held(campaign_id)
+        return attempts.failed(result, 0.0 if held is None else held[0])

@@ -1,8 +1,10 @@
 """The synchronous client."""
 
+import contextvars
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from types import TracebackType
 from typing import Self
 
@@ -14,10 +16,16 @@ from yandex_market_returns_client.models import CancelReturnRequest
 
 from . import errors
 from .base import ClientBase
+from .batches import report_stop
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
 from .results import Operation, Outcome
+from .retry import Attempts
 from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
+
+
+class _StoppedError(Exception):
+    """The call was told to stop (its batch stopped, or the client closed) before it could finish."""
 
 
 class ReturnsClient(ClientBase[httpx.BaseTransport]):
@@ -28,33 +36,40 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
     def _open(self) -> None:
         self._slots = ThreadSlots()
+        self._closed = threading.Event()
+        self._stops_lock = threading.Lock()
+        self._stops: set[threading.Event] = set()  # one per running batch, set when the client closes
 
     def __enter__(self) -> Self:
+        if self._closed.is_set():
+            raise self._closed_error()
         self._generated.__enter__()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        self._generated.__exit__(exc_type, exc, traceback)
+        self.close()
 
     def close(self) -> None:
+        """Stop: running batches send nothing more, and the connection pool is closed. Safe from any thread."""
+        self._closed.set()
+        with self._stops_lock:
+            for stop in self._stops:
+                stop.set()
+        self._slots.wake()
         self._generated.get_httpx_client().close()
 
     def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""
-        body, call = self._prepare(campaign_id, return_id)
+        campaign_id, body, call = self._prepare(campaign_id, return_id)
         attempts = self._policy.begin(call)
-        while True:
-            with self._slots.hold(campaign_id):
-                time.sleep(attempts.hold(self._gate.wait(campaign_id)))
-                result = self._send(campaign_id, body, call)
-            if isinstance(result, Operation):
-                return result
-            delay = attempts.retry_delay(result)
-            if delay is None:
-                raise result
-            time.sleep(delay)
+        try:
+            return self._call(campaign_id, body, call, attempts, self._closed)
+        except _StoppedError:
+            if attempts.errors:
+                raise attempts.outcome() from None
+            raise self._closed_error() from None
 
     def cancel_returns(
         self,
@@ -66,34 +81,101 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
         Every id is checked before the first request. ``on_outcome`` is called, in this thread, as each
-        outcome arrives; if it raises, the returns not yet started are left alone and the error propagates.
+        outcome arrives. The batch stops when ``on_outcome`` raises, on ``KeyboardInterrupt`` and when the
+        client is closed: nothing more is sent, the requests in flight are waited for, and the exception
+        carries ``outcomes`` (every return that was sent) and ``not_sent`` (the ids of the others).
         """
-        check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
+        campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
+        if self._closed.is_set():
+            raise self._closed_error()
+        stop = threading.Event()
+        with self._stops_lock:
+            self._stops.add(stop)
         outcomes: dict[int, Outcome] = {}
+        futures: dict[Future[Outcome | None], int] = {}
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
         pool = ThreadPoolExecutor(max_workers=2 * PARALLEL_REQUESTS, thread_name_prefix="yandex-market-returns")
         try:
-            futures = {pool.submit(self._outcome, campaign_id, return_id): index for index, return_id in enumerate(ids)}
+            for index, return_id in enumerate(ids):
+                # Each worker runs in a copy of the caller's context: logging filters and tracing see it.
+                run = contextvars.copy_context().run
+                futures[pool.submit(run, self._batch_item, campaign_id, return_id, stop)] = index
             for future in as_completed(futures):
-                outcomes[futures[future]] = outcome = future.result()
-                if on_outcome is not None:
-                    on_outcome(outcome)
+                outcome = future.result()
+                if outcome is not None:
+                    outcomes[futures[future]] = outcome
+                    if on_outcome is not None:
+                        on_outcome(outcome)
+            if len(outcomes) < len(ids):  # only a close stops a batch from outside
+                raise self._closed_error()
+        except BaseException as error:
+            stop.set()
+            self._slots.wake()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future, index in futures.items():
+                if index not in outcomes and future.done() and not future.cancelled() and future.exception() is None:
+                    late = future.result()
+                    if late is not None:
+                        outcomes[index] = late
+            report_stop(error, ids, outcomes)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            with self._stops_lock:
+                self._stops.discard(stop)
         return [outcomes[index] for index in range(len(ids))]
 
-    def _outcome(self, campaign_id: int, return_id: int) -> Outcome:
+    def _batch_item(self, campaign_id: int, return_id: int, stop: threading.Event) -> Outcome | None:
+        """One return of a batch: its outcome, or ``None`` when the batch stopped before it was sent."""
+        if stop.is_set():
+            return None
+        _, body, call = self._prepare(campaign_id, return_id)
+        attempts = self._policy.begin(call)
         try:
-            return Outcome(return_id, operation=self.cancel_return(campaign_id, return_id))
+            return Outcome(return_id, operation=self._call(campaign_id, body, call, attempts, stop))
         except errors.MarketError as error:
             return Outcome(return_id, error=error)
+        except _StoppedError:
+            return Outcome(return_id, error=attempts.outcome()) if attempts.errors else None
+
+    def _call(
+        self, campaign_id: int, body: CancelReturnRequest, call: str, attempts: Attempts, stop: threading.Event
+    ) -> Operation:
+        while True:
+            if not self._slots.acquire(campaign_id, stop, attempts.deadline):
+                if stop.is_set():
+                    raise _StoppedError
+                raise attempts.outcome()  # the budget ran out waiting for a slot to retry in
+            result: Operation | errors.MarketError | None = None
+            try:
+                wait = self._gate_wait(campaign_id, attempts, call)
+                if isinstance(wait, errors.RateLimitError):
+                    raise attempts.end(wait)
+                if (wait and stop.wait(wait)) or stop.is_set():
+                    raise _StoppedError
+                attempts.sending()
+                result = self._send(campaign_id, body, call)
+            finally:
+                self._slots.release(campaign_id, 0.0 if result is None else self._grace(result))
+            if isinstance(result, Operation):
+                return result
+            delay = self._retry_wait(campaign_id, attempts, result)
+            if delay is None:
+                raise attempts.outcome()
+            if stop.wait(delay):
+                raise _StoppedError
 
     def _send(self, campaign_id: int, body: CancelReturnRequest, call: str) -> Operation | errors.MarketError:
+        sent_at = time.monotonic()
         try:
             answer = cancel_return.sync_detailed(campaign_id, client=self._generated, body=body)
         except generated_errors.UnexpectedResponse as error:
-            return self._settle(campaign_id, unparsed(error), call, cause=error)
+            return self._settle(campaign_id, unparsed(error), call, sent_at, cause=error)
         except httpx.RequestError as error:
             return self._lost(error, call)
-        return self._settle(campaign_id, answer, call)
+        except RuntimeError:  # httpx's word for a closed pool: closed between our check and the request
+            if self._closed.is_set():
+                raise _StoppedError from None
+            raise
+        return self._settle(campaign_id, answer, call, sent_at)

@@ -1,7 +1,6 @@
 """Turns what came back from one request into an ``Operation`` or one of our errors."""
 
 import json
-from collections.abc import Callable
 
 import httpx
 
@@ -12,10 +11,10 @@ from yandex_market_returns_client.types import UNSET, Response, Unset
 
 from . import errors
 from .rate_limit import RateLimit
+from .redaction import Redactor
 from .results import Operation
 from .validation import OPERATION_ID_LENGTH
 
-Redact = Callable[[str], str]
 Answer = Response[ApiErrorResponse | _Success]
 
 _ERRORS_BY_STATUS: dict[int, type[errors.ApiError]] = {
@@ -25,6 +24,10 @@ _ERRORS_BY_STATUS: dict[int, type[errors.ApiError]] = {
     420: errors.RateLimitError,
     429: errors.RateLimitError,
 }
+# A gateway's answer without the Market's body: the request may have been passed on and carried out.
+_GATEWAY_STATUSES = (502, 503, 504)
+# httpx errors raised before the request left: nothing reached the Market.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)
 
 
 def unparsed(error: generated_errors.UnexpectedResponse) -> Answer:
@@ -32,14 +35,26 @@ def unparsed(error: generated_errors.UnexpectedResponse) -> Answer:
     return Response(status_code=error.status_code, content=error.content, headers=error.headers, parsed=None)
 
 
-def interpret(answer: Answer, call: str, redact: Redact) -> Operation | errors.ResponseError:
+def interpret(
+    answer: Answer, call: str, redactor: Redactor, cause: BaseException | None = None
+) -> Operation | errors.ResponseError:
+    result = _interpret(answer, call, redactor)
+    if isinstance(result, errors.ResponseError) and cause is not None:
+        result.__cause__ = redactor.exception(cause)
+    return result
+
+
+def _interpret(answer: Answer, call: str, redactor: Redactor) -> Operation | errors.ResponseError:
     if answer.status_code == 200:
-        return _operation(answer, call, redact)
+        return _operation(answer, call, redactor)
     if 200 <= answer.status_code < 300:
-        return errors.UnexpectedResponseError(
-            redact(f"{call}: status {answer.status_code} is not one the method answers"), response=answer
+        message = (
+            f"{call}: status {answer.status_code} is not one the method answers; the cancellation may have started"
         )
-    details = _error_details(answer)
+        return errors.UnexpectedResponseError(
+            redactor.text(message), response=redactor.response(answer), may_have_started=True
+        )
+    details = redactor.details(_error_details(answer))
     kind = _ERRORS_BY_STATUS.get(answer.status_code)
     if kind is None:
         kind = errors.ServerError if 500 <= answer.status_code < 600 else errors.UnexpectedStatusError
@@ -48,19 +63,29 @@ def interpret(answer: Answer, call: str, redact: Redact) -> Operation | errors.R
     )
     status = f"{answer.status_code} {_reason(answer.status_code)}".rstrip()
     message = f"{call}: {status}: {summary or 'no error details (' + _describe_body(answer) + ')'}"
-    return kind(redact(message), response=answer, errors=details)
+    passed_on = answer.status_code in _GATEWAY_STATUSES and not details
+    if passed_on:
+        message += "; a gateway answered, the cancellation may have started"
+    return kind(redactor.text(message), response=redactor.response(answer), errors=details, may_have_started=passed_on)
 
 
-def transport_error(error: httpx.RequestError, call: str, redact: Redact) -> errors.TransportError:
-    kind = errors.TransportError  # a body that cannot be decoded, too many redirects: not worth a retry
+def transport_error(error: httpx.RequestError, call: str, redactor: Redactor) -> errors.TransportError:
+    """Our error for a request that got no complete answer, saying whether it may have reached the Market."""
+    kind = errors.TransportError  # a body that cannot be decoded, and the like: not worth a retry
     if isinstance(error, httpx.TimeoutException):
         kind = errors.TimeoutError
     elif isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
         kind = errors.ConnectionError
-    return kind(redact(f"{call}: no complete answer: {type(error).__name__}: {error}"))
+    sent = not isinstance(error, _NOT_SENT)
+    where = "the request may have reached the Market" if sent else "the request was not sent"
+    lost = kind(
+        redactor.text(f"{call}: no complete answer ({where}): {type(error).__name__}: {error}"), may_have_started=sent
+    )
+    lost.__cause__ = redactor.exception(error)
+    return lost
 
 
-def _operation(answer: Answer, call: str, redact: Redact) -> Operation | errors.ResponseError:
+def _operation(answer: Answer, call: str, redactor: Redactor) -> Operation | errors.ResponseError:
     body = answer.parsed
     if not isinstance(body, _Success):
         problem = "a body that is not the promised JSON object"
@@ -75,7 +100,9 @@ def _operation(answer: Answer, call: str, redact: Redact) -> Operation | errors.
             return Operation(id=operation.id, type=operation.type_, rate_limit=RateLimit.from_headers(answer.headers))
         problem = f"an operation id that is not a string of {low} to {high} characters"
     message = f"{call}: 200 with {problem} ({_describe_body(answer)}); the cancellation may have started"
-    return errors.UnexpectedResponseError(redact(message), response=answer)
+    return errors.UnexpectedResponseError(
+        redactor.text(message), response=redactor.response(answer), may_have_started=True
+    )
 
 
 def _error_details(answer: Answer) -> list[ApiErrorDTO]:
@@ -103,4 +130,4 @@ def _describe_body(answer: Answer) -> str:
     return f"{content_type}, {len(answer.content)} bytes"
 
 
-__all__ = ["Answer", "Redact", "interpret", "transport_error", "unparsed"]
+__all__ = ["Answer", "interpret", "transport_error", "unparsed"]

@@ -1,4 +1,4 @@
-"""When a failed request is tried again, and how long the client waits first."""
+"""When a failed request is tried again, how long the client waits first, and what a failed call reports."""
 
 import logging
 import random
@@ -11,8 +11,6 @@ from . import errors
 logger = logging.getLogger("yandex_market_returns")
 
 _MAX_BACKOFF = 30.0
-# Worth another try: the Market's limits, its failures, and answers lost on the way.
-_RETRYABLE = (errors.RateLimitError, errors.ServerError, errors.ConnectionError, errors.TimeoutError)
 
 
 @frozen
@@ -26,38 +24,54 @@ class RetryPolicy:
 
 
 class Attempts:
-    """One call's tries, kept within ``max_retries`` and the time budget."""
+    """One call's tries: kept within ``max_retries`` and the time budget, and remembered, so that the error
+    the call ends in says what is known of all of them."""
 
     def __init__(self, policy: RetryPolicy, call: str) -> None:
         self._policy = policy
         self._call = call
-        self._retries = 0
         self._deadline: float | None = None
+        self.errors: list[errors.MarketError] = []
+        self.in_flight = False
 
-    def hold(self, gate_wait: float) -> float:
-        """How long to wait before sending while the store's hourly limit is spent.
+    @property
+    def deadline(self) -> float | None:
+        """When the budget runs out (monotonic clock); ``None`` until the first request is sent."""
+        return self._deadline
 
-        Not at all when the period outlasts the budget: the request goes out and the Market's 420 ends
-        the call at once, instead of a wait that could not end in success.
+    def remaining(self) -> float:
+        """Seconds left of the budget; all of it before the first request."""
+        return self._policy.budget if self._deadline is None else self._deadline - time.monotonic()
+
+    def sending(self) -> None:
+        """A request is about to leave: the budget starts at the call's first one."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._policy.budget
+        self.in_flight = True
+
+    def failed(self, error: errors.MarketError, gate_wait: float) -> float | None:
+        """Note a failed attempt; seconds to wait before the next one, or ``None`` when ``error`` ends the call.
+
+        ``gate_wait`` is how long the store's hourly limit still holds: a 420 saying the limit is spent is
+        retried when the period ends, not after a backoff.
         """
-        if gate_wait <= 0 or time.monotonic() + gate_wait > self._budget_end():
-            return 0.0
-        logger.info("%s: waiting %.2f s for the hourly limit to reset", self._call, gate_wait)
-        return gate_wait
-
-    def retry_delay(self, error: errors.MarketError) -> float | None:
-        """Seconds to wait before the next try, or ``None`` when ``error`` ends the call."""
-        if not isinstance(error, _RETRYABLE) or self._retries >= self._policy.max_retries:
+        self.in_flight = False
+        self.errors.append(error)
+        if not error.retryable:
             return None
-        delay = self._delay(error)
-        if time.monotonic() + delay > self._budget_end():
+        spent = isinstance(error, errors.RateLimitError) and error.rate_limit.exhausted and gate_wait > 0
+        retries = len(self.errors) - 1
+        delay = gate_wait + random.uniform(0, self._policy.backoff) if spent else self._backoff(retries)
+        error.retry_after = delay
+        if retries >= self._policy.max_retries:
+            return None
+        if delay > self.remaining():
             logger.info("%s: not retrying, a wait of %.2f s would pass the retry budget: %s", self._call, delay, error)
             return None
-        self._retries += 1
         logger.info(
             "%s: retry %d of %d in %.2f s after %s: %s",
             self._call,
-            self._retries,
+            retries + 1,
             self._policy.max_retries,
             delay,
             type(error).__name__,
@@ -65,14 +79,33 @@ class Attempts:
         )
         return delay
 
-    def _delay(self, error: errors.MarketError) -> float:
-        if isinstance(error, errors.ResponseError) and error.rate_limit.exhausted and error.rate_limit.until:
-            until = error.rate_limit.until.timestamp() - time.time()
-            return max(until, 0.0) + random.uniform(0, self._policy.backoff)
-        ceiling = min(self._policy.backoff * 2.0**self._retries, _MAX_BACKOFF)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+    def abandoned(self) -> None:
+        """The request in flight was given up (its task cancelled): the Market may carry it out all the same."""
+        message = f"{self._call}: abandoned while the request was in flight; the cancellation may have started"
+        self.errors.append(errors.AbandonedRequestError(message))
+        self.in_flight = False
 
-    def _budget_end(self) -> float:
-        if self._deadline is None:
-            self._deadline = time.monotonic() + self._policy.budget
-        return self._deadline
+    def end(self, error: errors.MarketError) -> errors.MarketError:
+        """The call ends, not retried, on ``error`` (raised without sending): what it ends in."""
+        self.errors.append(error)
+        return self.outcome()
+
+    def outcome(self) -> errors.MarketError:
+        """The error the call ends in: the last attempt's, unless an earlier one may have started the
+        cancellation and the last cannot say so itself."""
+        last = self.errors[-1]
+        unknown = [number for number, error in enumerate(self.errors[:-1], 1) if error.may_have_started]
+        if last.may_have_started or not unknown:
+            return last
+        which = ", ".join(f"{number} ({type(self.errors[number - 1]).__name__})" for number in unknown)
+        message = (
+            f"{self._call}: outcome unknown: attempt {which} may have started the cancellation, and the last "
+            f"attempt ended in {type(last).__name__}: {last}. Check the return's status before acting on it"
+        )
+        unknown_error = errors.OutcomeUnknownError(message, attempts=self.errors)
+        unknown_error.__cause__ = last
+        return unknown_error
+
+    def _backoff(self, retries: int) -> float:
+        ceiling = min(self._policy.backoff * 2.0 ** min(retries, 64), _MAX_BACKOFF)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)

@@ -4,8 +4,10 @@ The generated package carries the spec as ``openapi.json`` (``make generate`` wr
 here are read from the same document the client is generated from, not copied.
 """
 
+import ipaddress
 import json
-import math
+import operator
+import re
 import reprlib
 from importlib import resources
 from typing import Any
@@ -33,16 +35,26 @@ _OPERATION_ID = _SPEC["components"]["schemas"]["OperationId"]
 OPERATION_ID_LENGTH: tuple[int, int] = (_OPERATION_ID["minLength"], _OPERATION_ID["maxLength"])
 SPEC_VERSION: str = _SPEC["info"]["version"]
 DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
+# The longest timeout, budget or wait an option may ask for: a day. Beyond it a value is a mistake.
+MAX_SECONDS = 86_400.0
 
 
 def check_id(name: str, value: object, bounds: tuple[int, int]) -> int:
-    """Return ``value`` as a plain int, or raise naming the parameter and the value."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}")
+    """Return ``value`` as a plain int, or raise naming the parameter and the value.
+
+    Anything that is an integer by ``operator.index`` (an ``IntEnum`` member, a numpy integer) is taken
+    and sent as a plain int; ``bool`` is refused, it is never meant as an id.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not bool: {value!r}")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}") from None
     low, high = bounds
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {reprlib.repr(value)}")
-    return int(value)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {reprlib.repr(number)}")
+    return int(number)
 
 
 def check_return_ids(return_ids: object) -> list[int]:
@@ -70,28 +82,60 @@ def check_api_key(api_key: object) -> str:
 
 
 def check_base_url(base_url: object) -> str:
+    """An https URL, or http to this machine (a fake Market): the key must not cross a network in clear text,
+    nor sit in the URL, nor have a query or fragment mangle the method's path."""
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, not {type(base_url).__name__}: {reprlib.repr(base_url)}")
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL as error:
-        raise ValueError(f"base_url is not a URL: {reprlib.repr(base_url)} ({error})") from None
+        raise ValueError(f"base_url is not a URL: {_shown(base_url)} ({error})") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {reprlib.repr(base_url)}")
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {_shown(base_url)}")
+    if url.userinfo:
+        raise ValueError("base_url must not carry a user name or password: pass the key as api_key")
+    if url.query or url.fragment or "?" in base_url or "#" in base_url:
+        raise ValueError(f"base_url must not have a query or a fragment, got {_shown(base_url)}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ValueError(f"base_url must use https (plain http only to a loopback host), got {_shown(base_url)}")
     return base_url
 
 
-def check_count(name: str, value: object) -> int:
+def check_timeout(timeout: object) -> httpx.Timeout:
+    """Every phase of a request gets a finite timeout: one without could hold a store's slot forever."""
+    if not isinstance(timeout, httpx.Timeout):
+        return httpx.Timeout(check_number("timeout", timeout, minimum=0.001, maximum=MAX_SECONDS))
+    for phase in ("connect", "read", "write", "pool"):
+        check_number(f"timeout.{phase}", getattr(timeout, phase), minimum=0.001, maximum=MAX_SECONDS)
+    return timeout
+
+
+def check_count(name: str, value: object, *, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}")
-    if value < 0:
-        raise ValueError(f"{name} must be at least 0, got {value!r}")
-    return value
+    if not 0 <= value <= maximum:
+        raise ValueError(f"{name} must be between 0 and {maximum}, got {reprlib.repr(value)}")
+    return int(value)
 
 
-def check_number(name: str, value: object, *, minimum: float) -> float:
+def check_number(name: str, value: object, *, minimum: float, maximum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}: {reprlib.repr(value)}")
-    if not (math.isfinite(value) and value >= minimum):
-        raise ValueError(f"{name} must be a finite number of at least {minimum}, got {reprlib.repr(value)}")
+    # Compared before any conversion: float(10**400) would overflow.
+    if not (minimum <= value <= maximum):
+        raise ValueError(f"{name} must be a number from {minimum:g} to {maximum:g}, got {reprlib.repr(value)}")
     return float(value)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _shown(url: str) -> str:
+    """A URL for a message, without what may be a password in it."""
+    return reprlib.repr(re.sub(r"//[^/@]*@", "//<user-info>@", url))

@@ -16,6 +16,8 @@ class Fault(enum.Enum):
     DROPPED_CONNECTION = "dropped_connection"
     #: The real answer with its body cut in half: the request *is* carried out.
     TRUNCATED_BODY = "truncated_body"
+    #: The request *is* carried out, then the connection closes before any answer: the client cannot know.
+    ANSWER_LOST = "answer_lost"
 
 
 @frozen

@@ -26,6 +26,11 @@ class MarketServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), MarketHandler)
         self.market = market
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gives up on a request (a timeout, a cancelled task) breaks the pipe: that is a test
+        # doing its job, not an error worth a traceback on stderr.
+        logger.debug("fake Market: exchange with %s ended early", client_address, exc_info=True)
+
 
 class MarketHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients pool connections as they do with the Market
@@ -57,6 +62,8 @@ class MarketHandler(BaseHTTPRequestHandler):
         else:
             answer = market.answer(self.command, self.path, self.headers, body)
         status, headers, content = answer
+        if fault is Fault.ANSWER_LOST:
+            content = b""
         sent = content[: len(content) // 2] if fault in (Fault.TRUNCATED_BODY, Fault.DROPPED_CONNECTION) else content
         # Recorded before it is sent: a client that has its answer finds it in market.exchanges.
         market.record(
@@ -71,7 +78,14 @@ class MarketHandler(BaseHTTPRequestHandler):
                 fault=fault,
             )
         )
-        self.send_response(status)
+        if fault is Fault.ANSWER_LOST:
+            self.close_connection = True
+            return
+        self.log_request(status)
+        self.send_response_only(status)
+        self.send_header("Server", self.version_string())
+        if "Date" not in headers:  # a canned answer may bring its own (a server whose clock is off)
+            self.send_header("Date", self.date_time_string())
         for name, value in headers.items():
             self.send_header(name, value)
         # A dropped connection promises the whole body and closes after half of it. A canned answer with a

@@ -17,8 +17,8 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from ..base import KEY_PLACEHOLDER
 from ..rate_limit import LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER
+from ..redaction import KEY_PLACEHOLDER
 from ..validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS, check_id
 from .exchanges import Exchange, StartedOperation
 from .faults import Canned, Fault

@@ -1,0 +1,20 @@
+"""What a stopped batch leaves behind, so that no return it sent is lost with the exception that stopped it."""
+
+from collections.abc import Mapping, Sequence
+
+from .results import Outcome
+
+
+def report_stop(error: BaseException, return_ids: Sequence[int], outcomes: Mapping[int, Outcome]) -> None:
+    """Put on ``error`` (the exception the batch stops with) the outcome of every return that was sent, in
+    input order, as ``outcomes``, and the ids of those never sent as ``not_sent``."""
+    sent = [outcomes[index] for index in range(len(return_ids)) if index in outcomes]
+    not_sent = [return_id for index, return_id in enumerate(return_ids) if index not in outcomes]
+    error.outcomes = sent  # type: ignore[attr-defined]
+    error.not_sent = not_sent  # type: ignore[attr-defined]
+    unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in sent)
+    error.add_note(
+        f"cancel_returns stopped: {len(sent)} of {len(return_ids)} returns were sent, their outcomes are in this "
+        f"exception's .outcomes ({sum(outcome.ok for outcome in sent)} started, {unsure} may have started); "
+        f"{len(not_sent)} were not sent (.not_sent)"
+    )
