@@ -1,7 +1,10 @@
 """Bad arguments are refused with an error naming the parameter and the value, and nothing is sent."""
 
 import asyncio
+import enum
+import json
 import math
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +13,8 @@ import pytest
 import yaml
 
 from tests.conftest import CountingTransport
-from yandex_market_returns import API_KEY_VARIABLE, AsyncReturnsClient, ReturnsClient
+from yandex_market_returns import API_KEY_VARIABLE, AsyncReturnsClient, RateLimit, ReturnsClient
+from yandex_market_returns.errors import ClientClosedError
 from yandex_market_returns.validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS
 from yandex_market_returns_client.models import CancelReturnRequest
 
@@ -189,3 +193,79 @@ def test_the_edges_of_the_bounds_are_accepted() -> None:
         transport.requests[1].content
         == httpx.Request("POST", "/", json=CancelReturnRequest(return_id=INT64_MAX).to_dict()).content
     )
+
+
+class Store(enum.IntEnum):
+    MAIN = 21621656
+
+
+class Index:
+    """What numpy integers are to Python: not an int, but an integer by ``operator.index``."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+def test_integers_by_operator_index_are_sent_as_plain_ints() -> None:
+    transport = CountingTransport()
+    with ReturnsClient(api_key="k", transport=transport) as client:
+        client.cancel_return(Store.MAIN, Index(97211))  # type: ignore[arg-type]
+        outcomes = client.cancel_returns(Store.MAIN, [Index(5), Store.MAIN])  # type: ignore[list-item]
+    assert [request.url.path for request in transport.requests] == ["/v1/campaigns/21621656/returns/cancel"] * 3
+    assert [json.loads(request.content)["returnId"] for request in transport.requests[:1]] == [97211]
+    assert sorted(json.loads(request.content)["returnId"] for request in transport.requests[1:]) == [5, 21621656]
+    assert [type(outcome.return_id) for outcome in outcomes] == [int, int]
+
+
+def test_an_index_out_of_bounds_is_still_refused() -> None:
+    transport = CountingTransport()
+    with ReturnsClient(api_key="k", transport=transport) as client, pytest.raises(ValueError, match="got 0"):
+        client.cancel_return(Index(0), 1)  # type: ignore[arg-type]
+    assert transport.requests == []
+
+
+def test_a_closed_client_says_so() -> None:
+    transport = CountingTransport()
+    client = ReturnsClient(api_key="k", transport=transport)
+    client.close()
+    with pytest.raises(ClientClosedError, match="this ReturnsClient is closed"):
+        client.cancel_return(1, 2)
+    with pytest.raises(ClientClosedError, match="this ReturnsClient is closed"):
+        client.cancel_returns(1, [2, 3])
+    with pytest.raises(ClientClosedError):
+        client.__enter__()
+
+    async def use_closed() -> None:
+        async with AsyncReturnsClient(api_key="k", transport=httpx.MockTransport(lambda _: httpx.Response(200))) as c:
+            pass
+        await c.cancel_return(1, 2)
+
+    with pytest.raises(ClientClosedError, match="this AsyncReturnsClient is closed"):
+        asyncio.run(use_closed())
+    assert transport.requests == []
+
+
+UNTILS = [
+    ("Thu, 10 Jul 2018 00:42:42 GMT", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 03:42:42 MSK", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 03:42:42 +0300", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Wed, 09 Jul 2018 20:42:42 EDT", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("2018-07-10T05:42:42+05:00", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 07:42:42 KRAT", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 00:42:42", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 00:42:42 XYZT", None),
+    ("Thu, 10 Jul 2018 25:42:42 GMT", None),
+    ("soon", None),
+    ("9" * 500, None),
+]
+
+
+@pytest.mark.parametrize(("header", "expected"), UNTILS, ids=[header[:40] for header, _ in UNTILS])
+def test_until_is_read_in_its_own_zone_without_a_warning(header: str, expected: datetime | None) -> None:
+    """pytest turns warnings into errors here: dateutil's UnknownTimezoneWarning would fail the test."""
+    until = RateLimit.from_headers({"X-RateLimit-Resource-Until": header}).until
+    assert until == expected
+    assert until is None or until.tzinfo is not None

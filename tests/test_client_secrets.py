@@ -1,7 +1,9 @@
 """The key never shows: not in repr/str of any object, not in any log record at DEBUG, not in any error."""
 
 import asyncio
+import json
 import logging
+import pickle
 from typing import Any
 
 import pytest
@@ -102,3 +104,115 @@ def test_the_check_above_can_fail() -> None:
     """A view that did hold the key would be caught."""
     leaky = errors.MarketError(f"Api-Key: {SECRET}")
     assert any(SECRET in view for view in _views(leaky))
+
+
+ECHOES = [
+    (
+        "in the error message",
+        Canned(
+            403,
+            f'{{"errors":[{{"code":"FORBIDDEN","message":"key {SECRET} revoked"}}]}}'.encode(),
+            {"Content-Type": "application/json"},
+        ),
+    ),
+    (
+        "JSON-escaped",
+        Canned(
+            400,
+            json.dumps({"errors": [{"code": "X", "message": SECRET.replace("-", "\\u002d")}]}).encode(),
+            {"Content-Type": "application/json"},
+        ),
+    ),
+    ("in a header", Canned(500, b"{}", {"Content-Type": "application/json", "X-Echo": f"Api-Key {SECRET}"})),
+    ("in an HTML page", Canned(502, f"<html>bad key {SECRET}</html>".encode(), {"Content-Type": "text/html"})),
+    (
+        "in a 200 that does not parse",
+        Canned(200, f'{{"status":"OK","key":"{SECRET}"'.encode(), {"Content-Type": "application/json"}),
+    ),
+    (
+        "in an unknown field",
+        Canned(
+            400, json.dumps({"errors": [{"code": "X", "hint": SECRET}]}).encode(), {"Content-Type": "application/json"}
+        ),
+    ),
+]
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        chain += list(getattr(current, "attempts", ()))
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+@pytest.mark.parametrize("echo", [answer for _, answer in ECHOES], ids=[name for name, _ in ECHOES])
+def test_a_key_echoed_by_a_server_is_in_nothing_an_error_keeps(echo: Canned, caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        FakeMarket(api_key=SECRET) as market,
+        ReturnsClient(api_key=SECRET, base_url=market.base_url, max_retries=1, backoff=0.01) as client,
+    ):
+        market.add_returns(CAMPAIGN, 1)
+        market.inject(Fault.ANSWER_LOST, echo)  # an unknown attempt first: the error is an OutcomeUnknownError
+        with pytest.raises(errors.MarketError) as raised:
+            client.cancel_return(CAMPAIGN, 1)
+    error = raised.value
+    for link in _chain(error):
+        shown = [str(link), repr(link), repr(vars(link))]
+        response = getattr(link, "response", None)
+        if response is not None:
+            shown += [repr(response.content), repr(dict(response.headers)), repr(response.parsed)]
+        shown += [
+            repr((detail.code, detail.message, detail.additional_properties)) for detail in getattr(link, "errors", [])
+        ]
+        for attribute in ("content", "headers", "request"):
+            try:
+                shown.append(repr(getattr(link, attribute, None)))
+                if attribute == "request" and getattr(link, "request", None) is not None:
+                    shown.append(repr(dict(link.request.headers)))  # type: ignore[attr-defined]
+            except RuntimeError:  # httpx: an error made without a request
+                pass
+        assert not any(SECRET in view for view in shown), f"{type(link).__name__}: {shown}"
+    assert SECRET.encode() not in pickle.dumps(error)
+    caplog.clear()
+    try:
+        raise error
+    except errors.MarketError:
+        logging.getLogger("service").exception("cancelling failed")
+    assert "Traceback" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_the_echo_checks_above_can_fail() -> None:
+    leaky = errors.ServerError("x", response=None, errors=[])
+    leaky.__cause__ = RuntimeError(f"token {SECRET}")
+    assert any(SECRET in str(link) for link in _chain(leaky))
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://svc:hunter2@api.example",
+        "https://api.example/?token=abc",
+        "http://api.example",
+        "https://api.example/#x",
+    ],
+)
+def test_unsafe_base_urls_are_refused_without_showing_a_password(base_url: str) -> None:
+    with pytest.raises(ValueError, match="base_url") as raised:
+        ReturnsClient(api_key=SECRET, base_url=base_url)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_redirects_are_never_followed_with_the_key() -> None:
+    with FakeMarket(api_key=SECRET) as market, FakeMarket(api_key=SECRET) as elsewhere:
+        market.inject(Canned(307, b"", {"Location": elsewhere.base_url + "/v1/campaigns/1/returns/cancel"}))
+        with (
+            ReturnsClient(api_key=SECRET, base_url=market.base_url) as client,
+            pytest.raises(errors.UnexpectedStatusError),
+        ):
+            client.cancel_return(CAMPAIGN, 1)
+        assert elsewhere.exchanges == []

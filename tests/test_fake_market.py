@@ -165,6 +165,40 @@ def test_a_truncated_body_is_cut_after_the_request_took_effect(market: FakeMarke
     assert [op.return_id for op in market.operations] == [9]
 
 
+def test_a_lost_answer_is_lost_after_the_request_took_effect(market: FakeMarket) -> None:
+    market.inject(Fault.ANSWER_LOST)
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+        _post(market, {"returnId": 9})
+    assert [op.return_id for op in market.operations] == [9]
+    assert market.exchanges[0].fault is Fault.ANSWER_LOST
+
+
+def test_a_slow_answer_comes_late_after_the_request_took_effect(market: FakeMarket) -> None:
+    market.slow_answer_delay = 0.3
+    market.inject(Fault.SLOW_ANSWER)
+    started = time.monotonic()
+    response = _post(market, {"returnId": 9})
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+    assert [op.return_id for op in market.operations] == [9]
+
+
+def test_a_client_that_gives_up_leaves_no_traceback_on_stderr(
+    market: FakeMarket, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A timed-out client breaks the pipe the fake Market answers into: a debug record, not a traceback."""
+    market.latency = 0.3
+    market.inject(*[Fault.SLOW_ANSWER] * 3)
+    market.slow_answer_delay = 0.3
+    with caplog.at_level("DEBUG", logger="yandex_market_returns.testing"):
+        for timeout in (0.05, 0.05, 0.05):
+            with httpx.Client(timeout=timeout) as client, pytest.raises(httpx.ReadTimeout):
+                client.post(market.base_url + PATH, headers={"Api-Key": KEY}, json={"returnId": 1})
+        time.sleep(0.9)  # the fake Market writes its answers into closed connections
+    assert "Traceback" not in capfd.readouterr().err
+    assert any("ended early" in record.getMessage() for record in caplog.records)
+
+
 def test_random_faults_follow_the_seed() -> None:
     def faults(seed: int) -> list[Fault | None]:
         with FakeMarket(api_key=KEY, fault_rate=0.5, seed=seed, faults=[Fault.SERVER_ERROR]) as market:

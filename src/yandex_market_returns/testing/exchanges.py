@@ -7,7 +7,10 @@ from .faults import Canned, Fault
 
 @frozen
 class Exchange:
-    """One request and its answer as sent, the ``Api-Key`` value replaced by ``<API-KEY>``."""
+    """One request and its answer as sent, the ``Api-Key`` value replaced by ``<API-KEY>``.
+
+    ``received_at`` is when the request arrived, on the ``time.monotonic()`` clock of the process.
+    """
 
     method: str
     path: str
@@ -17,6 +20,7 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: bytes
     fault: Fault | Canned | None
+    received_at: float
 
 
 @frozen

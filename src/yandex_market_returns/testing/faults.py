@@ -18,6 +18,9 @@ class Fault(enum.Enum):
     TRUNCATED_BODY = "truncated_body"
     #: The request *is* carried out, then the connection closes before any answer: the client cannot know.
     ANSWER_LOST = "answer_lost"
+    #: The request *is* carried out at once, and its answer held back ``slow_answer_delay`` seconds (the
+    #: FakeMarket's option): past a client's timeout, the Market has done the work.
+    SLOW_ANSWER = "slow_answer"
 
 
 @frozen

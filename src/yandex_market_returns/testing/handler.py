@@ -1,6 +1,7 @@
 """HTTP glue between a socket and the fake Market's rules."""
 
 import logging
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,7 @@ class MarketHandler(BaseHTTPRequestHandler):
         logger.debug("fake Market: " + format, *args)
 
     def _serve(self) -> None:
+        received_at = time.monotonic()
         market = self.server.market
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fault = market.next_fault()
@@ -76,11 +78,14 @@ class MarketHandler(BaseHTTPRequestHandler):
                 response_headers=headers,
                 response_body=sent,
                 fault=fault,
+                received_at=received_at,
             )
         )
         if fault is Fault.ANSWER_LOST:
             self.close_connection = True
             return
+        if fault is Fault.SLOW_ANSWER:
+            time.sleep(market.slow_answer_delay)
         self.log_request(status)
         self.send_response_only(status)
         self.send_header("Server", self.version_string())

@@ -52,6 +52,7 @@ class FakeMarket:
         limit_period: float = 3600.0,
         parallel_limit: int = 4,
         latency: float = 0.0,
+        slow_answer_delay: float = 1.0,
         fault_rate: float = 0.0,
         faults: Iterable[Fault] = tuple(Fault),
         seed: int | None = None,
@@ -61,6 +62,7 @@ class FakeMarket:
         self.limit_period = limit_period
         self.parallel_limit = parallel_limit
         self.latency = latency
+        self.slow_answer_delay = slow_answer_delay
         self.fault_rate = fault_rate
         self._random_faults = tuple(faults)
         self._random = random.Random(seed)

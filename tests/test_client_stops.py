@@ -1,0 +1,264 @@
+"""A batch stops when told: nothing is sent after the stop, control comes back soon, and nothing sent is lost."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CAMPAIGN, async_client
+from yandex_market_returns import Outcome, ReturnsClient, errors
+from yandex_market_returns.testing import FakeMarket
+
+ROOT = Path(__file__).resolve().parent.parent
+LATENCY = 0.2
+# A request already on its way when the batch stops may reach the fake Market a little later; a request
+# started after the stop would arrive only when a slot frees, one LATENCY later.
+ARRIVAL_SLACK = 0.1
+
+
+class StopBatchError(Exception):
+    pass
+
+
+def _return_id(body: bytes) -> int | None:
+    """The return a request was for; ``None`` for a body cut short (a client closed mid-request)."""
+    try:
+        return int(json.loads(body)["returnId"])
+    except ValueError:
+        return None
+
+
+def _check_report(error: BaseException, ids: list[int], seen: list[Outcome], market: FakeMarket) -> None:
+    """Every return the Market cancelled is reported, and the ids said not to be sent never reached it."""
+    outcomes: list[Outcome] = error.outcomes  # type: ignore[attr-defined]
+    not_sent: list[int] = error.not_sent  # type: ignore[attr-defined]
+    assert sorted([outcome.return_id for outcome in outcomes] + not_sent) == sorted(ids)
+    assert [outcome.return_id for outcome in outcomes] == [i for i in ids if i not in not_sent], "input order"
+    assert {outcome.return_id for outcome in seen} <= {outcome.return_id for outcome in outcomes}
+    cancelled = {operation.return_id for operation in market.operations}
+    reported = {o.return_id for o in outcomes if o.ok or (o.error is not None and o.error.may_have_started)}
+    assert cancelled <= reported, "a return the Market cancelled was not reported as (maybe) started"
+    reached = {_return_id(exchange.body) for exchange in market.exchanges}
+    assert not reached & set(not_sent), "a return reported as not sent did reach the Market"
+    assert "cancel_returns stopped" in "".join(getattr(error, "__notes__", []))
+
+
+def _sent_after(market: FakeMarket, moment: float) -> list[int | None]:
+    return [_return_id(e.body) for e in market.exchanges if e.received_at > moment + ARRIVAL_SLACK]
+
+
+def test_a_raising_callback_stops_the_batch_and_loses_nothing(market: FakeMarket, client: ReturnsClient) -> None:
+    market.latency = LATENCY
+    ids = list(range(1, 41))
+    seen: list[Outcome] = []
+    stopped_at = 0.0
+
+    def stop(outcome: Outcome) -> None:
+        nonlocal stopped_at
+        seen.append(outcome)
+        stopped_at = time.monotonic()
+        raise StopBatchError(outcome.return_id)
+
+    with pytest.raises(StopBatchError) as raised:
+        client.cancel_returns(CAMPAIGN, ids, on_outcome=stop)
+    returned_in = time.monotonic() - stopped_at
+    assert returned_in < LATENCY + 1.0
+    assert _sent_after(market, stopped_at) == [], "no request started after the stop"
+    assert len(market.exchanges) <= 8
+    _check_report(raised.value, ids, seen, market)
+    assert len(raised.value.not_sent) >= 30  # type: ignore[attr-defined]
+
+
+def test_a_raising_callback_stops_the_async_batch_and_loses_nothing(market: FakeMarket) -> None:
+    market.latency = LATENCY
+    ids = list(range(1, 41))
+    seen: list[Outcome] = []
+    stopped_at = 0.0
+
+    def stop(outcome: Outcome) -> None:
+        nonlocal stopped_at
+        seen.append(outcome)
+        stopped_at = time.monotonic()
+        raise StopBatchError(outcome.return_id)
+
+    async def main() -> None:
+        async with async_client(market) as client:
+            await client.cancel_returns(CAMPAIGN, ids, on_outcome=stop)
+
+    with pytest.raises(StopBatchError) as raised:
+        asyncio.run(main())
+    assert time.monotonic() - stopped_at < 1.0
+    time.sleep(LATENCY + 0.1)  # the abandoned requests finish at the Market
+    assert _sent_after(market, stopped_at) == []
+    _check_report(raised.value, ids, seen, market)
+
+
+def test_cancelling_the_awaiting_task_stops_the_async_batch(market: FakeMarket) -> None:
+    market.latency = LATENCY
+    ids = list(range(1, 41))
+    seen: list[Outcome] = []
+
+    async def main() -> tuple[BaseException, float]:
+        async with async_client(market) as client:
+            batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, ids, on_outcome=seen.append))
+            await asyncio.sleep(LATENCY * 1.5)  # the first 4 answered, the next 4 in flight
+            cancelled_at = time.monotonic()
+            batch.cancel()
+            try:
+                await batch
+            except asyncio.CancelledError as error:
+                return error, cancelled_at
+            raise AssertionError("the batch was not cancelled")
+
+    error, cancelled_at = asyncio.run(main())
+    assert time.monotonic() - cancelled_at < 1.0
+    time.sleep(LATENCY + 0.1)
+    assert _sent_after(market, cancelled_at) == []
+    _check_report(error, ids, seen, market)
+    abandoned = [o for o in error.outcomes if isinstance(o.error, errors.AbandonedRequestError)]  # type: ignore[attr-defined]
+    assert len(abandoned) == 4, "the 4 requests in flight were abandoned, and say they may have started"
+    assert len(seen) == 4
+
+
+def test_closing_the_client_from_another_thread_stops_the_batch(market: FakeMarket, client: ReturnsClient) -> None:
+    market.latency = LATENCY
+    ids = list(range(1, 41))
+    seen: list[Outcome] = []
+    closer = threading.Timer(LATENCY * 1.5, client.close)
+    closer.start()
+    with pytest.raises(errors.ClientClosedError, match="ReturnsClient is closed") as raised:
+        client.cancel_returns(CAMPAIGN, ids, on_outcome=seen.append)
+    closed_at = time.monotonic()
+    closer.join()
+    assert _sent_after(market, closed_at - 0.05) == []
+    _check_report(raised.value, ids, seen, market)
+    with pytest.raises(errors.ClientClosedError, match="ReturnsClient is closed"):
+        client.cancel_return(CAMPAIGN, 100)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("yandex-market")] == [], "no worker left"
+
+
+def test_closing_the_async_client_stops_its_batch(market: FakeMarket) -> None:
+    market.latency = LATENCY
+    ids = list(range(1, 41))
+
+    async def main() -> BaseException:
+        client = async_client(market)
+        batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, ids))
+        await asyncio.sleep(LATENCY * 1.5)
+        await client.aclose()
+        try:
+            await batch
+        except errors.ClientClosedError as error:
+            return error
+        raise AssertionError("the batch went on")
+
+    error = asyncio.run(main())
+    time.sleep(LATENCY + 0.1)
+    _check_report(error, ids, [], market)
+
+
+CTRL_C_SCRIPT = textwrap.dedent(
+    """
+    import json, signal, sys, threading, time
+    from yandex_market_returns import ReturnsClient
+    from yandex_market_returns.testing import FakeMarket
+
+    interrupted_at = []
+    def on_sigint(signum, frame):
+        interrupted_at.append(time.monotonic())
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, on_sigint)
+
+    with FakeMarket(latency=float(sys.argv[1])) as market:
+        market.add_returns(1, *range(1, 201))
+        with ReturnsClient(api_key=market.api_key, base_url=market.base_url) as client:
+            print("started", flush=True)
+            try:
+                client.cancel_returns(1, range(1, 201))
+            except KeyboardInterrupt as stop:
+                returned_at = time.monotonic()
+                time.sleep(float(sys.argv[1]) + 0.2)
+                late = [e for e in market.exchanges if e.received_at > interrupted_at[0] + float(sys.argv[2])]
+                print(json.dumps({
+                    "returned_in": returned_at - interrupted_at[0],
+                    "sent_after": len(late),
+                    "outcomes": [o.return_id for o in stop.outcomes],
+                    "ok": sorted(o.return_id for o in stop.outcomes if o.ok),
+                    "not_sent": len(stop.not_sent),
+                    "cancelled": sorted(op.return_id for op in market.operations),
+                    "workers": [t.name for t in threading.enumerate() if t.name.startswith("yandex-market")],
+                }), flush=True)
+    """
+)
+
+
+def test_ctrl_c_stops_the_batch_within_a_request_and_reports_what_was_sent() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_SCRIPT, str(LATENCY), str(ARRIVAL_SLACK)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(LATENCY * 2.5)
+    child.send_signal(signal.SIGINT)
+    report = json.loads(child.stdout.readline())
+    child.stdout.close()
+    assert child.wait(timeout=10) == 0
+    assert report["returned_in"] < LATENCY + 1.0
+    assert report["sent_after"] == 0
+    assert report["ok"] == report["cancelled"], "every return the Market cancelled is reported"
+    assert len(report["outcomes"]) + report["not_sent"] == 200
+    assert 8 <= len(report["outcomes"]) <= 20
+    assert report["workers"] == [], "no worker thread is left sending"
+
+
+def test_batch_workers_run_in_the_callers_context(market: FakeMarket, make_client: Any) -> None:
+    """Logging filters and tracing read contextvars: the workers' log records must see the caller's."""
+    import contextvars
+    import logging
+
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+    stamped: list[str] = []
+
+    class Stamp(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            stamped.append(request_id.get())
+            return True
+
+    logger = logging.getLogger("yandex_market_returns")
+    stamp = Stamp()
+    logger.addFilter(stamp)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        from yandex_market_returns.testing import Fault
+
+        market.inject(*[Fault.SERVER_ERROR] * 6)
+        request_id.set("req-42")
+        make_client().cancel_returns(CAMPAIGN, range(1, 9))
+
+        async def main() -> None:
+            request_id.set("req-43")
+            async with async_client(market) as client:
+                await client.cancel_returns(CAMPAIGN, range(9, 17))
+
+        market.inject(*[Fault.SERVER_ERROR] * 6)
+        asyncio.run(main())
+    finally:
+        logger.removeFilter(stamp)
+        logger.setLevel(previous)
+    assert stamped.count("req-42") == 6
+    assert stamped.count("req-43") == 6
+    assert "-" not in stamped
