@@ -195,7 +195,9 @@ def test_the_edges_of_the_bounds_are_accepted() -> None:
     )
 
 
-class Store(enum.IntEnum):
+class Store(int, enum.Enum):
+    """An enum of ints that formats as ``Store.MAIN``: sent as given, it would land in the path as that."""
+
     MAIN = 21621656
 
 
@@ -214,9 +216,10 @@ def test_integers_by_operator_index_are_sent_as_plain_ints() -> None:
     with ReturnsClient(api_key="k", transport=transport) as client:
         client.cancel_return(Store.MAIN, Index(97211))  # type: ignore[arg-type]
         outcomes = client.cancel_returns(Store.MAIN, [Index(5), Store.MAIN])  # type: ignore[list-item]
-    assert [request.url.path for request in transport.requests] == ["/v1/campaigns/21621656/returns/cancel"] * 3
+        client.cancel_return(Index(21621656), 6)  # type: ignore[arg-type]
+    assert [request.url.path for request in transport.requests] == ["/v1/campaigns/21621656/returns/cancel"] * 4
     assert [json.loads(request.content)["returnId"] for request in transport.requests[:1]] == [97211]
-    assert sorted(json.loads(request.content)["returnId"] for request in transport.requests[1:]) == [5, 21621656]
+    assert sorted(json.loads(request.content)["returnId"] for request in transport.requests[1:3]) == [5, 21621656]
     assert [type(outcome.return_id) for outcome in outcomes] == [int, int]
 
 

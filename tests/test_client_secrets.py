@@ -111,7 +111,7 @@ ECHOES = [
         "in the error message",
         Canned(
             403,
-            f'{{"errors":[{{"code":"FORBIDDEN","message":"key {SECRET} revoked"}}]}}'.encode(),
+            f'{{"status":"ERROR","errors":[{{"code":"FORBIDDEN","message":"key {SECRET} revoked"}}]}}'.encode(),
             {"Content-Type": "application/json"},
         ),
     ),
@@ -119,7 +119,9 @@ ECHOES = [
         "JSON-escaped",
         Canned(
             400,
-            json.dumps({"errors": [{"code": "X", "message": SECRET.replace("-", "\\u002d")}]}).encode(),
+            json.dumps(
+                {"status": "ERROR", "errors": [{"code": "X", "message": SECRET.replace("-", "\\u002d")}]}
+            ).encode(),
             {"Content-Type": "application/json"},
         ),
     ),
@@ -132,7 +134,9 @@ ECHOES = [
     (
         "in an unknown field",
         Canned(
-            400, json.dumps({"errors": [{"code": "X", "hint": SECRET}]}).encode(), {"Content-Type": "application/json"}
+            400,
+            json.dumps({"status": "ERROR", "errors": [{"code": "X", "hint": SECRET}]}).encode(),
+            {"Content-Type": "application/json"},
         ),
     ),
 ]

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import CAMPAIGN, async_client
 from yandex_market_returns import Outcome, ReturnsClient, errors
-from yandex_market_returns.testing import FakeMarket
+from yandex_market_returns.testing import Canned, FakeMarket
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY = 0.2
@@ -170,7 +170,7 @@ CTRL_C_SCRIPT = textwrap.dedent(
     """
     import json, signal, sys, threading, time
     from yandex_market_returns import ReturnsClient
-    from yandex_market_returns.testing import FakeMarket
+    from yandex_market_returns.testing import Canned, FakeMarket
 
     interrupted_at = []
     def on_sigint(signum, frame):
@@ -262,3 +262,21 @@ def test_batch_workers_run_in_the_callers_context(market: FakeMarket, make_clien
     assert stamped.count("req-42") == 6
     assert stamped.count("req-43") == 6
     assert "-" not in stamped
+
+
+def test_closing_stops_workers_waiting_to_retry(market: FakeMarket, make_client: Any) -> None:
+    """Workers sleeping before a retry wake at the stop: neither the retry nor the rest of the wait happens."""
+    market.inject(*[Canned(500)] * 100)
+    client = make_client(backoff=2.0, retry_budget=30.0)
+    closer = threading.Timer(0.3, client.close)
+    closer.start()
+    started = time.monotonic()
+    with pytest.raises(errors.ClientClosedError) as raised:
+        client.cancel_returns(CAMPAIGN, range(1, 41))
+    closer.join()
+    assert time.monotonic() - started < 0.3 + 0.5, "the backoff (1 to 2 s) was not slept out"
+    sent = [_return_id(exchange.body) for exchange in market.exchanges]
+    assert len(sent) == 8, "a first try for each of the 8 workers (4 slots freed by the first 500s), no retry"
+    assert len(set(sent)) == 8
+    outcomes = raised.value.outcomes  # type: ignore[attr-defined]
+    assert [type(outcome.error) for outcome in outcomes] == [errors.ServerError] * 8
