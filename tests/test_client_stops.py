@@ -276,7 +276,7 @@ def test_closing_stops_workers_waiting_to_retry(market: FakeMarket, make_client:
     closer.join()
     assert time.monotonic() - started < 0.3 + 0.5, "the backoff (1 to 2 s) was not slept out"
     sent = [_return_id(exchange.body) for exchange in market.exchanges]
-    assert len(sent) == 8, "a first try for each of the 8 workers (4 slots freed by the first 500s), no retry"
-    assert len(set(sent)) == 8
+    assert 4 <= len(sent) <= 8, "at most a first try for each of the 8 workers"
+    assert len(set(sent)) == len(sent), "no retry"
     outcomes = raised.value.outcomes  # type: ignore[attr-defined]
-    assert [type(outcome.error) for outcome in outcomes] == [errors.ServerError] * 8
+    assert [type(outcome.error) for outcome in outcomes] == [errors.ServerError] * len(sent)
