@@ -1,6 +1,8 @@
 """The call's time budget, slots held while the Market may still work, and the hourly limit kept here."""
 
 import asyncio
+import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CAMPAIGN, KEY, async_client
-from yandex_market_returns import Operation, RateLimit, ReturnsClient, errors
+from yandex_market_returns import AsyncReturnsClient, Operation, RateLimit, ReturnsClient, errors
 from yandex_market_returns.pacing import HourlyGate
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
@@ -216,3 +218,100 @@ def test_the_fake_market_counts_a_slow_answer_as_done(market: FakeMarket, make_c
     with pytest.raises(errors.TimeoutError):
         make_client(timeout=0.1, max_retries=0).cancel_return(CAMPAIGN, 1)
     assert [operation.return_id for operation in market.operations] == [1]
+
+
+def test_a_call_waiting_behind_four_timed_out_requests_goes_when_their_grace_ends(market: FakeMarket) -> None:
+    """Four requests time out and keep their slots for the grace period; the fifth must not wait forever."""
+    market.latency = 1.0
+    client = ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=0.2, max_retries=0)  # grace 0.2 s
+    outcome: list[Any] = []
+    batch = threading.Thread(target=lambda: outcome.append(client.cancel_returns(CAMPAIGN, range(1, 6))))
+    batch.start()
+    batch.join(timeout=5)
+    client.close()
+    assert not batch.is_alive(), "the fifth request waited for a slot forever"
+    assert [type(o.error) for o in outcome[0]] == [errors.TimeoutError] * 5
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_retry_in_a_batch_is_not_starved_by_fresh_requests(market: FakeMarket, kind: str) -> None:
+    """The batch takes 200 x 0.05 / 4 = 2.5 s, longer than the budget: a retry queued behind the fresh
+    requests would run out of it."""
+    market.latency = 0.05
+    market.inject(Fault.SERVER_ERROR)
+    options: dict[str, Any] = {"retry_budget": 2.0, "backoff": 0.05}
+    if kind == "sync":
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, **options) as client:
+            outcomes = client.cancel_returns(CAMPAIGN, range(1, 201))
+    else:
+
+        async def main() -> list[Any]:
+            async with async_client(market, **options) as client:
+                return await client.cancel_returns(CAMPAIGN, range(1, 201))
+
+        outcomes = asyncio.run(main())
+    assert [outcome.error for outcome in outcomes if not outcome.ok] == []
+
+
+def _dripping_server(stop: threading.Event) -> tuple[socket.socket, threading.Thread]:
+    """Answers every request with a 200 promising 400 bytes, then sends one byte each 0.1 s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+
+    def serve() -> None:
+        connections = []
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n")
+            connections.append(connection)
+            threading.Thread(target=_drip, args=(connection, stop), daemon=True).start()
+        for connection in connections:
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def _drip(connection: socket.socket, stop: threading.Event) -> None:
+    for _ in range(100):
+        if stop.wait(0.1):
+            return
+        try:
+            connection.sendall(b" ")
+        except OSError:
+            return
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_answer_that_drips_in_still_ends_within_the_budget(kind: str) -> None:
+    stop = threading.Event()
+    listener, server = _dripping_server(stop)
+    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    options: dict[str, Any] = {"api_key": KEY, "base_url": base_url, "timeout": 0.5, "retry_budget": 0.8}
+    started = time.monotonic()
+    try:
+        with pytest.raises(errors.TimeoutError) as raised:
+            _cancel_one(kind, options)
+    finally:
+        stop.set()
+        server.join()
+        listener.close()
+    assert time.monotonic() - started <= 0.8 + 0.5 + NOISE
+    assert raised.value.may_have_started
+
+
+def _cancel_one(kind: str, options: dict[str, Any]) -> Operation:
+    if kind == "sync":
+        with ReturnsClient(**options) as client:
+            return client.cancel_return(CAMPAIGN, 1)
+
+    async def main() -> Operation:
+        async with AsyncReturnsClient(**options) as client:
+            return await client.cancel_return(CAMPAIGN, 1)
+
+    return asyncio.run(main())

@@ -1,6 +1,7 @@
 """A batch stops when told: nothing is sent after the stop, control comes back soon, and nothing sent is lost."""
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, async_client
+from tests.conftest import CAMPAIGN, KEY, async_client
 from yandex_market_returns import Outcome, ReturnsClient, errors
 from yandex_market_returns.testing import Canned, FakeMarket
 
@@ -280,3 +281,52 @@ def test_closing_stops_workers_waiting_to_retry(market: FakeMarket, make_client:
     assert len(set(sent)) == len(sent), "no retry"
     outcomes = raised.value.outcomes  # type: ignore[attr-defined]
     assert [type(outcome.error) for outcome in outcomes] == [errors.ServerError] * len(sent)
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenStopError(Exception):
+    reason: str
+
+
+def test_an_exception_that_refuses_new_attributes_still_carries_the_report(
+    market: FakeMarket, client: ReturnsClient
+) -> None:
+    def stop(outcome: Outcome) -> None:
+        raise FrozenStopError("enough")
+
+    with pytest.raises(FrozenStopError) as raised:
+        client.cancel_returns(CAMPAIGN, range(1, 21), on_outcome=stop)
+    _check_report(raised.value, list(range(1, 21)), [], market)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_huge_batch_reports_its_first_outcome_at_once_and_stops_at_once(kind: str) -> None:
+    """Outcomes go to on_outcome as they come, not after every id has been queued; a stop is as quick."""
+    ids = list(range(1, 100_001))
+    with FakeMarket(api_key="another-key") as market:  # every request is refused: 403
+        stopped_at = 0.0
+
+        def stop(outcome: Outcome) -> None:
+            nonlocal stopped_at
+            stopped_at = time.monotonic()
+            raise StopBatchError
+
+        started = time.monotonic()
+        with pytest.raises(StopBatchError):
+            _run_batch(kind, market, ids, stop)
+        returned_at = time.monotonic()
+        assert stopped_at - started < 2.0, "the first outcome came only after the whole batch was queued"
+        assert returned_at - stopped_at < 1.0
+        assert len(market.exchanges) <= 16
+
+
+def _run_batch(kind: str, market: FakeMarket, ids: list[int], on_outcome: Any) -> list[Outcome]:
+    if kind == "sync":
+        with ReturnsClient(api_key=KEY, base_url=market.base_url) as client:
+            return client.cancel_returns(CAMPAIGN, ids, on_outcome=on_outcome)
+
+    async def main() -> list[Outcome]:
+        async with async_client(market) as client:
+            return await client.cancel_returns(CAMPAIGN, ids, on_outcome=on_outcome)
+
+    return asyncio.run(main())

@@ -4,7 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 
@@ -15,11 +15,14 @@ from yandex_market_returns_client.models import CancelReturnRequest
 from . import errors
 from .base import ClientBase
 from .batches import report_stop
-from .pacing import TaskSlots
+from .pacing import PARALLEL_REQUESTS, TaskSlots
 from .responses import unparsed
 from .results import Operation, Outcome
 from .retry import Attempts
 from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
+
+# What a batch's queue is handed when the client closes under it.
+_CLOSED = object()
 
 
 class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
@@ -32,7 +35,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     def _open(self) -> None:
         self._slots = TaskSlots()
         self._closed = False
-        self._stops: set[asyncio.Event] = set()  # one per running batch, set when the client closes
+        self._stops: set[asyncio.Queue[Any]] = set()  # one per running batch, told when the client closes
 
     async def __aenter__(self) -> Self:
         if self._closed:
@@ -48,8 +51,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def aclose(self) -> None:
         """Stop: running batches send nothing more, and the connection pool is closed."""
         self._closed = True
-        for stop in self._stops:
-            stop.set()
+        for batch in self._stops:
+            batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()
 
     async def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
@@ -76,48 +79,58 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         ids = check_return_ids(return_ids)
         if self._closed:
             raise self._closed_error()
-        calls = [self._prepare(campaign_id, return_id) for return_id in ids]
-        tries = [self._policy.begin(call) for _, _, call in calls]
-
-        async def item(index: int) -> Outcome:
-            _, body, call = calls[index]
-            try:
-                return Outcome(ids[index], operation=await self._call(campaign_id, body, call, tries[index]))
-            except errors.MarketError as error:
-                return Outcome(ids[index], error=error)
-
-        stop = asyncio.Event()
-        self._stops.add(stop)
-        stopped = asyncio.ensure_future(stop.wait())
-        tasks: dict[asyncio.Future[Any], int] = {asyncio.ensure_future(item(index)): index for index in range(len(ids))}
         outcomes: dict[int, Outcome] = {}
+        in_progress: dict[int, Attempts] = {}
+        # Workers take the next id as they free up and hand back (index, outcome) pairs; the client's
+        # close() hands every running batch _CLOSED.
+        finished: asyncio.Queue[tuple[int, Outcome] | BaseException | object] = asyncio.Queue()
+        pending = iter(range(len(ids)))
+
+        async def work() -> None:
+            try:
+                for index in pending:
+                    _, body, call = self._prepare(campaign_id, ids[index])
+                    attempts = in_progress[index] = self._policy.begin(call)
+                    try:
+                        outcome = Outcome(ids[index], operation=await self._call(campaign_id, body, call, attempts))
+                    except errors.MarketError as error:
+                        outcome = Outcome(ids[index], error=error)
+                    del in_progress[index]
+                    finished.put_nowait((index, outcome))
+            except asyncio.CancelledError:
+                raise
+            except BaseException as error:  # ClientClosedError, or a bug of ours: it must reach the caller
+                finished.put_nowait(error)
+
+        self._stops.add(finished)
+        # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
+        workers = [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(ids)))]
         try:
-            pending: set[asyncio.Future[Any]] = {*tasks, stopped}
-            while len(pending) > 1:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                if stopped in done:
+            while len(outcomes) < len(ids):
+                item = await finished.get()
+                if item is _CLOSED:
                     raise self._closed_error()
-                for task in done:
-                    outcome: Outcome = task.result()
-                    outcomes[tasks[task]] = outcome
-                    if on_outcome is not None:
-                        on_outcome(outcome)
+                if isinstance(item, BaseException):
+                    raise item
+                index, outcome = cast(tuple[int, Outcome], item)
+                outcomes[index] = outcome
+                if on_outcome is not None:
+                    on_outcome(outcome)
         except BaseException as error:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for task, index in tasks.items():
-                if index in outcomes:
-                    continue
-                if not task.cancelled() and task.exception() is None:
-                    outcomes[index] = task.result()
-                elif tries[index].errors:
-                    outcomes[index] = Outcome(ids[index], error=tries[index].outcome())
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            while not finished.empty():
+                item = finished.get_nowait()
+                if isinstance(item, tuple):
+                    outcomes[item[0]] = item[1]
+            for index, attempts in in_progress.items():
+                if attempts.errors:
+                    outcomes[index] = Outcome(ids[index], error=attempts.outcome())
             report_stop(error, ids, outcomes)
             raise
         finally:
-            stopped.cancel()
-            self._stops.discard(stop)
+            self._stops.discard(finished)
         return [outcomes[index] for index in range(len(ids))]
 
     async def _call(self, campaign_id: int, body: CancelReturnRequest, call: str, attempts: Attempts) -> Operation:
@@ -154,7 +167,11 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def _send(self, campaign_id: int, body: CancelReturnRequest, call: str) -> Operation | errors.MarketError:
         sent_at = time.monotonic()
         try:
-            answer = await cancel_return.asyncio_detailed(campaign_id, client=self._generated, body=body)
+            async with asyncio.timeout(self._request_seconds):  # the whole request, not each read of it
+                answer = await cancel_return.asyncio_detailed(campaign_id, client=self._generated, body=body)
+        except TimeoutError:
+            error = httpx.ReadTimeout(f"the answer did not complete within {self._request_seconds:g} s")
+            return self._lost(error, call)
         except generated_errors.UnexpectedResponse as error:
             return self._settle(campaign_id, unparsed(error), call, sent_at, cause=error)
         except httpx.RequestError as error:

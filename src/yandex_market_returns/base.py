@@ -74,8 +74,13 @@ class ClientBase(Generic[Transport]):
             if grace_period is None
             else check_number("grace_period", grace_period, minimum=0, maximum=MAX_SECONDS)
         )
+        # The whole of a request, not just each phase of it, ends within the longest of its timeouts.
+        self._request_seconds = max(
+            limit for limit in (checked_timeout.connect, checked_timeout.read, checked_timeout.write) if limit
+        )
         self._gate = HourlyGate()
         self._redactor = Redactor(key)
+        transport = self._bounded(transport)
         self._generated = AuthenticatedClient(
             base_url=self._base_url,
             token=key,
@@ -89,6 +94,10 @@ class ClientBase(Generic[Transport]):
     def _open(self) -> None:
         """Make what the subclass's calls need: its slots for requests in flight, its stop signals."""
         raise NotImplementedError
+
+    def _bounded(self, transport: Transport | None) -> Transport | None:
+        """The transport to send with, made to end a request within ``_request_seconds`` where it must."""
+        return transport
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"

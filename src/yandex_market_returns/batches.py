@@ -10,11 +10,13 @@ def report_stop(error: BaseException, return_ids: Sequence[int], outcomes: Mappi
     input order, as ``outcomes``, and the ids of those never sent as ``not_sent``."""
     sent = [outcomes[index] for index in range(len(return_ids)) if index in outcomes]
     not_sent = [return_id for index, return_id in enumerate(return_ids) if index not in outcomes]
-    error.outcomes = sent  # type: ignore[attr-defined]
-    error.not_sent = not_sent  # type: ignore[attr-defined]
     unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in sent)
-    error.add_note(
+    note = (
         f"cancel_returns stopped: {len(sent)} of {len(return_ids)} returns were sent, their outcomes are in this "
         f"exception's .outcomes ({sum(outcome.ok for outcome in sent)} started, {unsure} may have started); "
         f"{len(not_sent)} were not sent (.not_sent)"
     )
+    # object.__setattr__: the exception may be a frozen dataclass, whose own __setattr__ refuses.
+    object.__setattr__(error, "outcomes", sent)
+    object.__setattr__(error, "not_sent", not_sent)
+    object.__setattr__(error, "__notes__", [*getattr(error, "__notes__", ()), note])

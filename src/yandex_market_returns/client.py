@@ -1,10 +1,10 @@
 """The synchronous client."""
 
 import contextvars
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from types import TracebackType
 from typing import Self
 
@@ -17,6 +17,7 @@ from yandex_market_returns_client.models import CancelReturnRequest
 from . import errors
 from .base import ClientBase
 from .batches import report_stop
+from .deadlines import BoundedTransport
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
 from .results import Operation, Outcome
@@ -33,6 +34,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
     Safe to share between threads: one connection pool, and at most 4 requests in flight per store.
     """
+
+    def _bounded(self, transport: httpx.BaseTransport | None) -> httpx.BaseTransport:
+        return BoundedTransport(transport or httpx.HTTPTransport(), self._request_seconds)
 
     def _open(self) -> None:
         self._slots = ThreadSlots()
@@ -93,37 +97,65 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         with self._stops_lock:
             self._stops.add(stop)
         outcomes: dict[int, Outcome] = {}
-        futures: dict[Future[Outcome | None], int] = {}
-        # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
-        pool = ThreadPoolExecutor(max_workers=2 * PARALLEL_REQUESTS, thread_name_prefix="yandex-market-returns")
+        # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends.
+        finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | None] = queue.SimpleQueue()
+        pending = iter(range(len(ids)))
+        pending_lock = threading.Lock()
+
+        def work() -> None:
+            try:
+                while not stop.is_set():
+                    with pending_lock:
+                        index = next(pending, None)
+                    if index is None:
+                        break
+                    finished.put((index, self._batch_item(campaign_id, ids[index], stop)))
+            except BaseException as error:  # a bug of ours must reach the caller, not die with the thread
+                finished.put(error)
+            finally:
+                finished.put(None)
+
+        # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy. Each runs in
+        # a copy of the caller's context: logging filters and tracing see it.
+        workers = [
+            threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
+            for n in range(min(2 * PARALLEL_REQUESTS, len(ids)))
+        ]
+        running = 0
         try:
-            for index, return_id in enumerate(ids):
-                # Each worker runs in a copy of the caller's context: logging filters and tracing see it.
-                run = contextvars.copy_context().run
-                futures[pool.submit(run, self._batch_item, campaign_id, return_id, stop)] = index
-            for future in as_completed(futures):
-                outcome = future.result()
-                if outcome is not None:
-                    outcomes[futures[future]] = outcome
+            for worker in workers:
+                worker.start()
+                running += 1
+            while running:
+                item = finished.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                elif item[1] is not None:
+                    outcomes[item[0]] = item[1]
                     if on_outcome is not None:
-                        on_outcome(outcome)
+                        on_outcome(item[1])
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
             stop.set()
             self._slots.wake()
-            pool.shutdown(wait=True, cancel_futures=True)
-            for future, index in futures.items():
-                if index not in outcomes and future.done() and not future.cancelled() and future.exception() is None:
-                    late = future.result()
-                    if late is not None:
-                        outcomes[index] = late
+            while running:  # the requests in flight end within their timeout; nothing new starts
+                item = finished.get()
+                if item is None:
+                    running -= 1
+                elif not isinstance(item, BaseException) and item[1] is not None:
+                    outcomes[item[0]] = item[1]
             report_stop(error, ids, outcomes)
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
             with self._stops_lock:
                 self._stops.discard(stop)
+            if not running:  # every worker has said it is done: let them exit before returning
+                for worker in workers:
+                    if worker.ident is not None:
+                        worker.join()
         return [outcomes[index] for index in range(len(ids))]
 
     def _batch_item(self, campaign_id: int, return_id: int, stop: threading.Event) -> Outcome | None:

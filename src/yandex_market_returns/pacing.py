@@ -65,38 +65,49 @@ class ThreadSlots:
     """At most ``PARALLEL_REQUESTS`` requests in flight per store, across all threads.
 
     A slot released with a grace period stays taken until it ends: the Market may still be working on a
-    request the client stopped waiting for. Waiters give up when told to stop or at their deadline.
+    request the client stopped waiting for. A retry (a waiter with a deadline: its call's budget runs) goes
+    before first attempts, so that fresh requests of a batch do not starve it. Waiters give up when told to
+    stop or at their deadline.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._freed: dict[int, threading.Condition] = {}
         self._busy: Counter[int] = Counter()
+        self._retrying: Counter[int] = Counter()
         self._grace: dict[int, list[float]] = {}  # monotonic ends of the grace periods
 
     def acquire(self, campaign_id: int, stop: threading.Event, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``stop`` is set or ``deadline`` (monotonic) passes first."""
         with self._lock:
             freed = self._freed.setdefault(campaign_id, threading.Condition(self._lock))
-            while not stop.is_set():
-                now = time.monotonic()
-                graces = self._grace[campaign_id] = [end for end in self._grace.get(campaign_id, ()) if end > now]
-                if self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS:
-                    self._busy[campaign_id] += 1
-                    return True
-                wake = min([*graces, *([] if deadline is None else [deadline])], default=None)
-                if wake is not None and wake <= now:
-                    return False  # the deadline has passed
-                freed.wait(None if wake is None else wake - now)
-            return False
+            retry = deadline is not None
+            self._retrying[campaign_id] += retry
+            try:
+                while not stop.is_set():
+                    now = time.monotonic()
+                    graces = _unexpired(self._grace, campaign_id, now)
+                    free = self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS
+                    if free and (retry or not self._retrying[campaign_id]):
+                        self._busy[campaign_id] += 1
+                        return True
+                    if deadline is not None and deadline <= now:
+                        return False
+                    wake = min([*graces, *([] if deadline is None else [deadline])], default=None)
+                    freed.wait(None if wake is None else wake - now)
+                return False
+            finally:
+                self._retrying[campaign_id] -= retry
+                if retry and not self._retrying[campaign_id]:
+                    freed.notify_all()  # first attempts held back for this retry may go
 
     def release(self, campaign_id: int, grace: float = 0.0) -> None:
         with self._lock:
             self._busy[campaign_id] -= 1
             if grace > 0:
                 self._grace.setdefault(campaign_id, []).append(time.monotonic() + grace)
-            else:
-                self._freed[campaign_id].notify_all()
+            # Waiters look again: at a free slot, or at when the new grace period ends.
+            self._freed[campaign_id].notify_all()
 
     def wake(self) -> None:
         """Let every waiter look at its stop signal again."""
@@ -106,34 +117,72 @@ class ThreadSlots:
 
 
 class TaskSlots:
-    """At most ``PARALLEL_REQUESTS`` requests in flight per store, across all tasks of an event loop."""
+    """``ThreadSlots`` for the tasks of one event loop: the same limit, grace periods and retries first.
+
+    A waiter that is cancelled gives up its place; a request abandoned in flight is released with a grace
+    period by its caller.
+    """
 
     def __init__(self) -> None:
-        self._slots: dict[int, asyncio.BoundedSemaphore] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._busy: Counter[int] = Counter()
+        self._retrying: Counter[int] = Counter()
+        self._grace: dict[int, list[float]] = {}
+        self._waiters: dict[int, set[asyncio.Future[None]]] = {}
 
     async def acquire(self, campaign_id: int, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``deadline`` (monotonic) passes first."""
+        loop = self._running_loop()
+        retry = deadline is not None
+        self._retrying[campaign_id] += retry
+        try:
+            while True:
+                now = time.monotonic()
+                graces = _unexpired(self._grace, campaign_id, now)
+                free = self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS
+                if free and (retry or not self._retrying[campaign_id]):
+                    self._busy[campaign_id] += 1
+                    return True
+                if deadline is not None and deadline <= now:
+                    return False
+                wake = min([*graces, *([] if deadline is None else [deadline])], default=None)
+                waiter = loop.create_future()
+                waiters = self._waiters.setdefault(campaign_id, set())
+                waiters.add(waiter)
+                try:
+                    async with asyncio.timeout(None if wake is None else wake - now):
+                        await waiter
+                except TimeoutError:
+                    pass
+                finally:
+                    waiters.discard(waiter)
+        finally:
+            self._retrying[campaign_id] -= retry
+            if retry and not self._retrying[campaign_id]:
+                self._wake(campaign_id)
+
+    def release(self, campaign_id: int, grace: float = 0.0) -> None:
+        self._busy[campaign_id] -= 1
+        if grace > 0:
+            self._grace.setdefault(campaign_id, []).append(time.monotonic() + grace)
+        self._wake(campaign_id)
+
+    def _wake(self, campaign_id: int) -> None:
+        for waiter in self._waiters.get(campaign_id, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
         # Its slots and its connection pool belong to one loop; say so plainly rather than fail inside asyncio.
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
             raise RuntimeError("an AsyncReturnsClient serves the event loop it was first used in: make one per loop")
-        slot = self._slots.setdefault(campaign_id, asyncio.BoundedSemaphore(PARALLEL_REQUESTS))
-        if deadline is None:
-            await slot.acquire()
-            return True
-        try:
-            async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
-                await slot.acquire()
-        except TimeoutError:
-            return False
-        return True
+        return loop
 
-    def release(self, campaign_id: int, grace: float = 0.0) -> None:
-        slot = self._slots[campaign_id]
-        if grace > 0 and self._loop is not None and not self._loop.is_closed():
-            self._loop.call_later(grace, slot.release)
-        else:
-            slot.release()
+
+def _unexpired(graces: dict[int, list[float]], campaign_id: int, now: float) -> list[float]:
+    """The store's grace periods still running, the ended ones dropped."""
+    running = graces[campaign_id] = [end for end in graces.get(campaign_id, ()) if end > now]
+    return running
