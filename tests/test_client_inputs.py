@@ -116,19 +116,27 @@ BAD_OPTIONS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"timeout": -1.5}, ValueError, "got -1.5"),
     ({"timeout": math.nan}, ValueError, "got nan"),
     ({"timeout": math.inf}, ValueError, "timeout must be a number from 0.001 to 86400, got inf"),
-    ({"timeout": 10**400}, ValueError, "timeout must be a number from 0.001 to 86400, got 1000"),
+    ({"timeout": 10**400}, ValueError, "timeout must be a number from 0.001 to 86400, got an integer of 1329 bits"),
     ({"timeout": 1e300}, ValueError, "timeout must be a number from 0.001 to 86400, got 1e+300"),
     ({"timeout": 86_401}, ValueError, "timeout must be a number from 0.001 to 86400, got 86401"),
     ({"timeout": "30"}, TypeError, "timeout must be a number, not str: '30'"),
     ({"timeout": httpx.Timeout(None)}, TypeError, "timeout.connect must be a number, not NoneType"),
     ({"timeout": httpx.Timeout(5.0, read=1e9)}, ValueError, "timeout.read must be a number from 0.001 to 86400"),
     ({"max_retries": -1}, ValueError, "max_retries must be between 0 and 100, got -1"),
-    ({"max_retries": 10**400}, ValueError, "max_retries must be between 0 and 100, got 1000"),
+    ({"timeout": -(10**5000)}, ValueError, "timeout must be a number from 0.001 to 86400, got an integer of 16610"),
+    ({"retry_budget": 10**5000}, ValueError, "retry_budget must be a number from 0 to 86400, got an integer of"),
+    ({"base_url": "http://127.0.0.1:99999"}, ValueError, "base_url has a port outside 1-65535"),
+    ({"base_url": "https://a b"}, ValueError, "base_url has a host no one can connect to"),
+    ({"max_retries": 10**400}, ValueError, "max_retries must be between 0 and 100, got an integer of 1329 bits"),
     ({"max_retries": True}, TypeError, "max_retries must be an int, not bool: True"),
     ({"max_retries": 2.5}, TypeError, "max_retries must be an int, not float: 2.5"),
     ({"retry_budget": -1}, ValueError, "retry_budget must be a number from 0 to 86400, got -1"),
     ({"retry_budget": math.inf}, ValueError, "retry_budget must be a number from 0 to 86400, got inf"),
-    ({"retry_budget": 10**400}, ValueError, "retry_budget must be a number from 0 to 86400, got 1000"),
+    (
+        {"retry_budget": 10**400},
+        ValueError,
+        "retry_budget must be a number from 0 to 86400, got an integer of 1329 bits",
+    ),
     ({"retry_budget": -math.nan}, ValueError, "retry_budget must be a number from 0 to 86400, got nan"),
     ({"backoff": -0.1}, ValueError, "backoff must be a number from 0 to 86400, got -0.1"),
     ({"backoff": 1e309}, ValueError, "backoff must be a number from 0 to 86400, got inf"),
@@ -259,7 +267,16 @@ UNTILS = [
     ("2018-07-10T05:42:42+05:00", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
     ("Thu, 10 Jul 2018 07:42:42 KRAT", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
     ("Thu, 10 Jul 2018 00:42:42", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 03:42:42 msk", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 03:42:42 +03", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("Thu, 10 Jul 2018 03:42:42 +03:00", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
+    ("2018-07-10T00:42:42Z", datetime(2018, 7, 10, 0, 42, 42, tzinfo=UTC)),
     ("Thu, 10 Jul 2018 00:42:42 XYZT", None),
+    ("Thu, 10 Jul 2018 03:42:42 GMT+3", None),
+    ("Thu, 10 Jul 2018 03:42:42 UTC+03:00", None),
+    ("Thu, 10 Jul 2018 03:42:42 GMT+0300 (Moscow Standard Time)", None),
+    ("Thu, 10 Jul 2018 03:42:42 MSK+1", None),
+    ("Thu, 10 Jul 2018 03:42:42 EST5EDT", None),
     ("Thu, 10 Jul 2018 25:42:42 GMT", None),
     ("soon", None),
     ("9" * 500, None),
@@ -272,3 +289,15 @@ def test_until_is_read_in_its_own_zone_without_a_warning(header: str, expected: 
     until = RateLimit.from_headers({"X-RateLimit-Resource-Until": header}).until
     assert until == expected
     assert until is None or until.tzinfo is not None
+
+
+def test_an_id_too_long_to_print_is_named_by_its_size() -> None:
+    transport = CountingTransport()
+    with (
+        ReturnsClient(api_key="k", transport=transport) as client,
+        pytest.raises(ValueError, match="return_id") as raised,
+    ):
+        client.cancel_return(1, 10**5000)
+    assert str(raised.value).startswith("return_id must be between")
+    assert str(raised.value).endswith("got an integer of 16610 bits")
+    assert transport.requests == []

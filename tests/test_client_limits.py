@@ -315,3 +315,14 @@ def _cancel_one(kind: str, options: dict[str, Any]) -> Operation:
             return await client.cancel_return(CAMPAIGN, 1)
 
     return asyncio.run(main())
+
+
+def test_an_absurd_until_does_not_hold_the_store(market: FakeMarket, make_client: Any) -> None:
+    """A garbled Until a century away would hold the store for the client's lifetime: it is not believed."""
+    body = b'{"status":"OK","result":{"operation":{"id":"op-1","type":"RETURN_CANCELLATION"}}}'
+    far = {"Content-Type": "application/json", "X-RateLimit-Resource-Remaining": "0"}
+    market.inject(Canned(200, body, {**far, "X-RateLimit-Resource-Until": "Fri, 31 Dec 2100 23:59:59 GMT"}))
+    client = make_client()
+    client.cancel_return(CAMPAIGN, 1)
+    client.cancel_return(CAMPAIGN, 2)
+    assert len(market.exchanges) == 2, "the second call was sent"

@@ -4,7 +4,9 @@ import asyncio
 import json
 import logging
 import pickle
+import traceback
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -126,6 +128,26 @@ ECHOES = [
         ),
     ),
     ("in a header", Canned(500, b"{}", {"Content-Type": "application/json", "X-Echo": f"Api-Key {SECRET}"})),
+    (
+        "as JSON unicode escapes",
+        Canned(
+            400,
+            (
+                '{"status":"ERROR","errors":[{"code":"X","message":"'
+                + "".join(f"\\u{ord(c):04x}" for c in SECRET)
+                + '"}]}'
+            ).encode(),
+            {"Content-Type": "application/json"},
+        ),
+    ),
+    (
+        "percent-encoded in lower case",
+        Canned(401, quote(SECRET.replace("-", ":"), "").lower().encode() + b"|" + quote(SECRET, "").encode(), {}),
+    ),
+    (
+        "as HTML character references",
+        Canned(502, "".join(f"&#{ord(c)};" for c in SECRET).encode(), {"Content-Type": "text/html"}),
+    ),
     ("in an HTML page", Canned(502, f"<html>bad key {SECRET}</html>".encode(), {"Content-Type": "text/html"})),
     (
         "in a 200 that does not parse",
@@ -140,6 +162,25 @@ ECHOES = [
         ),
     ),
 ]
+
+
+def _library_locals(shown: traceback.TracebackException | None) -> str:
+    """The locals of every frame outside this test file, down the exception chain, as a tool would print."""
+    text = ""
+    while shown is not None:
+        for frame in shown.stack:
+            if not frame.filename.endswith("test_client_secrets.py"):
+                text += repr(frame.locals)
+        shown = shown.__cause__ or shown.__context__
+    return text
+
+
+def _encoded_forms() -> list[bytes]:
+    return [
+        "".join(f"\\u{ord(c):04x}" for c in SECRET).encode(),
+        "".join(f"&#{ord(c)};" for c in SECRET).encode(),
+        quote(SECRET, "").encode(),
+    ]
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -181,6 +222,7 @@ def test_a_key_echoed_by_a_server_is_in_nothing_an_error_keeps(echo: Canned, cap
                 pass
         assert not any(SECRET in view for view in shown), f"{type(link).__name__}: {shown}"
     assert SECRET.encode() not in pickle.dumps(error)
+    assert not any(form in pickle.dumps(error) for form in _encoded_forms()), "an escaped spelling of the key"
     caplog.clear()
     try:
         raise error
@@ -188,6 +230,10 @@ def test_a_key_echoed_by_a_server_is_in_nothing_an_error_keeps(echo: Canned, cap
         logging.getLogger("service").exception("cancelling failed")
     assert "Traceback" in caplog.text
     assert SECRET not in caplog.text
+    locals_shown = _library_locals(traceback.TracebackException.from_exception(error, capture_locals=True))
+    assert locals_shown, "the library's frames were looked at"
+    assert SECRET not in locals_shown, "Sentry-style tools print the locals of every frame in the chain"
+    assert not any(form.decode() in locals_shown for form in _encoded_forms())
 
 
 def test_the_echo_checks_above_can_fail() -> None:
@@ -220,3 +266,13 @@ def test_redirects_are_never_followed_with_the_key() -> None:
         ):
             client.cancel_return(CAMPAIGN, 1)
         assert elsewhere.exchanges == []
+
+
+def test_httpcore_debug_logs_of_an_echoed_header_hide_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with FakeMarket(api_key=SECRET) as market, ReturnsClient(api_key=SECRET, base_url=market.base_url) as client:
+        market.inject(Canned(403, b"", {"X-Echo": f"your key is {SECRET}"}))
+        with pytest.raises(errors.ForbiddenError):
+            client.cancel_return(CAMPAIGN, 1)
+    assert any(record.name.startswith("httpcore") and "X-Echo" in record.getMessage() for record in caplog.records)
+    assert SECRET not in caplog.text

@@ -12,6 +12,9 @@ from .rate_limit import RateLimit
 
 # The Market's limit of simultaneous requests per store (campaignId); it is not part of openapi.yaml.
 PARALLEL_REQUESTS = 4
+# The method's limit is counted per hour: a period said to end later than twice that is not believed (a
+# garbled or hostile Until would otherwise hold the store for the client's lifetime, nothing ever sent).
+LONGEST_HOLD = 2 * 3600.0
 
 
 @frozen
@@ -24,9 +27,10 @@ class _Hold:
 class HourlyGate:
     """Holds a store's requests once an answer says none remain this period, until the period ends.
 
-    The wait is measured by the Market's clock (``Until - Date`` of the same answer). A hold is lifted only
-    by an answer from a later period, or to a request sent after the hold was learned: an answer to an
-    older request, handled late, does not lift it.
+    The wait is measured by the Market's clock (``Until - Date`` of the same answer), and a period said to
+    end more than ``LONGEST_HOLD`` away is not held by. A hold is lifted only by an answer from a later
+    period, or to a request sent after the hold was learned: an answer to an older request, handled late,
+    does not lift it.
     """
 
     def __init__(self) -> None:
@@ -39,8 +43,8 @@ class HourlyGate:
         with self._lock:
             hold = self._holds.get(campaign_id)
             if rate_limit.exhausted:
-                wait = rate_limit.resets_in(datetime.now(UTC))
-                if wait is not None and wait > 0 and (hold is None or now + wait > hold.resume_at):
+                wait = rate_limit.resets_in(datetime.now(UTC)) or 0.0
+                if 0 < wait <= LONGEST_HOLD and (hold is None or now + wait > hold.resume_at):
                     self._holds[campaign_id] = _Hold(now + wait, rate_limit, now)
             elif rate_limit.remaining and hold is not None:
                 held_until = hold.rate_limit.until

@@ -1,6 +1,7 @@
 """The Market's rate-limit state, as every answer reports it in its headers."""
 
 import functools
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
@@ -13,7 +14,7 @@ REMAINING_HEADER = "X-RateLimit-Resource-Remaining"
 UNTIL_HEADER = "X-RateLimit-Resource-Until"
 DATE_HEADER = "Date"
 
-# Zone names a date may carry beyond the ones RFC 2822 knows: Russia's, where the Market lives.
+# Zone names a date may carry: RFC 2822's, central Europe's and Russia's, where the Market lives.
 # Anything else written as a name is unreadable (``None``), never silently read as UTC.
 _ZONE_HOURS = {
     "UTC": 0, "UT": 0, "GMT": 0, "Z": 0,
@@ -22,6 +23,10 @@ _ZONE_HOURS = {
     "KALT": 2, "MSK": 3, "MSD": 4, "SAMT": 4, "YEKT": 5, "OMST": 6, "NOVT": 7, "KRAT": 7,
     "IRKT": 8, "YAKT": 9, "VLAT": 10, "MAGT": 11, "SAKT": 11, "SRET": 11, "PETT": 12, "ANAT": 12,
 }  # fmt: skip
+
+
+_TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+_OFFSET = re.compile(r"(?P<sign>[+-])(?P<hours>\d{2}):?(?P<minutes>\d{2})?")
 
 
 @frozen
@@ -76,36 +81,47 @@ def _moment(value: str | None) -> datetime | None:
 
 @functools.lru_cache(maxsize=64)
 def _parse_moment(value: str) -> datetime | None:
-    """Each distinct header value is parsed once: it changes once a period."""
-    try:
-        moment = parsedate_to_datetime(value)  # RFC 2822, what the Market writes
-    except (ValueError, TypeError, IndexError, OverflowError):
-        moment = None
-    if moment is not None and (moment.tzinfo is not None or _zone_name(value) is None):
-        return moment.replace(tzinfo=moment.tzinfo or UTC)  # no zone at all: GMT, as the Market documents
-    try:
-        moment = date_parser.parse(value, tzinfos=_zone)
-    except (ValueError, OverflowError, _UnknownZoneError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """Each distinct header value is parsed once: it changes once a period.
+
+    The zone is read by us, from the date's last word, and only when it is unambiguous: an offset
+    (``+0300``, ``+03:00``, ``+03``), ``GMT``/``UTC``/``Z`` or a name in ``_ZONE_HOURS``, in any case. A date
+    with no zone is GMT, as the Market documents; anything else (``GMT+3``, ``EST5EDT``, an unknown name)
+    is unreadable rather than guessed.
+    """
+    text = value.strip()
+    if " " not in text:  # ISO 8601, the one form without spaces
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    rest, last = text.rsplit(None, 1)
+    zone: tzinfo | None = UTC
+    if _TIME.fullmatch(last):
+        rest = text
+    else:
+        zone = _zone(last)
+    naive = None if zone is None else _naive(rest)
+    return None if naive is None else naive.replace(tzinfo=zone)
 
 
-class _UnknownZoneError(Exception):
-    pass
-
-
-def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+def _zone(word: str) -> tzinfo | None:
+    offset = _OFFSET.fullmatch(word)
     if offset is not None:
-        return timezone(timedelta(seconds=offset))
-    if name is None:
+        sign = -1 if offset["sign"] == "-" else 1
+        minutes = int(offset["hours"]) * 60 + int(offset["minutes"] or 0)
+        return timezone(sign * timedelta(minutes=minutes)) if minutes < 24 * 60 else None
+    hours = _ZONE_HOURS.get(word.upper())
+    return None if hours is None else timezone(timedelta(hours=hours))
+
+
+def _naive(text: str) -> datetime | None:
+    """The date and time of a date written without its zone: RFC 2822 first, then whatever dateutil reads."""
+    try:
+        return parsedate_to_datetime(text).replace(tzinfo=None)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        pass
+    try:
+        return date_parser.parse(text, ignoretz=True)
+    except (ValueError, OverflowError):
         return None
-    hours = _ZONE_HOURS.get(name.upper())
-    if hours is None:
-        raise _UnknownZoneError(name)
-    return timezone(timedelta(hours=hours)) if hours else UTC
-
-
-def _zone_name(value: str) -> str | None:
-    """The trailing zone word of a date, if it ends in one ("... 12:00:00 MSK")."""
-    last = value.rsplit(None, 1)[-1] if value.strip() else ""
-    return last if last.isalpha() and last.upper() not in ("GMT", "UT", "UTC", "Z") else None

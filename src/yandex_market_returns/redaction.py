@@ -5,10 +5,11 @@ of ours keeps (message, ``errors``, ``response``, the exception chain) goes thro
 key shows in no ``str()``, pickle or ``logging.exception`` output.
 """
 
-import json
+import logging
+import re
+import weakref
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -21,20 +22,21 @@ KEY_PLACEHOLDER = "<API-KEY>"
 
 
 class Redactor:
+    """Finds the key written as is or with any of its characters escaped the ways a server may echo it: in a
+    JSON string (``\\u0041``, ``\\/``), percent-encoded in a URL (``%3a`` or ``%3A``) or as an HTML
+    character reference (``&#65;``, ``&#x41;``)."""
+
     def __init__(self, key: str) -> None:
-        # The key as written raw, inside a JSON string, and percent-encoded in a URL.
-        self._forms = sorted({key, json.dumps(key)[1:-1], json.dumps(key)[1:-1].replace("/", "\\/"), quote(key, "")})
-        self._byte_forms = [form.encode() for form in self._forms]
+        pattern = "".join(_spellings(char) for char in key)
+        self._text = re.compile(pattern)
+        self._bytes = re.compile(pattern.encode())  # the key is ASCII: check_api_key makes sure
+        _watch_logs(self)
 
     def text(self, text: str) -> str:
-        for form in self._forms:
-            text = text.replace(form, KEY_PLACEHOLDER)
-        return text
+        return self._text.sub(KEY_PLACEHOLDER, text)
 
     def content(self, content: bytes) -> bytes:
-        for form in self._byte_forms:
-            content = content.replace(form, KEY_PLACEHOLDER.encode())
-        return content
+        return self._bytes.sub(KEY_PLACEHOLDER.encode(), content)
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> httpx.Headers:
         return httpx.Headers([(self.text(name), self.text(value)) for name, value in headers])
@@ -59,8 +61,9 @@ class Redactor:
         ]
 
     def exception(self, error: BaseException) -> BaseException:
-        """A copy of a third-party exception to keep as ``__cause__``: same type, message and traceback, but
-        none of what it carries (httpx's request holds the key; the generated client's keeps the body)."""
+        """A copy of a third-party exception to keep as ``__cause__``: same type and message, but none of what
+        it carries (httpx's request holds the key; the generated client's keeps the body), nor its
+        traceback, whose frames hold the body in their locals."""
         copy: BaseException
         if isinstance(error, generated_errors.UnexpectedResponse):
             copy = generated_errors.UnexpectedResponse(
@@ -71,4 +74,52 @@ class Redactor:
                 copy = type(error)(self.text(str(error)))
             except TypeError:  # an exception type that wants other arguments
                 copy = httpx.RequestError(self.text(f"{type(error).__name__}: {error}"))
-        return copy.with_traceback(error.__traceback__)
+        return copy
+
+
+def _spellings(char: str) -> str:
+    code = ord(char)
+    return (
+        "(?:"
+        + "|".join(
+            [
+                re.escape(char),
+                f"(?i:%{code:02x})",
+                f"(?i:\\\\u{code:04x})",
+                f"&#0*{code};",
+                f"(?i:&#x0*{code:x};)",
+                *(["\\\\/"] if char == "/" else []),
+            ]
+        )
+        + ")"
+    )
+
+
+# Third-party loggers that print what a server sent (httpcore at DEBUG prints response headers as received).
+_ECHOING_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
+_LIVE: "weakref.WeakSet[Redactor]" = weakref.WeakSet()
+
+
+class _KeyFilter(logging.Filter):
+    """Takes the key of every live client out of those loggers' records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _LIVE:
+            message = record.getMessage()
+            cleaned = message
+            for redactor in list(_LIVE):
+                cleaned = redactor.text(cleaned)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = _KeyFilter()
+
+
+def _watch_logs(redactor: Redactor) -> None:
+    _LIVE.add(redactor)
+    for name in _ECHOING_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -35,6 +35,8 @@ _OPERATION_ID = _SPEC["components"]["schemas"]["OperationId"]
 OPERATION_ID_LENGTH: tuple[int, int] = (_OPERATION_ID["minLength"], _OPERATION_ID["maxLength"])
 SPEC_VERSION: str = _SPEC["info"]["version"]
 DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
+# A host name (IDNA-encoded, as httpx keeps it), an IPv4 or a bracketless IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|[0-9A-Fa-f:.]+")
 # The longest timeout, budget or wait an option may ask for: a day. Beyond it a value is a mistake.
 MAX_SECONDS = 86_400.0
 
@@ -50,10 +52,10 @@ def check_id(name: str, value: object, bounds: tuple[int, int]) -> int:
     try:
         number = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}") from None
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {_shown(value)}") from None
     low, high = bounds
     if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {reprlib.repr(number)}")
+        raise ValueError(f"{name} must be between {low} and {high}, got {_shown(number)}")
     return int(number)
 
 
@@ -85,19 +87,23 @@ def check_base_url(base_url: object) -> str:
     """An https URL, or http to this machine (a fake Market): the key must not cross a network in clear text,
     nor sit in the URL, nor have a query or fragment mangle the method's path."""
     if not isinstance(base_url, str):
-        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}: {reprlib.repr(base_url)}")
+        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}: {_shown(base_url)}")
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL as error:
-        raise ValueError(f"base_url is not a URL: {_shown(base_url)} ({error})") from None
+        raise ValueError(f"base_url is not a URL: {_shown_url(base_url)} ({error})") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {_shown(base_url)}")
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {_shown_url(base_url)}")
+    if not _HOST.fullmatch(url.raw_host.decode("ascii", "replace")):
+        raise ValueError(f"base_url has a host no one can connect to, got {_shown_url(base_url)}")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"base_url has a port outside 1-65535, got {_shown_url(base_url)}")
     if url.userinfo:
         raise ValueError("base_url must not carry a user name or password: pass the key as api_key")
     if url.query or url.fragment or "?" in base_url or "#" in base_url:
-        raise ValueError(f"base_url must not have a query or a fragment, got {_shown(base_url)}")
+        raise ValueError(f"base_url must not have a query or a fragment, got {_shown_url(base_url)}")
     if url.scheme == "http" and not _is_loopback(url.host):
-        raise ValueError(f"base_url must use https (plain http only to a loopback host), got {_shown(base_url)}")
+        raise ValueError(f"base_url must use https (plain http only to a loopback host), got {_shown_url(base_url)}")
     return base_url
 
 
@@ -112,18 +118,18 @@ def check_timeout(timeout: object) -> httpx.Timeout:
 
 def check_count(name: str, value: object, *, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {reprlib.repr(value)}")
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}: {_shown(value)}")
     if not 0 <= value <= maximum:
-        raise ValueError(f"{name} must be between 0 and {maximum}, got {reprlib.repr(value)}")
+        raise ValueError(f"{name} must be between 0 and {maximum}, got {_shown(value)}")
     return int(value)
 
 
 def check_number(name: str, value: object, *, minimum: float, maximum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}: {reprlib.repr(value)}")
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}: {_shown(value)}")
     # Compared before any conversion: float(10**400) would overflow.
     if not (minimum <= value <= maximum):
-        raise ValueError(f"{name} must be a number from {minimum:g} to {maximum:g}, got {reprlib.repr(value)}")
+        raise ValueError(f"{name} must be a number from {minimum:g} to {maximum:g}, got {_shown(value)}")
     return float(value)
 
 
@@ -136,6 +142,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _shown(url: str) -> str:
+def _shown(value: object) -> str:
+    """A value for a message, shortened; an integer too long to print (over 4,300 digits) by its size."""
+    if isinstance(value, int) and value.bit_length() > 1024:
+        return f"an integer of {value.bit_length()} bits"
+    return reprlib.repr(value)
+
+
+def _shown_url(url: str) -> str:
     """A URL for a message, without what may be a password in it."""
     return reprlib.repr(re.sub(r"//[^/@]*@", "//<user-info>@", url))
