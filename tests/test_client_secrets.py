@@ -6,7 +6,6 @@ import logging
 import pickle
 import traceback
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -142,7 +141,13 @@ ECHOES = [
     ),
     (
         "percent-encoded in lower case",
-        Canned(401, quote(SECRET.replace("-", ":"), "").lower().encode() + b"|" + quote(SECRET, "").encode(), {}),
+        Canned(401, "".join(f"%{ord(c):02x}" for c in SECRET).encode(), {}),
+    ),
+    (
+        "in a body cut short",
+        Canned(
+            400, f'{{"status":"ERROR","errors":[{{"code":"X","message":"{SECRET}"'.encode(), {"Content-Length": "999"}
+        ),
     ),
     (
         "as HTML character references",
@@ -179,7 +184,7 @@ def _encoded_forms() -> list[bytes]:
     return [
         "".join(f"\\u{ord(c):04x}" for c in SECRET).encode(),
         "".join(f"&#{ord(c)};" for c in SECRET).encode(),
-        quote(SECRET, "").encode(),
+        "".join(f"%{ord(c):02x}" for c in SECRET).encode(),
     ]
 
 
