@@ -65,51 +65,83 @@ class HourlyGate:
             return wait, hold.rate_limit
 
 
-class ThreadSlots:
-    """At most ``PARALLEL_REQUESTS`` requests in flight per store, across all threads.
+class _Ledger:
+    """Who holds a store's slots, for both kinds of slots below; they lock and wait, this only counts.
 
     A slot released with a grace period stays taken until it ends: the Market may still be working on a
     request the client stopped waiting for. A retry (a waiter with a deadline: its call's budget runs) goes
-    before first attempts, so that fresh requests of a batch do not starve it. Waiters give up when told to
-    stop or at their deadline.
+    before first attempts, so that the fresh requests of a batch do not starve it.
+    """
+
+    def __init__(self) -> None:
+        self._busy: Counter[int] = Counter()
+        self._retrying: Counter[int] = Counter()
+        self._grace: dict[int, list[float]] = {}  # monotonic ends of the grace periods
+
+    def enter(self, campaign_id: int, retry: bool) -> None:
+        self._retrying[campaign_id] += retry
+
+    def leave(self, campaign_id: int, retry: bool) -> bool:
+        """A waiter leaves; ``True`` when it was the last retry, so first attempts held back may go."""
+        self._retrying[campaign_id] -= retry
+        return retry and not self._retrying[campaign_id]
+
+    def take(self, campaign_id: int, retry: bool) -> bool:
+        graces = self._graces(campaign_id, time.monotonic())
+        if self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS and (retry or not self._retrying[campaign_id]):
+            self._busy[campaign_id] += 1
+            return True
+        return False
+
+    def wait(self, campaign_id: int, deadline: float | None) -> float | None:
+        """Seconds until something changes without a release (a grace period ends, the deadline passes);
+        ``None`` when only a release can."""
+        now = time.monotonic()
+        ends = [*self._graces(campaign_id, now), *([] if deadline is None else [deadline])]
+        return max(min(ends) - now, 0.0) if ends else None
+
+    def release(self, campaign_id: int, grace: float) -> None:
+        self._busy[campaign_id] -= 1
+        if grace > 0:
+            self._grace.setdefault(campaign_id, []).append(time.monotonic() + grace)
+
+    def _graces(self, campaign_id: int, now: float) -> list[float]:
+        running = self._grace[campaign_id] = [end for end in self._grace.get(campaign_id, ()) if end > now]
+        return running
+
+
+class ThreadSlots:
+    """At most ``PARALLEL_REQUESTS`` requests in flight per store, across all threads (see ``_Ledger``).
+
+    Waiters give up when told to stop or at their deadline.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._freed: dict[int, threading.Condition] = {}
-        self._busy: Counter[int] = Counter()
-        self._retrying: Counter[int] = Counter()
-        self._grace: dict[int, list[float]] = {}  # monotonic ends of the grace periods
+        self._ledger = _Ledger()
 
     def acquire(self, campaign_id: int, stop: threading.Event, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``stop`` is set or ``deadline`` (monotonic) passes first."""
+        retry = deadline is not None
         with self._lock:
             freed = self._freed.setdefault(campaign_id, threading.Condition(self._lock))
-            retry = deadline is not None
-            self._retrying[campaign_id] += retry
+            self._ledger.enter(campaign_id, retry)
             try:
                 while not stop.is_set():
-                    now = time.monotonic()
-                    graces = _unexpired(self._grace, campaign_id, now)
-                    free = self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS
-                    if free and (retry or not self._retrying[campaign_id]):
-                        self._busy[campaign_id] += 1
+                    if self._ledger.take(campaign_id, retry):
                         return True
-                    if deadline is not None and deadline <= now:
+                    if _passed(deadline):
                         return False
-                    wake = min([*graces, *([] if deadline is None else [deadline])], default=None)
-                    freed.wait(None if wake is None else wake - now)
+                    freed.wait(self._ledger.wait(campaign_id, deadline))
                 return False
             finally:
-                self._retrying[campaign_id] -= retry
-                if retry and not self._retrying[campaign_id]:
-                    freed.notify_all()  # first attempts held back for this retry may go
+                if self._ledger.leave(campaign_id, retry):
+                    freed.notify_all()
 
     def release(self, campaign_id: int, grace: float = 0.0) -> None:
         with self._lock:
-            self._busy[campaign_id] -= 1
-            if grace > 0:
-                self._grace.setdefault(campaign_id, []).append(time.monotonic() + grace)
+            self._ledger.release(campaign_id, grace)
             # Waiters look again: at a free slot, or at when the new grace period ends.
             self._freed[campaign_id].notify_all()
 
@@ -121,54 +153,41 @@ class ThreadSlots:
 
 
 class TaskSlots:
-    """``ThreadSlots`` for the tasks of one event loop: the same limit, grace periods and retries first.
-
-    A waiter that is cancelled gives up its place; a request abandoned in flight is released with a grace
-    period by its caller.
-    """
+    """``ThreadSlots`` for the tasks of one event loop. A waiter that is cancelled gives up its place; a
+    request abandoned in flight is released with a grace period by its caller."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._busy: Counter[int] = Counter()
-        self._retrying: Counter[int] = Counter()
-        self._grace: dict[int, list[float]] = {}
+        self._ledger = _Ledger()
         self._waiters: dict[int, set[asyncio.Future[None]]] = {}
 
     async def acquire(self, campaign_id: int, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``deadline`` (monotonic) passes first."""
         loop = self._running_loop()
         retry = deadline is not None
-        self._retrying[campaign_id] += retry
+        self._ledger.enter(campaign_id, retry)
         try:
-            while True:
-                now = time.monotonic()
-                graces = _unexpired(self._grace, campaign_id, now)
-                free = self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS
-                if free and (retry or not self._retrying[campaign_id]):
-                    self._busy[campaign_id] += 1
-                    return True
-                if deadline is not None and deadline <= now:
+            while not self._ledger.take(campaign_id, retry):
+                if _passed(deadline):
                     return False
-                wake = min([*graces, *([] if deadline is None else [deadline])], default=None)
+                wait = self._ledger.wait(campaign_id, deadline)
                 waiter = loop.create_future()
                 waiters = self._waiters.setdefault(campaign_id, set())
                 waiters.add(waiter)
                 try:
-                    async with asyncio.timeout(None if wake is None else wake - now):
+                    async with asyncio.timeout(wait):
                         await waiter
                 except TimeoutError:
                     pass
                 finally:
                     waiters.discard(waiter)
+            return True
         finally:
-            self._retrying[campaign_id] -= retry
-            if retry and not self._retrying[campaign_id]:
+            if self._ledger.leave(campaign_id, retry):
                 self._wake(campaign_id)
 
     def release(self, campaign_id: int, grace: float = 0.0) -> None:
-        self._busy[campaign_id] -= 1
-        if grace > 0:
-            self._grace.setdefault(campaign_id, []).append(time.monotonic() + grace)
+        self._ledger.release(campaign_id, grace)
         self._wake(campaign_id)
 
     def _wake(self, campaign_id: int) -> None:
@@ -186,7 +205,5 @@ class TaskSlots:
         return loop
 
 
-def _unexpired(graces: dict[int, list[float]], campaign_id: int, now: float) -> list[float]:
-    """The store's grace periods still running, the ended ones dropped."""
-    running = graces[campaign_id] = [end for end in graces.get(campaign_id, ()) if end > now]
-    return running
+def _passed(deadline: float | None) -> bool:
+    return deadline is not None and deadline <= time.monotonic()
