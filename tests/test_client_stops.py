@@ -331,3 +331,25 @@ def _run_batch(kind: str, market: FakeMarket, ids: list[int], on_outcome: Any) -
             return await client.cancel_returns(CAMPAIGN, ids, on_outcome=on_outcome)
 
     return asyncio.run(main())
+
+
+def test_closing_the_async_client_stops_workers_waiting_to_retry(market: FakeMarket) -> None:
+    market.inject(*[Canned(500)] * 100)
+
+    async def main() -> BaseException:
+        client = async_client(market, backoff=2.0, retry_budget=30.0)
+        batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, range(1, 41)))
+        await asyncio.sleep(0.3)  # every worker has had its 500 and sleeps 1 to 2 s before retrying
+        await client.aclose()
+        try:
+            await batch
+        except errors.ClientClosedError as error:
+            return error
+        raise AssertionError("the batch went on")
+
+    started = time.monotonic()
+    error = asyncio.run(main())
+    assert time.monotonic() - started < 0.3 + 0.5, "the backoff was not slept out"
+    sent = [_return_id(exchange.body) for exchange in market.exchanges]
+    assert len(set(sent)) == len(sent), "no retry"
+    assert [type(o.error) for o in error.outcomes] == [errors.ServerError] * len(sent)  # type: ignore[attr-defined]
