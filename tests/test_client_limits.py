@@ -326,3 +326,59 @@ def test_an_absurd_until_does_not_hold_the_store(market: FakeMarket, make_client
     client.cancel_return(CAMPAIGN, 1)
     client.cancel_return(CAMPAIGN, 2)
     assert len(market.exchanges) == 2, "the second call was sent"
+
+
+def test_requests_abandoned_early_keep_their_slots_as_long_as_timed_out_ones(market: FakeMarket) -> None:
+    """Cancelled 50 ms after sending, the Market still works on them until it answers (0.5 s, within twice
+    the 0.3 s timeout): the slots stay taken until then."""
+    market.latency = 0.5
+
+    async def main() -> None:
+        async with async_client(market, timeout=0.3, max_retries=0) as client:
+            first = [asyncio.ensure_future(client.cancel_return(CAMPAIGN, rid)) for rid in range(1, 5)]
+            await asyncio.sleep(0.05)
+            for task in first:
+                task.cancel()
+            await asyncio.gather(*first, return_exceptions=True)
+            market.latency = 0.0
+            await asyncio.gather(*(client.cancel_return(CAMPAIGN, rid) for rid in range(5, 9)))
+
+    asyncio.run(main())
+    assert market.max_in_flight(CAMPAIGN) <= 4
+    assert _parallel_420s(market) == 0
+
+
+def test_a_wait_for_the_hourly_limit_counts_against_the_budget(market: FakeMarket, make_client: Any) -> None:
+    """The store is held 1.5 s, then every answer is a 500: the call still ends within budget + timeout."""
+    market_now = datetime.now(UTC)
+    spent = {
+        "Content-Type": "application/json",
+        "Date": format_datetime(market_now, usegmt=True),
+        "X-RateLimit-Resource-Remaining": "0",
+        "X-RateLimit-Resource-Until": format_datetime(market_now + timedelta(seconds=1.5), usegmt=True),
+    }
+    body = b'{"status":"OK","result":{"operation":{"id":"op-1","type":"RETURN_CANCELLATION"}}}'
+    market.inject(Canned(200, body, spent), *[Fault.SERVER_ERROR] * 100)
+    client = make_client(timeout=0.5, retry_budget=2.0, backoff=0.1, max_retries=100)
+    client.cancel_return(CAMPAIGN, 1)
+    started = time.monotonic()
+    with pytest.raises(errors.ServerError):
+        client.cancel_return(CAMPAIGN, 2)
+    assert time.monotonic() - started <= 2.0 + 0.5 + NOISE
+
+
+def test_closing_the_async_client_wakes_a_call_waiting_to_retry(market: FakeMarket) -> None:
+    market.inject(Fault.SERVER_ERROR)
+
+    async def main() -> float:
+        client = async_client(market, backoff=6.0, retry_budget=30.0)
+        call = asyncio.ensure_future(client.cancel_return(CAMPAIGN, 1))
+        await asyncio.sleep(0.3)
+        await client.aclose()
+        closed_at = time.monotonic()
+        with pytest.raises(errors.ServerError):
+            await call
+        return time.monotonic() - closed_at
+
+    assert asyncio.run(main()) < 0.5, "the backoff (3 to 6 s) was not slept out"
+    assert len(market.exchanges) == 1

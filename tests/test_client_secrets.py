@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import CAMPAIGN
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient, errors
+from yandex_market_returns.redaction import Redactor
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
 SECRET = "ym-secret-4b1d7e0c9a"
@@ -281,3 +282,25 @@ def test_httpcore_debug_logs_of_an_echoed_header_hide_the_key(caplog: pytest.Log
             client.cancel_return(CAMPAIGN, 1)
     assert any(record.name.startswith("httpcore") and "X-Echo" in record.getMessage() for record in caplog.records)
     assert SECRET not in caplog.text
+
+
+ODD_KEY = "ACMA:a\\b'c\"d/Zx9%"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ODD_KEY,
+        json.dumps(ODD_KEY)[1:-1],
+        json.dumps(ODD_KEY)[1:-1].replace("/", "\\/"),
+        "".join(f"\\u{ord(c):04X}" for c in ODD_KEY),
+        repr(ODD_KEY.encode())[2:-1],
+        "".join(f"%{ord(c):02X}" for c in ODD_KEY),
+        "".join(f"&#x{ord(c):x};" for c in ODD_KEY),
+    ],
+    ids=["raw", "JSON", "JSON with \\/", "JSON \\u", "bytes repr", "percent", "HTML hex"],
+)
+def test_every_spelling_of_a_key_with_escapable_characters_is_found(spelling: str) -> None:
+    redactor = Redactor(ODD_KEY)
+    assert redactor.text(f"<<{spelling}>>") == "<<<API-KEY>>>"
+    assert redactor.content(f"<<{spelling}>>".encode()) == b"<<<API-KEY>>>"

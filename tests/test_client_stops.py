@@ -195,6 +195,7 @@ CTRL_C_SCRIPT = textwrap.dedent(
                     "sent_after": len(late),
                     "outcomes": [o.return_id for o in stop.outcomes],
                     "ok": sorted(o.return_id for o in stop.outcomes if o.ok),
+                    "maybe": sorted(o.return_id for o in stop.outcomes if o.error and o.error.may_have_started),
                     "not_sent": len(stop.not_sent),
                     "cancelled": sorted(op.return_id for op in market.operations),
                     "workers": [t.name for t in threading.enumerate() if t.name.startswith("yandex-market")],
@@ -353,3 +354,65 @@ def test_closing_the_async_client_stops_workers_waiting_to_retry(market: FakeMar
     sent = [_return_id(exchange.body) for exchange in market.exchanges]
     assert len(set(sent)) == len(sent), "no retry"
     assert [type(o.error) for o in error.outcomes] == [errors.ServerError] * len(sent)  # type: ignore[attr-defined]
+
+
+def _reports(error: BaseException | None) -> list[BaseException]:
+    """The exceptions down the chain that carry a batch's report."""
+    found = []
+    while error is not None:
+        if hasattr(error, "outcomes"):
+            found.append(error)
+        error = error.__cause__ or error.__context__
+    return found
+
+
+def test_a_second_cancellation_does_not_lose_the_async_report(market: FakeMarket) -> None:
+    """anyio (Starlette, FastAPI) cancels again at every await: the report must be made before any."""
+    market.latency = LATENCY
+    ids = list(range(1, 41))
+
+    async def main() -> BaseException:
+        async with async_client(market) as client:
+            batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, ids))
+            await asyncio.sleep(LATENCY / 2)  # 4 requests in flight
+            batch.cancel()
+            await asyncio.sleep(0)
+            batch.cancel()
+            try:
+                await batch
+            except asyncio.CancelledError as error:
+                return error
+            raise AssertionError("the batch was not cancelled")
+
+    error = asyncio.run(main())
+    time.sleep(LATENCY + 0.1)
+    (report,) = _reports(error)
+    _check_report(report, ids, [], market)
+
+
+DOUBLE_CTRL_C_SCRIPT = CTRL_C_SCRIPT.replace(
+    "except KeyboardInterrupt as stop:",
+    "except KeyboardInterrupt as last:\n            stop = last if hasattr(last, 'outcomes') else last.__context__",
+)
+
+
+def test_a_second_ctrl_c_while_waiting_for_requests_in_flight_keeps_the_report() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))}
+    child = subprocess.Popen(
+        [sys.executable, "-c", DOUBLE_CTRL_C_SCRIPT, "0.8", str(ARRIVAL_SLACK)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    child.send_signal(signal.SIGINT)  # while the batch waits for the 4 requests in flight
+    report = json.loads(child.stdout.readline())
+    child.stdout.close()
+    assert child.wait(timeout=10) == 0
+    reported = set(report["ok"]) | set(report["maybe"])
+    assert set(report["cancelled"]) <= reported, "a return the Market cancelled is missing from the report"
+    assert len(report["outcomes"]) + report["not_sent"] == 200

@@ -35,6 +35,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     def _open(self) -> None:
         self._slots = TaskSlots()
         self._closed = False
+        self._closing = asyncio.Event()  # set by aclose(): wakes calls waiting to retry
         self._stops: set[asyncio.Queue[Any]] = set()  # one per running batch, told when the client closes
 
     async def __aenter__(self) -> Self:
@@ -51,6 +52,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def aclose(self) -> None:
         """Stop: running batches send nothing more, and the connection pool is closed."""
         self._closed = True
+        self._closing.set()
         for batch in self._stops:
             batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()
@@ -119,15 +121,18 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         except BaseException as error:
             for worker in workers:
                 worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            # The report comes first, before any await: a second cancellation (anyio delivers one at every
+            # await) must not lose it. A request still in flight is abandoned now.
             while not finished.empty():
                 item = finished.get_nowait()
                 if isinstance(item, tuple):
                     outcomes[item[0]] = item[1]
             for index, attempts in in_progress.items():
-                if attempts.errors:
-                    outcomes[index] = Outcome(ids[index], error=attempts.outcome())
+                so_far = attempts.outcome_so_far()
+                if so_far is not None:
+                    outcomes[index] = Outcome(ids[index], error=so_far)
             report_stop(error, ids, outcomes)
+            await asyncio.gather(*workers, return_exceptions=True)  # they release their slots
             raise
         finally:
             self._stops.discard(finished)
@@ -143,16 +148,17 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 wait = self._gate_wait(campaign_id, attempts, call)
                 if isinstance(wait, errors.RateLimitError):
                     raise attempts.end(wait)
-                if wait:
-                    await asyncio.sleep(wait)
-                if self._closed:
+                if (wait and await self._sleep(wait)) or self._closed:
                     raise attempts.outcome() if attempts.errors else self._closed_error()
                 attempts.sending()
+                sent_at = time.monotonic()
                 try:
                     result = await self._send(campaign_id, body, call)
                 except asyncio.CancelledError:
-                    attempts.abandoned()
-                    grace = self._grace_period
+                    if attempts.in_flight:
+                        attempts.abandoned()
+                    # As long as if it had timed out: the Market may work on it as long as on any request.
+                    grace = sent_at + self._request_seconds + self._grace_period - time.monotonic()
                     raise
                 grace = self._grace(result)
             finally:
@@ -160,9 +166,17 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             if isinstance(result, Operation):
                 return result
             delay = self._retry_wait(campaign_id, attempts, result)
-            if delay is None:
+            if delay is None or await self._sleep(delay):
                 raise attempts.outcome()
-            await asyncio.sleep(delay)
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait; ``True`` when the client was closed meanwhile (the wait ends then)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._closing.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def _send(self, campaign_id: int, body: CancelReturnRequest, call: str) -> Operation | errors.MarketError:
         sent_at = time.monotonic()

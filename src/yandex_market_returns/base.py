@@ -120,6 +120,7 @@ class ClientBase(Generic[Transport]):
             return 0.0
         wait, rate_limit = held
         if wait <= attempts.remaining():
+            attempts.start_clock()  # the wait counts against the budget: the call ends within it all the same
             return wait
         message = (
             f"{call}: not sent: the store's hourly limit is spent until {rate_limit.until}, "

@@ -4,6 +4,8 @@ from collections.abc import Mapping, Sequence
 
 from .results import Outcome
 
+_NOTE_START = "cancel_returns stopped"
+
 
 def report_stop(error: BaseException, return_ids: Sequence[int], outcomes: Mapping[int, Outcome]) -> None:
     """Put on ``error`` (the exception the batch stops with) the outcome of every return that was sent, in
@@ -12,11 +14,13 @@ def report_stop(error: BaseException, return_ids: Sequence[int], outcomes: Mappi
     not_sent = [return_id for index, return_id in enumerate(return_ids) if index not in outcomes]
     unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in sent)
     note = (
-        f"cancel_returns stopped: {len(sent)} of {len(return_ids)} returns were sent, their outcomes are in this "
+        f"{_NOTE_START}: {len(sent)} of {len(return_ids)} returns were sent, their outcomes are in this "
         f"exception's .outcomes ({sum(outcome.ok for outcome in sent)} started, {unsure} may have started); "
         f"{len(not_sent)} were not sent (.not_sent)"
     )
     # object.__setattr__: the exception may be a frozen dataclass, whose own __setattr__ refuses.
     object.__setattr__(error, "outcomes", sent)
     object.__setattr__(error, "not_sent", not_sent)
-    object.__setattr__(error, "__notes__", [*getattr(error, "__notes__", ()), note])
+    # Said again once the requests in flight are known: the note is replaced, not repeated.
+    notes = [earlier for earlier in getattr(error, "__notes__", ()) if not earlier.startswith(_NOTE_START)]
+    object.__setattr__(error, "__notes__", [*notes, note])

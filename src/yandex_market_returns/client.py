@@ -97,10 +97,12 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         with self._stops_lock:
             self._stops.add(stop)
         outcomes: dict[int, Outcome] = {}
+        in_progress: dict[int, Attempts] = {}
         # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends.
         finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | None] = queue.SimpleQueue()
         pending = iter(range(len(ids)))
         pending_lock = threading.Lock()
+        running = 0  # workers started and not yet done
 
         def work() -> None:
             try:
@@ -109,11 +111,21 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                         index = next(pending, None)
                     if index is None:
                         break
-                    finished.put((index, self._batch_item(campaign_id, ids[index], stop)))
+                    _, body, call = self._prepare(campaign_id, ids[index])
+                    attempts = in_progress[index] = self._policy.begin(call)
+                    finished.put((index, self._batch_item(ids[index], campaign_id, body, call, attempts, stop)))
+                    del in_progress[index]
             except BaseException as error:  # a bug of ours must reach the caller, not die with the thread
                 finished.put(error)
             finally:
                 finished.put(None)
+
+        def collect(item: tuple[int, Outcome | None] | BaseException | None) -> None:
+            nonlocal running
+            if item is None:
+                running -= 1
+            elif not isinstance(item, BaseException) and item[1] is not None:
+                outcomes[item[0]] = item[1]
 
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy. Each runs in
         # a copy of the caller's context: logging filters and tracing see it.
@@ -121,32 +133,33 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
             for n in range(min(2 * PARALLEL_REQUESTS, len(ids)))
         ]
-        running = 0
         try:
             for worker in workers:
                 worker.start()
                 running += 1
             while running:
                 item = finished.get()
-                if item is None:
-                    running -= 1
-                elif isinstance(item, BaseException):
+                if isinstance(item, BaseException):
                     raise item
-                elif item[1] is not None:
-                    outcomes[item[0]] = item[1]
-                    if on_outcome is not None:
-                        on_outcome(item[1])
+                collect(item)
+                if item is not None and item[1] is not None and on_outcome is not None:
+                    on_outcome(item[1])
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
             stop.set()
             self._slots.wake()
-            while running:  # the requests in flight end within their timeout; nothing new starts
-                item = finished.get()
-                if item is None:
-                    running -= 1
-                elif not isinstance(item, BaseException) and item[1] is not None:
-                    outcomes[item[0]] = item[1]
+            # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
+            # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
+            while not finished.empty():
+                collect(finished.get())
+            so_far = {index: attempts.outcome_so_far() for index, attempts in list(in_progress.items())}
+            provisional = {
+                i: Outcome(ids[i], error=e) for i, e in so_far.items() if e is not None and i not in outcomes
+            }
+            report_stop(error, ids, {**outcomes, **provisional})
+            while running:
+                collect(finished.get())
             report_stop(error, ids, outcomes)
             raise
         finally:
@@ -158,12 +171,16 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                         worker.join()
         return [outcomes[index] for index in range(len(ids))]
 
-    def _batch_item(self, campaign_id: int, return_id: int, stop: threading.Event) -> Outcome | None:
+    def _batch_item(
+        self,
+        return_id: int,
+        campaign_id: int,
+        body: CancelReturnRequest,
+        call: str,
+        attempts: Attempts,
+        stop: threading.Event,
+    ) -> Outcome | None:
         """One return of a batch: its outcome, or ``None`` when the batch stopped before it was sent."""
-        if stop.is_set():
-            return None
-        _, body, call = self._prepare(campaign_id, return_id)
-        attempts = self._policy.begin(call)
         try:
             return Outcome(return_id, operation=self._call(campaign_id, body, call, attempts, stop))
         except errors.MarketError as error:

@@ -23,8 +23,8 @@ KEY_PLACEHOLDER = "<API-KEY>"
 
 class Redactor:
     """Finds the key written as is or with any of its characters escaped the ways a server may echo it: in a
-    JSON string (``\\u0041``, ``\\/``), percent-encoded in a URL (``%3a`` or ``%3A``) or as an HTML
-    character reference (``&#65;``, ``&#x41;``)."""
+    JSON string (``\\u0041``, ``\\/``, ``\\"``), percent-encoded in a URL (``%3a`` or ``%3A``), as an HTML
+    character reference (``&#65;``, ``&#x41;``), or as Python shows bytes (``\\\\``, ``\\'``)."""
 
     def __init__(self, key: str) -> None:
         pattern = "".join(_spellings(char) for char in key)
@@ -82,13 +82,14 @@ def _spellings(char: str) -> str:
     return (
         "(?:"
         + "|".join(
-            [
-                re.escape(char),
+            [  # the escapes before the character itself: "%" must not match the start of "%25"
                 f"(?i:%{code:02x})",
                 f"(?i:\\\\u{code:04x})",
                 f"&#0*{code};",
                 f"(?i:&#x0*{code:x};)",
                 *(["\\\\/"] if char == "/" else []),
+                *([re.escape("\\" + char)] if char in "\\\"'" else []),  # JSON's and Python's bytes repr escapes
+                re.escape(char),
             ]
         )
         + ")"

@@ -43,10 +43,13 @@ class Attempts:
         """Seconds left of the budget; all of it before the first request."""
         return self._policy.budget if self._deadline is None else self._deadline - time.monotonic()
 
-    def sending(self) -> None:
-        """A request is about to leave: the budget starts at the call's first one."""
+    def start_clock(self) -> None:
+        """The budget starts at the call's first request, or at its wait for the hourly limit before it."""
         if self._deadline is None:
             self._deadline = time.monotonic() + self._policy.budget
+
+    def sending(self) -> None:
+        self.start_clock()
         self.in_flight = True
 
     def failed(self, error: errors.MarketError, gate_wait: float) -> float | None:
@@ -81,9 +84,18 @@ class Attempts:
 
     def abandoned(self) -> None:
         """The request in flight was given up (its task cancelled): the Market may carry it out all the same."""
-        message = f"{self._call}: abandoned while the request was in flight; the cancellation may have started"
-        self.errors.append(errors.AbandonedRequestError(message))
+        self.errors.append(self._abandoned())
         self.in_flight = False
+
+    def outcome_so_far(self) -> errors.MarketError | None:
+        """What the call would end in if it stopped now, a request in flight counted as abandoned; ``None``
+        when nothing was sent. Changes nothing: the call may still finish."""
+        tried = [*self.errors, *([self._abandoned()] if self.in_flight else [])]
+        return _verdict(self._call, tried) if tried else None
+
+    def _abandoned(self) -> errors.AbandonedRequestError:
+        message = f"{self._call}: abandoned while the request was in flight; the cancellation may have started"
+        return errors.AbandonedRequestError(message)
 
     def end(self, error: errors.MarketError) -> errors.MarketError:
         """The call ends, not retried, on ``error`` (raised without sending): what it ends in."""
@@ -93,19 +105,23 @@ class Attempts:
     def outcome(self) -> errors.MarketError:
         """The error the call ends in: the last attempt's, unless an earlier one may have started the
         cancellation and the last cannot say so itself."""
-        last = self.errors[-1]
-        unknown = [number for number, error in enumerate(self.errors[:-1], 1) if error.may_have_started]
-        if last.may_have_started or not unknown:
-            return last
-        which = ", ".join(f"{number} ({type(self.errors[number - 1]).__name__})" for number in unknown)
-        message = (
-            f"{self._call}: outcome unknown: attempt {which} may have started the cancellation, and the last "
-            f"attempt ended in {type(last).__name__}: {last}. Check the return's status before acting on it"
-        )
-        unknown_error = errors.OutcomeUnknownError(message, attempts=self.errors)
-        unknown_error.__cause__ = last
-        return unknown_error
+        return _verdict(self._call, self.errors)
 
     def _backoff(self, retries: int) -> float:
         ceiling = min(self._policy.backoff * 2.0 ** min(retries, 64), _MAX_BACKOFF)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _verdict(call: str, tried: list[errors.MarketError]) -> errors.MarketError:
+    last = tried[-1]
+    unknown = [number for number, error in enumerate(tried[:-1], 1) if error.may_have_started]
+    if last.may_have_started or not unknown:
+        return last
+    which = ", ".join(f"{number} ({type(tried[number - 1]).__name__})" for number in unknown)
+    message = (
+        f"{call}: outcome unknown: attempt {which} may have started the cancellation, and the last "
+        f"attempt ended in {type(last).__name__}: {last}. Check the return's status before acting on it"
+    )
+    unknown_error = errors.OutcomeUnknownError(message, attempts=tried)
+    unknown_error.__cause__ = last
+    return unknown_error
