@@ -127,11 +127,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 item = finished.get_nowait()
                 if isinstance(item, tuple):
                     outcomes[item[0]] = item[1]
-            for index, attempts in in_progress.items():
-                so_far = attempts.outcome_so_far()
-                if so_far is not None:
-                    outcomes[index] = Outcome(ids[index], error=so_far)
-            report_stop(error, ids, outcomes)
+            report_stop(error, ids, outcomes, in_progress)
             await asyncio.gather(*workers, return_exceptions=True)  # they release their slots
             raise
         finally:

@@ -3,13 +3,25 @@
 from collections.abc import Mapping, Sequence
 
 from .results import Outcome
+from .retry import Attempts
 
 _NOTE_START = "cancel_returns stopped"
 
 
-def report_stop(error: BaseException, return_ids: Sequence[int], outcomes: Mapping[int, Outcome]) -> None:
+def report_stop(
+    error: BaseException,
+    return_ids: Sequence[int],
+    outcomes: Mapping[int, Outcome],
+    in_progress: Mapping[int, Attempts],
+) -> None:
     """Put on ``error`` (the exception the batch stops with) the outcome of every return that was sent, in
-    input order, as ``outcomes``, and the ids of those never sent as ``not_sent``."""
+    input order, as ``outcomes``, and the ids of those never sent as ``not_sent``. A return still in
+    progress (by index in ``in_progress``) counts as stopped now: its request in flight as abandoned."""
+    outcomes = dict(outcomes)
+    for index, attempts in list(in_progress.items()):
+        so_far = attempts.outcome_so_far()
+        if so_far is not None and index not in outcomes:
+            outcomes[index] = Outcome(return_ids[index], error=so_far)
     sent = [outcomes[index] for index in range(len(return_ids)) if index in outcomes]
     not_sent = [return_id for index, return_id in enumerate(return_ids) if index not in outcomes]
     unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in sent)

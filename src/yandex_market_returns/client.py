@@ -153,14 +153,10 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
             while not finished.empty():
                 collect(finished.get())
-            so_far = {index: attempts.outcome_so_far() for index, attempts in list(in_progress.items())}
-            provisional = {
-                i: Outcome(ids[i], error=e) for i, e in so_far.items() if e is not None and i not in outcomes
-            }
-            report_stop(error, ids, {**outcomes, **provisional})
+            report_stop(error, ids, outcomes, in_progress)
             while running:
                 collect(finished.get())
-            report_stop(error, ids, outcomes)
+            report_stop(error, ids, outcomes, in_progress)
             raise
         finally:
             with self._stops_lock:
