@@ -1,6 +1,7 @@
 """The call's time budget, slots held while the Market may still work, and the hourly limit kept here."""
 
 import asyncio
+import signal
 import socket
 import threading
 import time
@@ -382,3 +383,47 @@ def test_closing_the_async_client_wakes_a_call_waiting_to_retry(market: FakeMark
 
     assert asyncio.run(main()) < 0.5, "the backoff (3 to 6 s) was not slept out"
     assert len(market.exchanges) == 1
+
+
+class JobTimeoutError(Exception):
+    """What a task runner's SIGALRM job timeout raises in the middle of whatever runs."""
+
+
+def test_a_sync_request_cut_short_by_an_exception_keeps_its_slot(market: FakeMarket) -> None:
+    """A job timeout (SIGALRM) or Ctrl-C interrupts a call mid-request: the Market still works on it."""
+    market.latency = 0.6
+
+    def job_timeout(signum: int, frame: object) -> None:
+        raise JobTimeoutError
+
+    previous = signal.signal(signal.SIGALRM, job_timeout)
+    try:
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=1.0, max_retries=0) as client:
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            with pytest.raises(JobTimeoutError):
+                client.cancel_return(CAMPAIGN, 1)
+            market.latency = 0.0
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(lambda rid: _attempt(client, rid), range(2, 6)))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert market.max_in_flight(CAMPAIGN) <= 4
+    assert _parallel_420s(market) == 0
+
+
+def test_closing_the_async_client_wakes_a_call_waiting_for_a_slot(market: FakeMarket) -> None:
+    market.latency = 1.0
+
+    async def main() -> float:
+        client = async_client(market, timeout=0.2, max_retries=0, grace_period=6.0)
+        await asyncio.gather(*(client.cancel_return(CAMPAIGN, rid) for rid in range(1, 5)), return_exceptions=True)
+        waiting = asyncio.ensure_future(client.cancel_return(CAMPAIGN, 5))  # the 4 slots are held 6 s
+        await asyncio.sleep(0.1)
+        await client.aclose()
+        closed_at = time.monotonic()
+        with pytest.raises(errors.ClientClosedError):
+            await waiting
+        return time.monotonic() - closed_at
+
+    assert asyncio.run(main()) < 0.5

@@ -1,6 +1,7 @@
 """The key never shows: not in repr/str of any object, not in any log record at DEBUG, not in any error."""
 
 import asyncio
+import html
 import json
 import logging
 import pickle
@@ -284,7 +285,7 @@ def test_httpcore_debug_logs_of_an_echoed_header_hide_the_key(caplog: pytest.Log
     assert SECRET not in caplog.text
 
 
-ODD_KEY = "ACMA:a\\b'c\"d/Zx9%"
+ODD_KEY = "ACMA:a\\b'c\"d/Zx9%&<>"
 
 
 @pytest.mark.parametrize(
@@ -297,8 +298,20 @@ ODD_KEY = "ACMA:a\\b'c\"d/Zx9%"
         repr(ODD_KEY.encode())[2:-1],
         "".join(f"%{ord(c):02X}" for c in ODD_KEY),
         "".join(f"&#x{ord(c):x};" for c in ODD_KEY),
+        html.escape(ODD_KEY),
+        html.escape(ODD_KEY, quote=False),
     ],
-    ids=["raw", "JSON", "JSON with \\/", "JSON \\u", "bytes repr", "percent", "HTML hex"],
+    ids=[
+        "raw",
+        "JSON",
+        "JSON with \\/",
+        "JSON \\u",
+        "bytes repr",
+        "percent",
+        "HTML hex",
+        "html.escape",
+        "html.escape quote=False",
+    ],
 )
 def test_every_spelling_of_a_key_with_escapable_characters_is_found(spelling: str) -> None:
     redactor = Redactor(ODD_KEY)

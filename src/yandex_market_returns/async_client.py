@@ -53,6 +53,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         """Stop: running batches send nothing more, and the connection pool is closed."""
         self._closed = True
         self._closing.set()
+        self._slots.close()
         for batch in self._stops:
             batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()
@@ -137,9 +138,11 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def _call(self, campaign_id: int, body: CancelReturnRequest, call: str, attempts: Attempts) -> Operation:
         while True:
             if not await self._slots.acquire(campaign_id, attempts.deadline):
-                raise attempts.outcome()  # the budget ran out waiting for a slot to retry in
+                if self._closed and not attempts.errors:
+                    raise self._closed_error()
+                raise attempts.outcome()  # the budget ran out, or the client closed, waiting for a slot
             result: Operation | errors.MarketError | None = None
-            grace = 0.0
+            sent_at = None
             try:
                 wait = self._gate_wait(campaign_id, attempts, call)
                 if isinstance(wait, errors.RateLimitError):
@@ -153,12 +156,9 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 except asyncio.CancelledError:
                     if attempts.in_flight:
                         attempts.abandoned()
-                    # As long as if it had timed out: the Market may work on it as long as on any request.
-                    grace = sent_at + self._request_seconds + self._grace_period - time.monotonic()
                     raise
-                grace = self._grace(result)
             finally:
-                self._slots.release(campaign_id, grace)
+                self._slots.release(campaign_id, self._slot_grace(result, sent_at))
             if isinstance(result, Operation):
                 return result
             delay = self._retry_wait(campaign_id, attempts, result)

@@ -1,6 +1,7 @@
 """What the sync and the async client share: checked settings, the generated client, the hourly gate."""
 
 import os
+import time
 from typing import Generic, TypeVar
 
 import httpx
@@ -141,9 +142,12 @@ class ClientBase(Generic[Transport]):
     def _lost(self, error: httpx.RequestError, call: str) -> errors.TransportError:
         return transport_error(error, call, self._redactor)
 
-    def _grace(self, result: Operation | errors.MarketError) -> float:
-        """How long the slot stays taken after this result: the Market may still be working on a timed-out
-        request."""
+    def _slot_grace(self, result: Operation | errors.MarketError | None, sent_at: float | None) -> float:
+        """How long a store's slot stays taken after a request: the Market may still be working on one that
+        timed out, or that was given up (an exception, a cancelled task: no result) as long as if it had
+        timed out."""
+        if result is None:
+            return 0.0 if sent_at is None else sent_at + self._request_seconds + self._grace_period - time.monotonic()
         return self._grace_period if isinstance(result, errors.TimeoutError) and result.may_have_started else 0.0
 
     def _retry_wait(self, campaign_id: int, attempts: Attempts, result: errors.MarketError) -> float | None:

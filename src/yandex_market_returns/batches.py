@@ -36,3 +36,12 @@ def report_stop(
     # Said again once the requests in flight are known: the note is replaced, not repeated.
     notes = [earlier for earlier in getattr(error, "__notes__", ()) if not earlier.startswith(_NOTE_START)]
     object.__setattr__(error, "__notes__", [*notes, note])
+
+
+def has_report(error: BaseException | None) -> bool:
+    """Whether ``error`` or one it was raised while handling carries a stop report."""
+    while error is not None:
+        if hasattr(error, "not_sent"):
+            return True
+        error = error.__context__
+    return False

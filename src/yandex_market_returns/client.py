@@ -2,6 +2,7 @@
 
 import contextvars
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,7 +17,7 @@ from yandex_market_returns_client.models import CancelReturnRequest
 
 from . import errors
 from .base import ClientBase
-from .batches import report_stop
+from .batches import has_report, report_stop
 from .deadlines import BoundedTransport
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
@@ -147,7 +148,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
-            stop.set()
+            stop.set()  # first, and again in `finally`: a second Ctrl-C may cut this block short
             self._slots.wake()
             # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
@@ -159,6 +160,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             report_stop(error, ids, outcomes, in_progress)
             raise
         finally:
+            stop.set()
+            self._slots.wake()
+            interrupted = sys.exc_info()[1]  # a second Ctrl-C, landed before the report above was made
+            if interrupted is not None and not has_report(interrupted):
+                report_stop(interrupted, ids, outcomes, in_progress)
             with self._stops_lock:
                 self._stops.discard(stop)
             if not running:  # every worker has said it is done: let them exit before returning
@@ -193,16 +199,23 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     raise _StoppedError
                 raise attempts.outcome()  # the budget ran out waiting for a slot to retry in
             result: Operation | errors.MarketError | None = None
+            sent_at = None
             try:
                 wait = self._gate_wait(campaign_id, attempts, call)
                 if isinstance(wait, errors.RateLimitError):
                     raise attempts.end(wait)
-                if (wait and stop.wait(wait)) or stop.is_set():
+                if wait and stop.wait(wait):
                     raise _StoppedError
+                # Marked in flight before the last look at the stop: a report made meanwhile may count
+                # this request as (maybe) sent, never one that goes out as not sent.
                 attempts.sending()
+                if stop.is_set():
+                    attempts.in_flight = False
+                    raise _StoppedError
+                sent_at = time.monotonic()
                 result = self._send(campaign_id, body, call)
             finally:
-                self._slots.release(campaign_id, 0.0 if result is None else self._grace(result))
+                self._slots.release(campaign_id, self._slot_grace(result, sent_at))
             if isinstance(result, Operation):
                 return result
             delay = self._retry_wait(campaign_id, attempts, result)

@@ -160,15 +160,16 @@ class TaskSlots:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ledger = _Ledger()
         self._waiters: dict[int, set[asyncio.Future[None]]] = {}
+        self._closed = False
 
     async def acquire(self, campaign_id: int, deadline: float | None) -> bool:
-        """Take a slot; ``False`` when ``deadline`` (monotonic) passes first."""
+        """Take a slot; ``False`` when ``deadline`` (monotonic) passes first, or the slots are closed."""
         loop = self._running_loop()
         retry = deadline is not None
         self._ledger.enter(campaign_id, retry)
         try:
             while not self._ledger.take(campaign_id, retry):
-                if _passed(deadline):
+                if _passed(deadline) or self._closed:
                     return False
                 wait = self._ledger.wait(campaign_id, deadline)
                 waiter = loop.create_future()
@@ -189,6 +190,12 @@ class TaskSlots:
     def release(self, campaign_id: int, grace: float = 0.0) -> None:
         self._ledger.release(campaign_id, grace)
         self._wake(campaign_id)
+
+    def close(self) -> None:
+        """Every waiter gives up, now and from now on: the client is closed."""
+        self._closed = True
+        for campaign_id in self._waiters:
+            self._wake(campaign_id)
 
     def _wake(self, campaign_id: int) -> None:
         for waiter in self._waiters.get(campaign_id, ()):

@@ -77,6 +77,10 @@ class Redactor:
         return copy
 
 
+# The named references html.escape and XML write for these characters.
+_HTML_NAMES = {"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;", "'": "&apos;"}
+
+
 def _spellings(char: str) -> str:
     code = ord(char)
     return (
@@ -89,6 +93,7 @@ def _spellings(char: str) -> str:
                 f"(?i:&#x0*{code:x};)",
                 *(["\\\\/"] if char == "/" else []),
                 *([re.escape("\\" + char)] if char in "\\\"'" else []),  # JSON's and Python's bytes repr escapes
+                *([re.escape(_HTML_NAMES[char])] if char in _HTML_NAMES else []),
                 re.escape(char),
             ]
         )
