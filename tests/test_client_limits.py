@@ -398,11 +398,11 @@ def test_a_sync_request_cut_short_by_an_exception_keeps_its_slot(market: FakeMar
 
     previous = signal.signal(signal.SIGALRM, job_timeout)
     try:
-        with ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=1.0, max_retries=0) as client:
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=0.7, max_retries=0) as client:
             signal.setitimer(signal.ITIMER_REAL, 0.2)
             with pytest.raises(JobTimeoutError):
                 client.cancel_return(CAMPAIGN, 1)
-            market.latency = 0.0
+            market.latency = 0.1  # long enough for the 4 new requests to be in flight together
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(lambda rid: _attempt(client, rid), range(2, 6)))
     finally:
