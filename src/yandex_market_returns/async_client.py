@@ -145,8 +145,6 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             sent_at = None
             try:
                 wait = self._gate_wait(campaign_id, attempts, call)
-                if isinstance(wait, errors.RateLimitError):
-                    raise attempts.end(wait)
                 if (wait and await self._sleep(wait)) or self._closed:
                     raise attempts.outcome() if attempts.errors else self._closed_error()
                 attempts.sending()

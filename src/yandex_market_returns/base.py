@@ -112,10 +112,9 @@ class ClientBase(Generic[Transport]):
         call = f"cancelReturn(campaign {campaign_id}, return {return_id})"
         return campaign_id, CancelReturnRequest(return_id=return_id), call
 
-    def _gate_wait(self, campaign_id: int, attempts: Attempts, call: str) -> float | errors.RateLimitError:
-        """Seconds to wait for the store's hourly period to end before sending, or the error to end the call
-        with at once, without sending, when the period ends after its budget: until then the Market would only
-        answer 420."""
+    def _gate_wait(self, campaign_id: int, attempts: Attempts, call: str) -> float:
+        """Seconds to wait for the store's hourly period to end before sending. Ends the call at once, without
+        sending, when the period ends after its budget: until then the Market would only answer 420."""
         held = self._gate.held(campaign_id)
         if held is None:
             return 0.0
@@ -129,7 +128,7 @@ class ClientBase(Generic[Transport]):
         )
         refused = errors.RateLimitError(message, response=None, errors=[], rate_limit=rate_limit)
         refused.retry_after = wait
-        return refused
+        raise attempts.end(refused)
 
     def _settle(
         self, campaign_id: int, answer: Answer, call: str, sent_at: float, cause: BaseException | None = None

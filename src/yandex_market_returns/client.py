@@ -202,8 +202,6 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             sent_at = None
             try:
                 wait = self._gate_wait(campaign_id, attempts, call)
-                if isinstance(wait, errors.RateLimitError):
-                    raise attempts.end(wait)
                 if wait and stop.wait(wait):
                     raise _StoppedError
                 # Marked in flight before the last look at the stop: a report made meanwhile may count
