@@ -16,7 +16,12 @@ from tests.recordings import SPEC
 
 DOCUMENT: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
 REFERENCE = SPEC.parent.parent / "shared" / "reference" / "yandex-market-partner-api" / "openapi"
-OPERATION = DOCUMENT["paths"]["/v1/campaigns/{campaignId}/returns/cancel"]["post"]
+# Each method: its path in openapi.yaml and the file that describes it in the Market's own spec.
+METHODS = {
+    "cancelReturn": ("/v1/campaigns/{campaignId}/returns/cancel", "v1_campaigns_campaignId_returns_cancel.yaml"),
+    "getOperations": ("/v1/businesses/{businessId}/operations", "v1_businesses_businessId_operations.yaml"),
+}
+OPERATIONS = {name: DOCUMENT["paths"][path]["post"] for name, (path, _) in METHODS.items()}
 
 
 def _deref(node: Any) -> Any:
@@ -68,21 +73,30 @@ def test_document_is_valid_openapi_3_0() -> None:
 
 def test_an_invalid_document_is_rejected() -> None:
     broken = copy.deepcopy(DOCUMENT)
-    del broken["paths"]["/v1/campaigns/{campaignId}/returns/cancel"]["post"]["responses"]
+    del broken["paths"][METHODS["getOperations"][0]]["post"]["responses"]
     with pytest.raises(OpenAPIValidationError):
         validate_document(broken)
 
 
-def test_every_response_has_an_example() -> None:
-    responses = _resolve(OPERATION["responses"])
+def test_the_spec_has_exactly_the_two_methods() -> None:
+    assert {path: list(item) for path, item in DOCUMENT["paths"].items()} == {
+        path: ["post"] for path, _ in METHODS.values()
+    }
+    assert [operation["operationId"] for operation in OPERATIONS.values()] == list(METHODS)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_response_has_an_example(method: str) -> None:
+    responses = _resolve(OPERATIONS[method]["responses"])
     assert set(responses) == {"200", "400", "401", "403", "420", "500"}
     for status, response in responses.items():
         example = response["content"]["application/json"]["example"]
         assert example["status"] == ("OK" if status == "200" else "ERROR"), status
 
 
-def test_every_response_documents_the_rate_limit_headers() -> None:
-    for status, response in _resolve(OPERATION["responses"]).items():
+@pytest.mark.parametrize("method", METHODS)
+def test_every_response_documents_the_rate_limit_headers(method: str) -> None:
+    for status, response in _resolve(OPERATIONS[method]["responses"]).items():
         headers = response["headers"]
         assert set(headers) == {
             "X-RateLimit-Resource-Limit",
@@ -112,6 +126,14 @@ def test_example_matches_its_schema(where: str, example: Any, schema: Any) -> No
         ("ApiErrorDTO", {"message": "no code"}),
         ("OperationId", ""),
         ("CancelReturnRequest", {"returnId": "97211"}),
+        ("GetOperationsRequest", {"operationType": "RETURN_CANCELLATION", "operationIds": []}),
+        ("GetOperationsRequest", {"operationType": "RETURN_CANCELLATION", "operationIds": ["a", "a"]}),
+        ("GetOperationsRequest", {"operationType": "ORDER_STATUS_UPDATE", "operationIds": [*map(str, range(101))]}),
+        ("GetOperationsRequest", {"operationIds": ["a"]}),
+        ("GetOperationsRequest", {"operationType": "REFUND", "operationIds": ["a"]}),
+        ("GetOperationsResponse", {"status": "OK", "result": {}}),
+        ("OperationResultDTO", {"id": "a", "type": "RETURN_CANCELLATION"}),
+        ("OperationResultDTO", {"id": "a", "type": "RETURN_CANCELLATION", "status": "CANCELLED"}),
     ],
 )
 def test_a_wrong_example_is_rejected(schema: str, example: Any) -> None:
@@ -140,7 +162,7 @@ def _reference(kind: str, name: str) -> Any:
     return yaml.safe_load((REFERENCE / "components" / kind / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-CANCEL_RETURN_SCHEMAS = [
+SCHEMAS = [
     "CancelReturnRequest",
     "CancelReturnResponse",
     "CancelReturnDTO",
@@ -156,42 +178,51 @@ CANCEL_RETURN_SCHEMAS = [
     "ApiForbiddenErrorResponse",
     "ApiLimitErrorResponse",
     "ApiServerErrorResponse",
+    "GetOperationsRequest",
+    "GetOperationsResponse",
+    "GetOperationsResultDTO",
+    "OperationResultDTO",
+    "OperationStatusType",
 ]
 
 
 def test_the_spec_has_exactly_the_upstream_schema_names() -> None:
-    assert sorted(DOCUMENT["components"]["schemas"]) == sorted(CANCEL_RETURN_SCHEMAS)
+    assert sorted(DOCUMENT["components"]["schemas"]) == sorted(SCHEMAS)
 
 
 @needs_reference
-@pytest.mark.parametrize("name", CANCEL_RETURN_SCHEMAS)
+@pytest.mark.parametrize("name", SCHEMAS)
 def test_schema_matches_reference(name: str) -> None:
     ours = _normalise(DOCUMENT["components"]["schemas"][name])
     assert ours == _normalise(_reference("schemas", name))
 
 
 @needs_reference
-def test_campaign_id_matches_reference() -> None:
-    ours = _normalise(DOCUMENT["components"]["parameters"]["CampaignId"])
-    assert ours == _normalise(_reference("parameters", "CampaignId"))
+@pytest.mark.parametrize("name", ["CampaignId", "BusinessId"])
+def test_parameter_matches_reference(name: str) -> None:
+    ours = _normalise(DOCUMENT["components"]["parameters"][name])
+    assert ours == _normalise(_reference("parameters", name))
 
 
 @needs_reference
-def test_operation_matches_reference() -> None:
-    path = REFERENCE / "paths" / "v1_campaigns_campaignId_returns_cancel.yaml"
+@pytest.mark.parametrize("method", METHODS)
+def test_operation_matches_reference(method: str) -> None:
+    operation = OPERATIONS[method]
+    path = REFERENCE / "paths" / METHODS[method][1]
     theirs = yaml.safe_load(path.read_text(encoding="utf-8"))["post"]
-    assert OPERATION["operationId"] == theirs["operationId"]
-    assert set(OPERATION["tags"]) <= set(theirs["tags"])
-    assert OPERATION["security"] == [{"ApiKey": []}, {"OAuth": ["market:partner-api"]}]
+    assert operation["operationId"] == theirs["operationId"] == method
+    assert [_normalise(p) for p in operation["parameters"]] == [_normalise(p) for p in theirs["parameters"]]
+    assert set(operation["tags"]) <= set(theirs["tags"])
+    assert operation["security"] == [{"ApiKey": []}, {"OAuth": ["market:partner-api"]}]
     for access in theirs["x-auth-scopes"]:
-        assert f"`{access}`" in OPERATION["description"]
-    assert str(theirs["x-resource-limit-config"]["none"]["amount"]) in OPERATION["description"].replace(",", "")
-    assert OPERATION["requestBody"]["required"] is theirs["requestBody"]["required"]
-    assert _normalise(OPERATION["requestBody"]["content"]["application/json"]["schema"]) == _normalise(
+        assert f"`{access}`" in operation["description"]
+    assert str(theirs["x-resource-limit-config"]["none"]["amount"]) in operation["description"].replace(",", "")
+    assert operation["requestBody"]["required"] is theirs["requestBody"]["required"]
+    assert _normalise(operation["requestBody"]["content"]["application/json"]["schema"]) == _normalise(
         theirs["requestBody"]["content"]["application/json"]["schema"]
     )
-    assert set(OPERATION["responses"]) == set(theirs["responses"])
-    for status, reference in OPERATION["responses"].items():
+    assert set(operation["responses"]) == set(theirs["responses"])
+    for status, reference in operation["responses"].items():
         response = _deref(reference)
         upstream = theirs["responses"][status]
         if "$ref" in upstream:

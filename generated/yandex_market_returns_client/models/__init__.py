@@ -7,7 +7,12 @@ from .api_response_status_type import ApiResponseStatusType
 from .cancel_return_dto import CancelReturnDTO
 from .cancel_return_request import CancelReturnRequest
 from .cancel_return_response import CancelReturnResponse
+from .get_operations_request import GetOperationsRequest
+from .get_operations_response import GetOperationsResponse
+from .get_operations_result_dto import GetOperationsResultDTO
 from .operation_dto import OperationDTO
+from .operation_result_dto import OperationResultDTO
+from .operation_status_type import OperationStatusType
 from .operation_type import OperationType
 
 __all__ = (
@@ -18,6 +23,11 @@ __all__ = (
     "CancelReturnDTO",
     "CancelReturnRequest",
     "CancelReturnResponse",
+    "GetOperationsRequest",
+    "GetOperationsResponse",
+    "GetOperationsResultDTO",
     "OperationDTO",
+    "OperationResultDTO",
+    "OperationStatusType",
     "OperationType",
 )

@@ -1,0 +1,20 @@
+from enum import StrEnum
+
+
+class OperationStatusType(StrEnum):
+    DONE = "DONE"
+    FAILED = "FAILED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> "OperationStatusType | None":
+        """Keep a value this client does not know yet instead of failing the whole response."""
+        if not isinstance(value, str):
+            return None
+        unknown = str.__new__(cls, value)
+        unknown._name_ = value
+        unknown._value_ = value
+        return unknown
