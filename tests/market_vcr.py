@@ -9,6 +9,7 @@ import vcr
 from vcr.request import Request
 
 CASSETTES = Path(__file__).parent / "cassettes" / "cancel_return"
+OPERATIONS_CASSETTES = CASSETTES.parent / "get_operations"
 
 # What a secret header's value becomes in a cassette. Replay scrubs the live request the same way before
 # matching, so a recorded "<API-KEY>" matches any request that carries the header and none that lacks it.
@@ -54,7 +55,7 @@ def _scrubber(secrets: Iterable[str]) -> Any:
 
 
 def market_vcr(record_mode: str, cassette_dir: Path = CASSETTES, secrets: tuple[str, ...] = ()) -> Any:
-    """A VCR for cancelReturn cassettes; when recording, every secret is scrubbed wherever it appears."""
+    """A VCR for the cassettes of either method; when recording, every secret is scrubbed wherever it appears."""
     scrub = _scrubber(secrets) if secrets else None
     recorder = vcr.VCR(
         cassette_library_dir=str(cassette_dir),
