@@ -29,10 +29,14 @@ def _int_bounds(schema: dict[str, Any]) -> tuple[int, int]:
     return low, high
 
 
+_SCHEMAS = _SPEC["components"]["schemas"]
 CAMPAIGN_ID_BOUNDS = _int_bounds(_SPEC["components"]["parameters"]["CampaignId"]["schema"])
-RETURN_ID_BOUNDS = _int_bounds(_SPEC["components"]["schemas"]["CancelReturnRequest"]["properties"]["returnId"])
-_OPERATION_ID = _SPEC["components"]["schemas"]["OperationId"]
+BUSINESS_ID_BOUNDS = _int_bounds(_SPEC["components"]["parameters"]["BusinessId"]["schema"])
+RETURN_ID_BOUNDS = _int_bounds(_SCHEMAS["CancelReturnRequest"]["properties"]["returnId"])
+_OPERATION_ID = _SCHEMAS["OperationId"]
 OPERATION_ID_LENGTH: tuple[int, int] = (_OPERATION_ID["minLength"], _OPERATION_ID["maxLength"])
+OPERATION_IDS_PER_REQUEST: int = _SCHEMAS["GetOperationsRequest"]["properties"]["operationIds"]["maxItems"]
+OPERATION_TYPES: tuple[str, ...] = tuple(_SCHEMAS["OperationType"]["enum"])
 SPEC_VERSION: str = _SPEC["info"]["version"]
 DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
 # A host name (IDNA-encoded, as httpx keeps it), an IPv4 or a bracketless IPv6 address.

@@ -25,8 +25,10 @@ class Exchange:
 
 @frozen
 class StartedOperation:
-    """A cancellation the fake Market started."""
+    """A cancellation the fake Market started, for the store ``campaign_id`` of the business ``business_id``;
+    ``FakeMarket.operation_status`` tells how far it got."""
 
     id: str
     campaign_id: int
     return_id: int
+    business_id: int

@@ -39,17 +39,12 @@ class MarketHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms wait for a delayed ACK
     server: MarketServer
 
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
+    def __getattr__(self, name: str) -> object:
+        # BaseHTTPRequestHandler looks up do_<METHOD>; the Market answers every method itself (405 for any
+        # the spec does not declare), where the standard library would send an HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("fake Market: " + format, *args)
@@ -101,5 +96,6 @@ class MarketHandler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.wfile.write(sent)
+        if self.command != "HEAD":  # an answer to HEAD has no body, whatever its Content-Length says
+            self.wfile.write(sent)
         self.wfile.flush()

@@ -1,4 +1,5 @@
-"""The fake Market: cancelReturn's rules, limits and faults, behind a real HTTP server on loopback."""
+"""The fake Market: cancelReturn's and getOperations' rules, limits and faults, behind a real HTTP server on
+loopback."""
 
 import hmac
 import json
@@ -10,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from email.message import Message
 from email.utils import formatdate
 from http.server import ThreadingHTTPServer
@@ -19,37 +20,65 @@ from typing import Any, Self
 
 from ..rate_limit import LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER
 from ..redaction import KEY_PLACEHOLDER
-from ..validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS, check_id
+from ..validation import (
+    BUSINESS_ID_BOUNDS,
+    CAMPAIGN_ID_BOUNDS,
+    OPERATION_ID_LENGTH,
+    OPERATION_IDS_PER_REQUEST,
+    OPERATION_TYPES,
+    RETURN_ID_BOUNDS,
+    check_id,
+)
 from .exchanges import Exchange, StartedOperation
 from .faults import Canned, Fault
 from .handler import MarketServer
+from .operations import DONE, OperationBook
 
-_PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/?#]*)/returns/cancel$")
+# Each method's path, and what its path parameter counts limits by: a store, or a business.
+_CANCEL = re.compile(r"^/v1/campaigns/(?P<id>[^/?#]*)/returns/cancel$")
+_OPERATIONS = re.compile(r"^/v1/businesses/(?P<id>[^/?#]*)/operations$")
 _CANCELLABLE = "CREATED"
+_ALLOWED = "POST"  # the one method the spec declares on either path
 
 Answer = tuple[int, dict[str, str], bytes]
+# Whose limits a request counts against: ("campaign", campaignId) or ("business", businessId).
+Counted = tuple[str, int]
 
 
 class FakeMarket:
-    """A local stand-in for the Market's cancelReturn, on 127.0.0.1 and a free port::
+    """A local stand-in for the Market's cancelReturn and getOperations, on 127.0.0.1 and a free port::
 
         with FakeMarket() as market:
             market.add_returns(21621656, 97211)
             client = ReturnsClient(api_key=market.api_key, base_url=market.base_url)
 
-    It checks the key (401 without, 403 with a wrong one), the path and the body (400), cancels only
-    returns whose shipment status is ``CREATED`` (400 otherwise, and for unknown ids), answers 420 past
-    ``parallel_limit`` requests in flight per store or ``hourly_limit`` requests per ``limit_period``
-    seconds, and puts the three rate-limit headers on every answer of its own. Faults come from
-    ``inject()`` (in order; canned answers too) or at random at ``fault_rate``.
+    It checks the key (401 without, 403 with a wrong one), the path and the body (400), and answers 405
+    (with ``Allow: POST``) to any other method on either path. A cancellation starts an operation that is
+    ``IN_PROGRESS`` for ``operation_delay`` seconds, then ``DONE`` (the return becomes ``CANCELLED``), or
+    ``FAILED`` for a return added with ``cancellation_fails`` (it stays ``CREATED``); only a ``CREATED``
+    return with no cancellation in progress can be cancelled (400 otherwise, and for unknown ids).
+    getOperations reports the operations of the business's stores: ``businesses`` maps stores to
+    businesses, and a store not in it belongs to ``DEFAULT_BUSINESS``.
+
+    It answers 420 past ``parallel_limit`` requests in flight per store (cancelReturn) or per business
+    (getOperations), or past ``hourly_limit`` (cancelReturn, per store) or ``operations_hourly_limit``
+    (getOperations, per business) requests per ``limit_period`` seconds, and puts the three rate-limit
+    headers on every answer of its own. Faults come from ``inject()`` (in order; canned answers too) or at
+    random at ``fault_rate``.
     """
+
+    #: The business of every store that ``businesses`` does not map elsewhere.
+    DEFAULT_BUSINESS = 11029645
 
     def __init__(
         self,
         *,
         api_key: str | None = None,
         hourly_limit: int = 5000,
+        operations_hourly_limit: int = 1000,
         limit_period: float = 3600.0,
+        operation_delay: float = 0.0,
+        businesses: Mapping[int, int] | None = None,
         parallel_limit: int = 4,
         latency: float = 0.0,
         slow_answer_delay: float = 1.0,
@@ -59,7 +88,10 @@ class FakeMarket:
     ) -> None:
         self._api_key = api_key if api_key is not None else secrets.token_urlsafe(24)
         self.hourly_limit = hourly_limit
+        self.operations_hourly_limit = operations_hourly_limit
         self.limit_period = limit_period
+        self.operation_delay = operation_delay
+        self._businesses = dict(businesses or {})
         self.parallel_limit = parallel_limit
         self.latency = latency
         self.slow_answer_delay = slow_answer_delay
@@ -68,12 +100,14 @@ class FakeMarket:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._returns: dict[tuple[int, int], str] = {}
+        self._failing: set[tuple[int, int]] = set()  # returns whose cancellation fails
+        self._cancelling: set[tuple[int, int]] = set()  # returns with a cancellation in progress
         self._injected: deque[Fault | Canned] = deque()
-        self._periods: dict[int, tuple[float, int]] = {}  # campaign -> (end of period, requests used)
-        self._in_flight: Counter[int] = Counter()
-        self._max_in_flight: Counter[int] = Counter()
+        self._periods: dict[Counted, tuple[float, int]] = {}  # -> (end of period, requests used)
+        self._in_flight: Counter[Counted] = Counter()
+        self._max_in_flight: Counter[Counted] = Counter()
         self._exchanges: list[Exchange] = []
-        self._operations: list[StartedOperation] = []
+        self._book = OperationBook()
         self._server: ThreadingHTTPServer | None = None
 
     def __repr__(self) -> str:
@@ -115,14 +149,35 @@ class FakeMarket:
 
     # State
 
-    def add_returns(self, campaign_id: int, *return_ids: int, shipment_status: str = _CANCELLABLE) -> None:
+    def add_returns(
+        self,
+        campaign_id: int,
+        *return_ids: int,
+        shipment_status: str = _CANCELLABLE,
+        cancellation_fails: bool = False,
+    ) -> None:
+        """Add returns to a store; with ``cancellation_fails`` their cancellation operations end ``FAILED``."""
         with self._lock:
             for return_id in return_ids:
                 self._returns[campaign_id, return_id] = shipment_status
+                if cancellation_fails:
+                    self._failing.add((campaign_id, return_id))
+                else:
+                    self._failing.discard((campaign_id, return_id))
 
     def shipment_status(self, campaign_id: int, return_id: int) -> str | None:
         with self._lock:
+            self._settle()
             return self._returns.get((campaign_id, return_id))
+
+    def business_of(self, campaign_id: int) -> int:
+        return self._businesses.get(campaign_id, self.DEFAULT_BUSINESS)
+
+    def operation_status(self, operation_id: str) -> str | None:
+        """``IN_PROGRESS``, ``DONE`` or ``FAILED``; ``None`` for an operation this Market never started."""
+        with self._lock:
+            self._settle()
+            return self._book.status(operation_id)
 
     def inject(self, *faults: Fault | Canned) -> None:
         """Queue faults or canned answers for the next requests, one each, before any random ones."""
@@ -136,13 +191,19 @@ class FakeMarket:
 
     @property
     def operations(self) -> list[StartedOperation]:
+        """Every cancellation started, in order."""
         with self._lock:
-            return list(self._operations)
+            return list(self._book.started)
 
     def max_in_flight(self, campaign_id: int) -> int:
-        """The most requests this store ever had in flight at once, over the limit or not."""
+        """The most cancelReturn requests this store ever had in flight at once, over the limit or not."""
         with self._lock:
-            return self._max_in_flight[campaign_id]
+            return self._max_in_flight["campaign", campaign_id]
+
+    def max_operations_in_flight(self, business_id: int) -> int:
+        """The most getOperations requests this business ever had in flight at once, over the limit or not."""
+        with self._lock:
+            return self._max_in_flight["business", business_id]
 
     # Serving (called by the handler, one thread per connection)
 
@@ -173,93 +234,153 @@ class FakeMarket:
 
     def answer(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
         """What the Market answers to one request, after ``latency`` seconds."""
-        campaign_id = self._admit(method, path, headers)
-        if not isinstance(campaign_id, int):
+        counted = self._admit(method, path, headers)
+        if len(counted) == 3:
             time.sleep(self.latency)
-            return campaign_id
+            return counted
         with self._lock:
-            self._in_flight[campaign_id] += 1
-            in_flight = self._in_flight[campaign_id]
-            self._max_in_flight[campaign_id] = max(self._max_in_flight[campaign_id], in_flight)
+            self._in_flight[counted] += 1
+            in_flight = self._in_flight[counted]
+            self._max_in_flight[counted] = max(self._max_in_flight[counted], in_flight)
         try:
             time.sleep(self.latency)
-            return self._cancel(campaign_id, in_flight, headers, body)
+            refusal = self._over_limit(counted, in_flight)
+            if refusal is not None:
+                return refusal
+            if counted[0] == "campaign":
+                return self._cancel(counted[1], headers, body)
+            return self._get_operations(counted[1], headers, body)
         finally:
             with self._lock:
-                self._in_flight[campaign_id] -= 1
+                self._in_flight[counted] -= 1
 
-    def _admit(self, method: str, path: str, headers: Message) -> int | Answer:
-        """The store a request is for, or the refusal of a request that never reaches a store's limits."""
-        match = _PATH.match(path)
-        if match is None:
+    def _admit(self, method: str, path: str, headers: Message) -> Counted | Answer:
+        """Whose limits a request counts against, or the refusal of a request that never reaches them."""
+        routed = _route(path)
+        if routed is None:
             return self._error(404, "NOT_FOUND", f"Method {path[:100]} not found", None)
-        if method != "POST":
-            return self._error(405, "METHOD_NOT_ALLOWED", f"Method {method} not allowed", None)
+        kind, raw_id, bounds = routed
+        if method != _ALLOWED:
+            status, answer_headers, content = self._error(
+                405, "METHOD_NOT_ALLOWED", f"Method {method[:20]} not allowed", None
+            )
+            return status, {**answer_headers, "Allow": _ALLOWED}, content
         key = headers.get("Api-Key")
         if key is None:
             return self._error(401, "UNAUTHORIZED", "Missing Api-Key header or OAuth token", None)
-        raw_campaign = match["campaign_id"]
         if not hmac.compare_digest(key.encode(), self._api_key.encode()):
-            return self._error(403, "FORBIDDEN", f"Access denied to campaign {raw_campaign[:40]}", None)
-        campaign_id = _int_within(raw_campaign, CAMPAIGN_ID_BOUNDS)
-        if campaign_id is None:
-            return self._error(400, "BAD_REQUEST", f"Invalid campaignId: {raw_campaign[:40]}", None)
-        return campaign_id
+            return self._error(403, "FORBIDDEN", f"Access denied to {kind} {raw_id[:40]}", None)
+        number = _int_within(raw_id, bounds)
+        if number is None:
+            name = "campaignId" if kind == "campaign" else "businessId"
+            return self._error(400, "BAD_REQUEST", f"Invalid {name}: {raw_id[:40]}", None)
+        return kind, number
 
-    def _cancel(self, campaign_id: int, in_flight: int, headers: Message, body: bytes) -> Answer:
+    def _over_limit(self, counted: Counted, in_flight: int) -> Answer | None:
+        kind, number = counted
         if in_flight > self.parallel_limit:
-            message = f"Hit rate limit of {self.parallel_limit} parallel requests for campaignId {campaign_id}"
-            return self._error(420, "HIT_RATE_LIMIT", message, campaign_id)
-        if not self._spend_one(campaign_id):
-            message = f"Hit rate limit of {self.hourly_limit} requests per hour for campaignId {campaign_id}"
-            return self._error(420, "HIT_RATE_LIMIT", message, campaign_id)
-        return_id = _return_id(headers, body)
-        if return_id is None:
-            return self._error(400, "BAD_REQUEST", "Invalid returnId", campaign_id)
-        operation = None
-        with self._lock:
-            status = self._returns.get((campaign_id, return_id))
-            if status == _CANCELLABLE:
-                self._returns[campaign_id, return_id] = "CANCELLED"
-                operation = StartedOperation(str(uuid.uuid4()), campaign_id, return_id)
-                self._operations.append(operation)
-        if status is None:
-            return self._error(400, "BAD_REQUEST", f"Return {return_id} not found", campaign_id)
-        if operation is None:
-            message = f"Return {return_id} can't be cancelled: its shipmentStatus is {status}, not CREATED"
-            return self._error(400, "BAD_REQUEST", message, campaign_id)
-        result = {"operation": {"id": operation.id, "type": "RETURN_CANCELLATION"}}
-        return 200, self._headers(campaign_id), _json({"status": "OK", "result": result})
+            message = f"Hit rate limit of {self.parallel_limit} parallel requests for {kind}Id {number}"
+            return self._error(420, "HIT_RATE_LIMIT", message, counted)
+        if not self._spend_one(counted):
+            message = f"Hit rate limit of {self._limit(counted)} requests per hour for {kind}Id {number}"
+            return self._error(420, "HIT_RATE_LIMIT", message, counted)
+        return None
 
-    def _spend_one(self, campaign_id: int) -> bool:
-        """Count a request against the store's period; False when the period has none left."""
+    def _cancel(self, campaign_id: int, headers: Message, body: bytes) -> Answer:
+        counted = ("campaign", campaign_id)
+        document = _json_object(headers, body)
+        return_id = _checked(document.get("returnId"), RETURN_ID_BOUNDS) if document is not None else None
+        if return_id is None:
+            return self._error(400, "BAD_REQUEST", "Invalid returnId", counted)
+        operation = None
+        key = (campaign_id, return_id)
         with self._lock:
-            end, used = self._period(campaign_id)
-            if used >= self.hourly_limit:
+            self._settle()
+            status = self._returns.get(key)
+            if status == _CANCELLABLE and key not in self._cancelling:
+                operation = StartedOperation(str(uuid.uuid4()), campaign_id, return_id, self.business_of(campaign_id))
+                self._book.start(operation, time.monotonic() + self.operation_delay, fails=key in self._failing)
+                self._cancelling.add(key)
+                self._settle()  # with no delay, the cancellation is applied at once
+        if status is None:
+            return self._error(400, "BAD_REQUEST", f"Return {return_id} not found", counted)
+        if operation is None:
+            why = (
+                "a cancellation is in progress"
+                if status == _CANCELLABLE
+                else f"its shipmentStatus is {status}, not CREATED"
+            )
+            return self._error(400, "BAD_REQUEST", f"Return {return_id} can't be cancelled: {why}", counted)
+        result = {"operation": {"id": operation.id, "type": "RETURN_CANCELLATION"}}
+        return 200, self._headers(counted), _json({"status": "OK", "result": result})
+
+    def _get_operations(self, business_id: int, headers: Message, body: bytes) -> Answer:
+        counted = ("business", business_id)
+        document = _json_object(headers, body)
+        if document is None:
+            return self._error(400, "BAD_REQUEST", "The body must be a JSON object", counted)
+        operation_type, operation_ids = document.get("operationType"), document.get("operationIds")
+        if operation_type not in OPERATION_TYPES:
+            return self._error(400, "BAD_REQUEST", f"Invalid operationType: {str(operation_type)[:40]}", counted)
+        problem = _operation_ids_problem(operation_ids)
+        if problem is not None or not isinstance(operation_ids, list):
+            return self._error(400, "BAD_REQUEST", f"operationIds: {problem}", counted)
+        found = []
+        with self._lock:
+            self._settle()
+            for operation_id in operation_ids:
+                operation = self._book.find(operation_id)
+                if (
+                    operation is not None
+                    and operation.business_id == business_id
+                    and operation_type == "RETURN_CANCELLATION"
+                ):
+                    found.append(
+                        {"id": operation_id, "type": operation_type, "status": self._book.status(operation_id)}
+                    )
+        return 200, self._headers(counted), _json({"status": "OK", "result": {"operations": found}})
+
+    def _settle(self) -> None:
+        """Apply the cancellations whose operations have ended; the caller holds the lock."""
+        for operation, status in self._book.settle(time.monotonic()):
+            key = (operation.campaign_id, operation.return_id)
+            self._cancelling.discard(key)
+            if status == DONE:
+                self._returns[key] = "CANCELLED"
+
+    def _limit(self, counted: Counted) -> int:
+        return self.hourly_limit if counted[0] == "campaign" else self.operations_hourly_limit
+
+    def _spend_one(self, counted: Counted) -> bool:
+        """Count a request against its period; False when the period has none left."""
+        with self._lock:
+            end, used = self._period(counted)
+            if used >= self._limit(counted):
                 return False
-            self._periods[campaign_id] = (end, used + 1)
+            self._periods[counted] = (end, used + 1)
             return True
 
-    def _error(self, status: int, code: str, message: str, campaign_id: int | None) -> Answer:
+    def _error(self, status: int, code: str, message: str, counted: Counted | None) -> Answer:
         body = {"status": "ERROR", "errors": [{"code": code, "message": message}]}
-        return status, self._headers(campaign_id), _json(body)
+        return status, self._headers(counted), _json(body)
 
-    def _headers(self, campaign_id: int | None) -> dict[str, str]:
+    def _headers(self, counted: Counted | None) -> dict[str, str]:
+        limit = self.hourly_limit if counted is None else self._limit(counted)
         with self._lock:
-            end, used = self._period(campaign_id) if campaign_id is not None else self._fresh_period()
+            end, used = self._period(counted) if counted is not None else self._fresh_period()
         return {
             "Content-Type": "application/json",
-            LIMIT_HEADER: str(self.hourly_limit),
-            REMAINING_HEADER: str(max(self.hourly_limit - used, 0)),
+            LIMIT_HEADER: str(limit),
+            REMAINING_HEADER: str(max(limit - used, 0)),
             UNTIL_HEADER: formatdate(end, usegmt=True),
         }
 
-    def _period(self, campaign_id: int) -> tuple[float, int]:
-        """The store's current period; the caller holds the lock."""
-        end, used = self._periods.get(campaign_id, (0.0, 0))
+    def _period(self, counted: Counted) -> tuple[float, int]:
+        """The current period of a store or business; the caller holds the lock."""
+        end, used = self._periods.get(counted, (0.0, 0))
         if time.time() >= end:
             end, used = self._fresh_period()
-            self._periods[campaign_id] = (end, used)
+            self._periods[counted] = (end, used)
         return end, used
 
     def _fresh_period(self) -> tuple[float, int]:
@@ -273,14 +394,37 @@ def _int_within(text: str, bounds: tuple[int, int]) -> int | None:
     return _checked(int(text), bounds)
 
 
-def _return_id(headers: Message, body: bytes) -> int | None:
+def _route(path: str) -> tuple[str, str, tuple[int, int]] | None:
+    """Whose limits a request to ``path`` counts against: the kind, the raw id, and its bounds."""
+    for kind, route, bounds in (
+        ("campaign", _CANCEL, CAMPAIGN_ID_BOUNDS),
+        ("business", _OPERATIONS, BUSINESS_ID_BOUNDS),
+    ):
+        match = route.match(path)
+        if match is not None:
+            return kind, match["id"], bounds
+    return None
+
+
+def _json_object(headers: Message, body: bytes) -> dict[str, Any] | None:
     if not headers.get("Content-Type", "").startswith("application/json"):
         return None
     try:
         document: Any = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    return _checked(document.get("returnId") if isinstance(document, dict) else None, bounds=RETURN_ID_BOUNDS)
+    return document if isinstance(document, dict) else None
+
+
+def _operation_ids_problem(operation_ids: object) -> str | None:
+    low, high = OPERATION_ID_LENGTH
+    if not isinstance(operation_ids, list) or not 1 <= len(operation_ids) <= OPERATION_IDS_PER_REQUEST:
+        return f"must be a list of 1 to {OPERATION_IDS_PER_REQUEST} ids"
+    if not all(isinstance(item, str) and low <= len(item) <= high for item in operation_ids):
+        return f"every id must be a string of {low} to {high} characters"
+    if len(set(operation_ids)) < len(operation_ids):
+        return "ids must be unique"
+    return None
 
 
 def _checked(value: object, bounds: tuple[int, int]) -> int | None:
