@@ -169,22 +169,25 @@ def _limit(remaining: int, until: datetime, date: datetime | None = None) -> Rat
     return RateLimit(limit=5000, remaining=remaining, until=until, date=date)
 
 
+STORE = ("campaign", CAMPAIGN)
+
+
 def test_a_stale_answer_does_not_lift_the_hold() -> None:
     gate = HourlyGate()
     now = datetime.now(UTC)
     period_end = now + timedelta(seconds=60)
     sent_before = time.monotonic()
-    gate.observe(CAMPAIGN, _limit(0, period_end, now), sent_at=time.monotonic())
-    assert gate.held(CAMPAIGN) is not None
-    gate.observe(CAMPAIGN, _limit(7, period_end, now), sent_at=sent_before)  # an older request's answer
-    held = gate.held(CAMPAIGN)
+    gate.observe(STORE, _limit(0, period_end, now), sent_at=time.monotonic())
+    assert gate.held(STORE) is not None
+    gate.observe(STORE, _limit(7, period_end, now), sent_at=sent_before)  # an older request's answer
+    held = gate.held(STORE)
     assert held is not None, "an answer to an older request, handled late, lifted the hold"
     assert 58 <= held[0] <= 60
-    gate.observe(CAMPAIGN, _limit(4999, period_end + timedelta(hours=1), now), sent_at=sent_before)
-    assert gate.held(CAMPAIGN) is None, "an answer from a later period lifts it"
-    gate.observe(CAMPAIGN, _limit(0, period_end, now), sent_at=time.monotonic())
-    gate.observe(CAMPAIGN, _limit(3, period_end, now), sent_at=time.monotonic() + 1)
-    assert gate.held(CAMPAIGN) is None, "an answer to a request sent after the hold was learned lifts it"
+    gate.observe(STORE, _limit(4999, period_end + timedelta(hours=1), now), sent_at=sent_before)
+    assert gate.held(STORE) is None, "an answer from a later period lifts it"
+    gate.observe(STORE, _limit(0, period_end, now), sent_at=time.monotonic())
+    gate.observe(STORE, _limit(3, period_end, now), sent_at=time.monotonic() + 1)
+    assert gate.held(STORE) is None, "an answer to a request sent after the hold was learned lifts it"
 
 
 @pytest.mark.parametrize("skew", [-3600, 3600])
@@ -192,8 +195,8 @@ def test_the_hold_is_measured_by_the_markets_clock(skew: int) -> None:
     """Until - Date of the same answer, whatever the local clock says."""
     gate = HourlyGate()
     market_now = datetime.now(UTC) + timedelta(seconds=skew)
-    gate.observe(CAMPAIGN, _limit(0, market_now + timedelta(seconds=30), market_now), sent_at=time.monotonic())
-    held = gate.held(CAMPAIGN)
+    gate.observe(STORE, _limit(0, market_now + timedelta(seconds=30), market_now), sent_at=time.monotonic())
+    held = gate.held(STORE)
     assert held is not None
     assert 29 <= held[0] <= 30
 

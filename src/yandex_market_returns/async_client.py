@@ -4,23 +4,25 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self, TypeVar, cast
 
 import httpx
 
 from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.api.returns import cancel_return
-from yandex_market_returns_client.models import CancelReturnRequest
+from yandex_market_returns_client.models import OperationType
 
 from . import errors
-from .base import ClientBase
+from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
+from .operations import Confirmations, PollSchedule, in_order, requests_for, worth_polling_again
 from .pacing import PARALLEL_REQUESTS, TaskSlots
+from .rate_limit import RateLimit
 from .responses import unparsed
-from .results import Operation, Outcome
+from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
 from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
 
+Result = TypeVar("Result")
 # What a batch's queue is handed when the client closes under it.
 _CLOSED = object()
 
@@ -60,26 +62,90 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
     async def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""
-        campaign_id, body, call = self._prepare(campaign_id, return_id)
-        return await self._call(campaign_id, body, call, self._policy.begin(call))
+        return await self._run(cancel_request(campaign_id, return_id))
+
+    async def get_operations(
+        self,
+        business_id: int,
+        operation_ids: Iterable[str],
+        *,
+        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+    ) -> list[OperationResult]:
+        """See ``ReturnsClient.get_operations``."""
+        business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
+        return in_order(ids, (await self._statuses(business_id, ids, kind))[0], kind)
+
+    async def wait_for_operations(
+        self,
+        business_id: int,
+        operation_ids: Iterable[str],
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 1.0,
+        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+    ) -> list[OperationResult]:
+        """See ``ReturnsClient.wait_for_operations``; ``aclose()`` ends the wait with ``ClientClosedError``."""
+        business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
+        timeout, poll_interval = self._check_wait(timeout, poll_interval)
+        deadline = time.monotonic() + timeout
+        known: dict[str, OperationResult] = {}
+        schedule = PollSchedule(poll_interval)
+        pending = list(dict.fromkeys(ids))
+        while pending:
+            rate_limit = None
+            try:
+                found, rate_limit = await self._statuses(business_id, pending, kind)
+                known.update(found)
+            except errors.MarketError as error:
+                if not worth_polling_again(error):
+                    raise
+            pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
+            wait = max(schedule.next_wait(len(requests_for(pending)), rate_limit), self._held(business_id))
+            if not pending or time.monotonic() + wait > deadline:
+                break
+            if await self._sleep(wait):
+                raise self._closed_error()
+        return in_order(ids, known, kind)
+
+    async def _statuses(
+        self, business_id: int, ids: list[str], operation_type: OperationType
+    ) -> tuple[dict[str, OperationResult], RateLimit | None]:
+        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another."""
+        known: dict[str, OperationResult] = {}
+        rate_limit: RateLimit | None = None
+        for chunk in requests_for(ids):
+            statuses = await self._run(statuses_request(business_id, chunk, operation_type))
+            results, rate_limit = statuses
+            asked = set(chunk)
+            known.update((result.id, result) for result in results if result.id in asked)
+        return known, rate_limit
+
+    async def _run(self, request: Request[Result]) -> Result:
+        return await self._call(request, self._policy.begin(request.call))
 
     async def cancel_returns(
         self,
         campaign_id: int,
         return_ids: Iterable[int],
         *,
+        business_id: int | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        confirm_timeout: float = 600.0,
+        poll_interval: float = 1.0,
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
-        Every id is checked before the first request. ``on_outcome`` is called as each outcome arrives. The
-        batch stops when ``on_outcome`` raises, when the awaiting task is cancelled and when the client is
-        closed: nothing more is sent, the requests in flight are abandoned (their slots held for the grace
-        period), and the exception carries ``outcomes`` (every return that was sent, an abandoned one with
-        an ``AbandonedRequestError``) and ``not_sent`` (the ids of the others).
+        ``business_id`` confirms each cancellation as ``ReturnsClient.cancel_returns`` does. Every id is
+        checked before the first request. ``on_outcome`` is called as each outcome is final. The batch
+        stops when ``on_outcome`` raises, when the awaiting task is cancelled, when the client is closed and
+        when getOperations refuses (400, 401, 403): nothing more is sent, the requests in flight are
+        abandoned (their slots held for the grace period), and the exception carries ``outcomes`` (every
+        return that was sent, an abandoned one with an ``AbandonedRequestError``) and ``not_sent`` (the ids
+        of the others).
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
+        confirmations = self._confirmations(business_id, confirm_timeout, poll_interval)
         if self._closed:
             raise self._closed_error()
         outcomes: dict[int, Outcome] = {}
@@ -92,10 +158,11 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         async def work() -> None:
             try:
                 for index in pending:
-                    _, body, call = self._prepare(campaign_id, ids[index])
-                    attempts = in_progress[index] = self._policy.begin(call)
+                    request = cancel_request(campaign_id, ids[index])
+                    attempts = in_progress[index] = self._policy.begin(request.call)
                     try:
-                        outcome = Outcome(ids[index], operation=await self._call(campaign_id, body, call, attempts))
+                        operation = await self._call(request, attempts)
+                        outcome = Outcome(ids[index], operation=operation)
                     except errors.MarketError as error:
                         outcome = Outcome(ids[index], error=error)
                     del in_progress[index]
@@ -108,17 +175,31 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self._stops.add(finished)
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
         workers = [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(ids)))]
+        delivered = 0  # outcomes final, or waiting for confirmation
         try:
-            while len(outcomes) < len(ids):
-                item = await finished.get()
-                if item is _CLOSED:
-                    raise self._closed_error()
-                if isinstance(item, BaseException):
-                    raise item
-                index, outcome = cast(tuple[int, Outcome], item)
-                outcomes[index] = outcome
-                if on_outcome is not None:
-                    on_outcome(outcome)
+            while delivered < len(ids) or confirmations:
+                try:
+                    async with asyncio.timeout(confirmations.due_in() if confirmations else None):
+                        item = await finished.get()
+                except TimeoutError:
+                    if confirmations is not None and business_id is not None:
+                        await self._confirm_round(business_id, confirmations)
+                else:
+                    if item is _CLOSED:
+                        raise self._closed_error()
+                    if isinstance(item, BaseException):
+                        raise item
+                    index, outcome = cast(tuple[int, Outcome], item)
+                    outcomes[index] = outcome
+                    delivered += 1
+                    if confirmations is not None and outcome.operation is not None:
+                        confirmations.add(index, outcome.operation.id, outcome)
+                    elif on_outcome is not None:
+                        on_outcome(outcome)
+                for index, outcome in confirmations.finished() if confirmations is not None else ():
+                    outcomes[index] = outcome
+                    if on_outcome is not None:
+                        on_outcome(outcome)
         except BaseException as error:
             for worker in workers:
                 worker.cancel()
@@ -128,6 +209,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 item = finished.get_nowait()
                 if isinstance(item, tuple):
                     outcomes[item[0]] = item[1]
+            if confirmations is not None:
+                outcomes.update(confirmations.known())
             report_stop(error, ids, outcomes, in_progress)
             await asyncio.gather(*workers, return_exceptions=True)  # they release their slots
             raise
@@ -135,31 +218,45 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             self._stops.discard(finished)
         return [outcomes[index] for index in range(len(ids))]
 
-    async def _call(self, campaign_id: int, body: CancelReturnRequest, call: str, attempts: Attempts) -> Operation:
+    async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:
+        ids = confirmations.to_poll()
+        if not ids:
+            return  # woken for a confirmation's timeout, not for a round
+        found: dict[str, OperationResult] = {}
+        rate_limit = None
+        try:
+            found, rate_limit = await self._statuses(business_id, ids, OperationType.RETURN_CANCELLATION)
+        except errors.MarketError as error:
+            if not worth_polling_again(error):
+                raise
+        confirmations.polled(found.values(), rate_limit, self._held(business_id))
+
+    async def _call(self, request: Request[Result], attempts: Attempts) -> Result:
         while True:
-            if not await self._slots.acquire(campaign_id, attempts.deadline):
+            if not await self._slots.acquire(request.key, attempts.deadline):
                 if self._closed and not attempts.errors:
                     raise self._closed_error()
                 raise attempts.outcome()  # the budget ran out, or the client closed, waiting for a slot
-            result: Operation | errors.MarketError | None = None
+            result: object = None  # what the request ended in, for how long its slot stays taken
             sent_at = None
             try:
-                wait = self._gate_wait(campaign_id, attempts, call)
+                wait = self._gate_wait(request, attempts)
                 if (wait and await self._sleep(wait)) or self._closed:
                     raise attempts.outcome() if attempts.errors else self._closed_error()
                 attempts.sending()
                 sent_at = time.monotonic()
                 try:
-                    result = await self._send(campaign_id, body, call)
+                    answer = await self._send(request)
+                    result = answer
                 except asyncio.CancelledError:
                     if attempts.in_flight:
                         attempts.abandoned()
                     raise
             finally:
-                self._slots.release(campaign_id, self._slot_grace(result, sent_at))
-            if isinstance(result, Operation):
-                return result
-            delay = self._retry_wait(campaign_id, attempts, result)
+                self._slots.release(request.key, self._slot_grace(result, sent_at))
+            if not isinstance(answer, errors.MarketError):
+                return answer
+            delay = self._retry_wait(request, attempts, answer)
             if delay is None or await self._sleep(delay):
                 raise attempts.outcome()
 
@@ -172,16 +269,18 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             return False
         return True
 
-    async def _send(self, campaign_id: int, body: CancelReturnRequest, call: str) -> Operation | errors.MarketError:
+    async def _send(self, request: Request[Result]) -> Result | errors.MarketError:
         sent_at = time.monotonic()
         try:
             async with asyncio.timeout(self._request_seconds):  # the whole request, not each read of it
-                answer = await cancel_return.asyncio_detailed(campaign_id, client=self._generated, body=body)
+                answer = await request.endpoint.asyncio_detailed(
+                    request.path_id, client=self._generated, body=request.body
+                )
         except TimeoutError:
             error = httpx.ReadTimeout(f"the answer did not complete within {self._request_seconds:g} s")
-            return self._lost(error, call)
+            return self._lost(error, request)
         except generated_errors.UnexpectedResponse as error:
-            return self._settle(campaign_id, unparsed(error), call, sent_at, cause=error)
+            return self._settle(request, unparsed(error), sent_at, cause=error)
         except httpx.RequestError as error:
-            return self._lost(error, call)
-        return self._settle(campaign_id, answer, call, sent_at)
+            return self._lost(error, request)
+        return self._settle(request, answer, sent_at)

@@ -1,21 +1,30 @@
-"""What the sync and the async client share: checked settings, the generated client, the hourly gate."""
+"""What the sync and the async client share: checked settings, the generated client, the hourly gate, and
+the requests of both methods."""
 
 import os
 import time
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
+from attrs import frozen
 
 from yandex_market_returns_client import AuthenticatedClient
-from yandex_market_returns_client.models import CancelReturnRequest
+from yandex_market_returns_client.api.operations import get_operations
+from yandex_market_returns_client.api.returns import cancel_return
+from yandex_market_returns_client.models import CancelReturnRequest, GetOperationsRequest, OperationType
+from yandex_market_returns_client.types import Response
 
 from . import errors
-from .pacing import HourlyGate
+from .operations import Confirmations
+from .pacing import HourlyGate, Key
+from .rate_limit import RateLimit
 from .redaction import Redactor
-from .responses import Answer, interpret, transport_error
-from .results import Operation
+from .responses import Answer, interpret, operation_statuses, started_operation, transport_error
+from .results import Operation, OperationResult
 from .retry import Attempts, RetryPolicy
 from .validation import (
+    BUSINESS_ID_BOUNDS,
     CAMPAIGN_ID_BOUNDS,
     DEFAULT_BASE_URL,
     MAX_SECONDS,
@@ -26,6 +35,8 @@ from .validation import (
     check_count,
     check_id,
     check_number,
+    check_operation_ids,
+    check_operation_type,
     check_timeout,
 )
 
@@ -34,6 +45,49 @@ MAX_RETRIES = 100
 
 
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+Result = TypeVar("Result")
+Statuses = tuple[list[OperationResult], RateLimit]
+
+
+class Endpoint(Protocol):
+    """A generated endpoint module (``cancel_return``, ``get_operations``)."""
+
+    def sync_detailed(self, path_id: int, /, *, client: AuthenticatedClient, body: Any) -> Response[Any]: ...
+
+    async def asyncio_detailed(self, path_id: int, /, *, client: AuthenticatedClient, body: Any) -> Response[Any]: ...
+
+
+@frozen
+class Request(Generic[Result]):
+    """One method call, as both clients send, retry and pace it."""
+
+    key: Key  # whose slots and hourly limit it counts against
+    call: str  # how messages name it
+    endpoint: Endpoint
+    path_id: int
+    body: CancelReturnRequest | GetOperationsRequest
+    parse: Callable[[Answer], Result | str]  # a 200's body made into the result
+    effect: str | None  # what it may start, for errors to say; None for a read
+
+
+def cancel_request(campaign_id: int, return_id: int) -> Request[Operation]:
+    campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
+    return_id = check_id("return_id", return_id, RETURN_ID_BOUNDS)
+    call = f"cancelReturn(campaign {campaign_id}, return {return_id})"
+    body = CancelReturnRequest(return_id=return_id)
+    return Request(
+        ("campaign", campaign_id), call, cancel_return, campaign_id, body, started_operation, "the cancellation"
+    )
+
+
+def statuses_request(
+    business_id: int, operation_ids: Sequence[str], operation_type: OperationType
+) -> Request[Statuses]:
+    """getOperations for checked, unique ids (at most 100)."""
+    count = f"{len(operation_ids)} operation{'s' if len(operation_ids) > 1 else ''}"
+    call = f"getOperations(business {business_id}, {count})"
+    body = GetOperationsRequest(operation_type=operation_type, operation_ids=list(operation_ids))
+    return Request(("business", business_id), call, get_operations, business_id, body, operation_statuses, None)
 
 
 class ClientBase(Generic[Transport]):
@@ -106,24 +160,47 @@ class ClientBase(Generic[Transport]):
     def _closed_error(self) -> errors.ClientClosedError:
         return errors.ClientClosedError(f"this {type(self).__name__} is closed: make a new one to send requests")
 
-    def _prepare(self, campaign_id: int, return_id: int) -> tuple[int, CancelReturnRequest, str]:
-        campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
-        return_id = check_id("return_id", return_id, RETURN_ID_BOUNDS)
-        call = f"cancelReturn(campaign {campaign_id}, return {return_id})"
-        return campaign_id, CancelReturnRequest(return_id=return_id), call
+    def _check_statuses(
+        self, business_id: object, operation_ids: object, operation_type: object
+    ) -> tuple[int, list[str], OperationType]:
+        checked_business = check_id("business_id", business_id, BUSINESS_ID_BOUNDS)
+        ids = check_operation_ids(operation_ids)
+        return checked_business, ids, OperationType(check_operation_type(operation_type))
 
-    def _gate_wait(self, campaign_id: int, attempts: Attempts, call: str) -> float:
-        """Seconds to wait for the store's hourly period to end before sending. Ends the call at once, without
+    def _check_wait(self, timeout: object, poll_interval: object, timeout_name: str = "timeout") -> tuple[float, float]:
+        return (
+            check_number(timeout_name, timeout, minimum=0, maximum=MAX_SECONDS),
+            check_number("poll_interval", poll_interval, minimum=0.01, maximum=MAX_SECONDS),
+        )
+
+    def _confirmations(
+        self, business_id: object, confirm_timeout: object, poll_interval: object
+    ) -> Confirmations | None:
+        """What confirms a batch's cancellations, when it is given a business; checked before it starts."""
+        timeout, interval = self._check_wait(confirm_timeout, poll_interval, "confirm_timeout")
+        if business_id is None:
+            return None
+        check_id("business_id", business_id, BUSINESS_ID_BOUNDS)
+        return Confirmations(timeout, interval)
+
+    def _held(self, business_id: int) -> float:
+        """Seconds until the business's spent hourly limit for getOperations resets; 0 when it is not spent."""
+        held = self._gate.held(("business", business_id))
+        return 0.0 if held is None else held[0]
+
+    def _gate_wait(self, request: Request[Any], attempts: Attempts) -> float:
+        """Seconds to wait for the hourly period to end before sending. Ends the call at once, without
         sending, when the period ends after its budget: until then the Market would only answer 420."""
-        held = self._gate.held(campaign_id)
+        held = self._gate.held(request.key)
         if held is None:
             return 0.0
         wait, rate_limit = held
         if wait <= attempts.remaining():
             attempts.start_clock()  # the wait counts against the budget: the call ends within it all the same
             return wait
+        whose = "store" if request.key[0] == "campaign" else "business"
         message = (
-            f"{call}: not sent: the store's hourly limit is spent until {rate_limit.until}, "
+            f"{request.call}: not sent: the {whose}'s hourly limit is spent until {rate_limit.until}, "
             f"{wait:.0f} s from now, after the retry budget"
         )
         refused = errors.RateLimitError(message, response=None, errors=[], rate_limit=rate_limit)
@@ -131,17 +208,17 @@ class ClientBase(Generic[Transport]):
         raise attempts.end(refused)
 
     def _settle(
-        self, campaign_id: int, answer: Answer, call: str, sent_at: float, cause: BaseException | None = None
-    ) -> Operation | errors.ResponseError:
-        """Interpret an answer and note the store's rate-limit state from it."""
-        result = interpret(answer, call, self._redactor, cause)
-        self._gate.observe(campaign_id, result.rate_limit, sent_at)
+        self, request: Request[Result], answer: Answer, sent_at: float, cause: BaseException | None = None
+    ) -> Result | errors.ResponseError:
+        """Interpret an answer and note the rate-limit state from it."""
+        result = interpret(answer, request.call, self._redactor, request.parse, request.effect, cause)
+        self._gate.observe(request.key, RateLimit.from_headers(answer.headers), sent_at)
         return result
 
-    def _lost(self, error: httpx.RequestError, call: str) -> errors.TransportError:
-        return transport_error(error, call, self._redactor)
+    def _lost(self, error: httpx.RequestError, request: Request[Any]) -> errors.TransportError:
+        return transport_error(error, request.call, self._redactor, request.effect)
 
-    def _slot_grace(self, result: Operation | errors.MarketError | None, sent_at: float | None) -> float:
+    def _slot_grace(self, result: object, sent_at: float | None) -> float:
         """How long a store's slot stays taken after a request: the Market may still be working on one that
         timed out, or that was given up (an exception, a cancelled task: no result) as long as if it had
         timed out."""
@@ -149,6 +226,6 @@ class ClientBase(Generic[Transport]):
             return 0.0 if sent_at is None else sent_at + self._request_seconds + self._grace_period - time.monotonic()
         return self._grace_period if isinstance(result, errors.TimeoutError) and result.may_have_started else 0.0
 
-    def _retry_wait(self, campaign_id: int, attempts: Attempts, result: errors.MarketError) -> float | None:
-        held = self._gate.held(campaign_id)
+    def _retry_wait(self, request: Request[Any], attempts: Attempts, result: errors.MarketError) -> float | None:
+        held = self._gate.held(request.key)
         return attempts.failed(result, 0.0 if held is None else held[0])

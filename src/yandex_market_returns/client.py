@@ -7,27 +7,36 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar, cast
 
 import httpx
 
 from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.api.returns import cancel_return
-from yandex_market_returns_client.models import CancelReturnRequest
+from yandex_market_returns_client.models import OperationType
 
 from . import errors
-from .base import ClientBase
+from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import has_report, report_stop
 from .deadlines import BoundedTransport
+from .operations import Confirmations, PollSchedule, in_order, requests_for, worth_polling_again
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
+from .rate_limit import RateLimit
 from .responses import unparsed
-from .results import Operation, Outcome
+from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
 from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
+
+Result = TypeVar("Result")
 
 
 class _StoppedError(Exception):
     """The call was told to stop (its batch stopped, or the client closed) before it could finish."""
+
+
+# What a batch's queue is handed when the client closes under it, and what its wait for the next item
+# ends in when a confirmation round is due.
+_CLOSED = object()
+_ROUND = object()
 
 
 class ReturnsClient(ClientBase[httpx.BaseTransport]):
@@ -43,7 +52,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         self._slots = ThreadSlots()
         self._closed = threading.Event()
         self._stops_lock = threading.Lock()
-        self._stops: set[threading.Event] = set()  # one per running batch, set when the client closes
+        # One per running batch: its stop, set when the client closes, and its queue, told so.
+        self._stops: dict[threading.Event, queue.SimpleQueue[Any]] = {}
 
     def __enter__(self) -> Self:
         if self._closed.is_set():
@@ -60,17 +70,86 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """Stop: running batches send nothing more, and the connection pool is closed. Safe from any thread."""
         self._closed.set()
         with self._stops_lock:
-            for stop in self._stops:
+            for stop, batch in self._stops.items():
                 stop.set()
+                batch.put(_CLOSED)
         self._slots.wake()
         self._generated.get_httpx_client().close()
 
     def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""
-        campaign_id, body, call = self._prepare(campaign_id, return_id)
-        attempts = self._policy.begin(call)
+        return self._run(cancel_request(campaign_id, return_id), self._closed)
+
+    def get_operations(
+        self,
+        business_id: int,
+        operation_ids: Iterable[str],
+        *,
+        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+    ) -> list[OperationResult]:
+        """The status of each operation, one ``OperationResult`` per id in the order given (``status`` is
+        ``None`` for one the Market did not report). More than 100 ids go in several requests."""
+        business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
+        return in_order(ids, self._statuses(business_id, ids, kind, self._closed)[0], kind)
+
+    def wait_for_operations(
+        self,
+        business_id: int,
+        operation_ids: Iterable[str],
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 1.0,
+        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+    ) -> list[OperationResult]:
+        """Poll until every operation is ``DONE`` or ``FAILED``, or ``timeout`` seconds pass; the last status
+        of each, in the order given (``IN_PROGRESS`` for one still running at the timeout).
+
+        Only the ids not yet final are asked for, 100 to a request; the first round goes at once, then
+        after ``poll_interval`` seconds, doubling to a minute, and slower if the business's hourly requests
+        would not last the period. A poll that fails only for now is tried again next round; one the Market
+        refuses (400, 401, 403) is raised. ``close()`` ends the wait with ``ClientClosedError``.
+        """
+        business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
+        timeout, poll_interval = self._check_wait(timeout, poll_interval)
+        deadline = time.monotonic() + timeout
+        known: dict[str, OperationResult] = {}
+        schedule = PollSchedule(poll_interval)
+        pending = list(dict.fromkeys(ids))
+        while pending:
+            rate_limit = None
+            try:
+                found, rate_limit = self._statuses(business_id, pending, kind, self._closed)
+                known.update(found)
+            except errors.MarketError as error:
+                if not worth_polling_again(error):
+                    raise
+            pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
+            wait = max(schedule.next_wait(len(requests_for(pending)), rate_limit), self._held(business_id))
+            if not pending or time.monotonic() + wait > deadline:
+                break
+            if self._closed.wait(wait):
+                raise self._closed_error()
+        return in_order(ids, known, kind)
+
+    def _statuses(
+        self, business_id: int, ids: list[str], operation_type: OperationType, stop: threading.Event
+    ) -> tuple[dict[str, OperationResult], RateLimit | None]:
+        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another."""
+        known: dict[str, OperationResult] = {}
+        rate_limit: RateLimit | None = None
+        for chunk in requests_for(ids):
+            statuses = self._run(statuses_request(business_id, chunk, operation_type), stop)
+            results, rate_limit = statuses
+            asked = set(chunk)
+            known.update((result.id, result) for result in results if result.id in asked)
+        return known, rate_limit
+
+    def _run(self, request: Request[Result], stop: threading.Event) -> Result:
+        if self._closed.is_set():
+            raise self._closed_error()
+        attempts = self._policy.begin(request.call)
         try:
-            return self._call(campaign_id, body, call, attempts, self._closed)
+            return self._call(request, attempts, stop)
         except _StoppedError:
             if attempts.errors:
                 raise attempts.outcome() from None
@@ -81,26 +160,37 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         campaign_id: int,
         return_ids: Iterable[int],
         *,
+        business_id: int | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        confirm_timeout: float = 600.0,
+        poll_interval: float = 1.0,
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
+        With ``business_id`` (the store's business) each started cancellation is confirmed by getOperations
+        while the others are still being sent, every round asking for all that wait (100 to a request), as
+        ``wait_for_operations`` paces it: the outcome's ``status`` is ``DONE``, ``FAILED``, or
+        ``IN_PROGRESS`` when ``confirm_timeout`` seconds after the start it had not ended.
+
         Every id is checked before the first request. ``on_outcome`` is called, in this thread, as each
-        outcome arrives. The batch stops when ``on_outcome`` raises, on ``KeyboardInterrupt`` and when the
-        client is closed: nothing more is sent, the requests in flight are waited for, and the exception
-        carries ``outcomes`` (every return that was sent) and ``not_sent`` (the ids of the others).
+        outcome is final (confirmed, when confirming). The batch stops when ``on_outcome`` raises, on
+        ``KeyboardInterrupt``, when the client is closed and when getOperations refuses (400, 401, 403):
+        nothing more is sent, the requests in flight are waited for, and the exception carries ``outcomes``
+        (every return that was sent, with what is known of its status) and ``not_sent`` (the ids of the others).
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
+        confirmations = self._confirmations(business_id, confirm_timeout, poll_interval)
         if self._closed.is_set():
             raise self._closed_error()
         stop = threading.Event()
-        with self._stops_lock:
-            self._stops.add(stop)
         outcomes: dict[int, Outcome] = {}
         in_progress: dict[int, Attempts] = {}
-        # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends.
-        finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | None] = queue.SimpleQueue()
+        # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends,
+        # _CLOSED when the client closes.
+        finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | object] = queue.SimpleQueue()
+        with self._stops_lock:
+            self._stops[stop] = finished
         pending = iter(range(len(ids)))
         pending_lock = threading.Lock()
         running = 0  # workers started and not yet done
@@ -112,21 +202,31 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                         index = next(pending, None)
                     if index is None:
                         break
-                    _, body, call = self._prepare(campaign_id, ids[index])
-                    attempts = in_progress[index] = self._policy.begin(call)
-                    finished.put((index, self._batch_item(ids[index], campaign_id, body, call, attempts, stop)))
+                    request = cancel_request(campaign_id, ids[index])
+                    attempts = in_progress[index] = self._policy.begin(request.call)
+                    finished.put((index, self._batch_item(ids[index], request, attempts, stop)))
                     del in_progress[index]
             except BaseException as error:  # a bug of ours must reach the caller, not die with the thread
                 finished.put(error)
             finally:
                 finished.put(None)
 
-        def collect(item: tuple[int, Outcome | None] | BaseException | None) -> None:
+        def collect(item: object) -> Outcome | None:
+            """Note what a worker handed back; the outcome, when it is final."""
             nonlocal running
             if item is None:
                 running -= 1
-            elif not isinstance(item, BaseException) and item[1] is not None:
-                outcomes[item[0]] = item[1]
+            elif isinstance(item, tuple) and item[1] is not None:
+                index, outcome = cast(tuple[int, Outcome], item)
+                outcomes[index] = outcome
+                if confirmations is None or outcome.operation is None:
+                    return outcome
+                confirmations.add(index, outcome.operation.id, outcome)
+            return None
+
+        def deliver(outcome: Outcome | None) -> None:
+            if outcome is not None and on_outcome is not None:
+                on_outcome(outcome)
 
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy. Each runs in
         # a copy of the caller's context: logging filters and tracing see it.
@@ -138,13 +238,21 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             for worker in workers:
                 worker.start()
                 running += 1
-            while running:
-                item = finished.get()
+            while running or confirmations:
+                try:
+                    item = finished.get(timeout=confirmations.due_in() if confirmations else None)
+                except queue.Empty:
+                    item = _ROUND
                 if isinstance(item, BaseException):
                     raise item
-                collect(item)
-                if item is not None and item[1] is not None and on_outcome is not None:
-                    on_outcome(item[1])
+                if item is _CLOSED:
+                    raise self._closed_error()
+                if item is _ROUND and confirmations is not None and business_id is not None:
+                    self._confirm_round(business_id, confirmations, stop)
+                deliver(collect(item))
+                for index, outcome in confirmations.finished() if confirmations is not None else ():
+                    outcomes[index] = outcome
+                    deliver(outcome)
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
@@ -152,11 +260,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             self._slots.wake()
             # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
-            while not finished.empty():
-                collect(finished.get())
+            self._drain(finished, collect, outcomes, confirmations)
             report_stop(error, ids, outcomes, in_progress)
             while running:
                 collect(finished.get())
+            self._drain(finished, collect, outcomes, confirmations)
             report_stop(error, ids, outcomes, in_progress)
             raise
         finally:
@@ -166,42 +274,60 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             if interrupted is not None and not has_report(interrupted):
                 report_stop(interrupted, ids, outcomes, in_progress)
             with self._stops_lock:
-                self._stops.discard(stop)
+                self._stops.pop(stop, None)
             if not running:  # every worker has said it is done: let them exit before returning
                 for worker in workers:
                     if worker.ident is not None:
                         worker.join()
         return [outcomes[index] for index in range(len(ids))]
 
+    @staticmethod
+    def _drain(
+        finished: "queue.SimpleQueue[Any]",
+        collect: Callable[[object], Outcome | None],
+        outcomes: dict[int, Outcome],
+        confirmations: Confirmations | None,
+    ) -> None:
+        """Take in what the workers handed back, and what is known of the statuses awaited, for a report."""
+        while not finished.empty():
+            collect(finished.get())
+        if confirmations is not None:
+            outcomes.update(confirmations.known())
+
+    def _confirm_round(self, business_id: int, confirmations: Confirmations, stop: threading.Event) -> None:
+        ids = confirmations.to_poll()
+        if not ids:
+            return  # woken for a confirmation's timeout, not for a round
+        found: dict[str, OperationResult] = {}
+        rate_limit = None
+        try:
+            found, rate_limit = self._statuses(business_id, ids, OperationType.RETURN_CANCELLATION, stop)
+        except errors.MarketError as error:
+            if not worth_polling_again(error):
+                raise
+        confirmations.polled(found.values(), rate_limit, self._held(business_id))
+
     def _batch_item(
-        self,
-        return_id: int,
-        campaign_id: int,
-        body: CancelReturnRequest,
-        call: str,
-        attempts: Attempts,
-        stop: threading.Event,
+        self, return_id: int, request: Request[Operation], attempts: Attempts, stop: threading.Event
     ) -> Outcome | None:
         """One return of a batch: its outcome, or ``None`` when the batch stopped before it was sent."""
         try:
-            return Outcome(return_id, operation=self._call(campaign_id, body, call, attempts, stop))
+            return Outcome(return_id, operation=self._call(request, attempts, stop))
         except errors.MarketError as error:
             return Outcome(return_id, error=error)
         except _StoppedError:
             return Outcome(return_id, error=attempts.outcome()) if attempts.errors else None
 
-    def _call(
-        self, campaign_id: int, body: CancelReturnRequest, call: str, attempts: Attempts, stop: threading.Event
-    ) -> Operation:
+    def _call(self, request: Request[Result], attempts: Attempts, stop: threading.Event) -> Result:
         while True:
-            if not self._slots.acquire(campaign_id, stop, attempts.deadline):
+            if not self._slots.acquire(request.key, stop, attempts.deadline):
                 if stop.is_set():
                     raise _StoppedError
                 raise attempts.outcome()  # the budget ran out waiting for a slot to retry in
-            result: Operation | errors.MarketError | None = None
+            result: object = None  # what the request ended in, for how long its slot stays taken
             sent_at = None
             try:
-                wait = self._gate_wait(campaign_id, attempts, call)
+                wait = self._gate_wait(request, attempts)
                 if wait and stop.wait(wait):
                     raise _StoppedError
                 # Marked in flight before the last look at the stop: a report made meanwhile may count
@@ -211,27 +337,28 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     attempts.in_flight = False
                     raise _StoppedError
                 sent_at = time.monotonic()
-                result = self._send(campaign_id, body, call)
+                answer = self._send(request)
+                result = answer
             finally:
-                self._slots.release(campaign_id, self._slot_grace(result, sent_at))
-            if isinstance(result, Operation):
-                return result
-            delay = self._retry_wait(campaign_id, attempts, result)
+                self._slots.release(request.key, self._slot_grace(result, sent_at))
+            if not isinstance(answer, errors.MarketError):
+                return answer
+            delay = self._retry_wait(request, attempts, answer)
             if delay is None:
                 raise attempts.outcome()
             if stop.wait(delay):
                 raise _StoppedError
 
-    def _send(self, campaign_id: int, body: CancelReturnRequest, call: str) -> Operation | errors.MarketError:
+    def _send(self, request: Request[Result]) -> Result | errors.MarketError:
         sent_at = time.monotonic()
         try:
-            answer = cancel_return.sync_detailed(campaign_id, client=self._generated, body=body)
+            answer = request.endpoint.sync_detailed(request.path_id, client=self._generated, body=request.body)
         except generated_errors.UnexpectedResponse as error:
-            return self._settle(campaign_id, unparsed(error), call, sent_at, cause=error)
+            return self._settle(request, unparsed(error), sent_at, cause=error)
         except httpx.RequestError as error:
-            return self._lost(error, call)
+            return self._lost(error, request)
         except RuntimeError:  # httpx's word for a closed pool: closed between our check and the request
             if self._closed.is_set():
                 raise _StoppedError from None
             raise
-        return self._settle(campaign_id, answer, call, sent_at)
+        return self._settle(request, answer, sent_at)

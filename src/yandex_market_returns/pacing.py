@@ -10,8 +10,12 @@ from attrs import frozen
 
 from .rate_limit import RateLimit
 
-# The Market's limit of simultaneous requests per store (campaignId); it is not part of openapi.yaml.
+# The Market's limit of simultaneous requests per store (campaignId) for /campaigns/{campaignId}/... and per
+# business for /businesses/{businessId}/...; it is not part of openapi.yaml.
 PARALLEL_REQUESTS = 4
+# Whose limits a request counts against: ("campaign", campaignId) or ("business", businessId). A method's
+# hourly limit is counted by the same key, and each kind of key belongs to one method here.
+Key = tuple[str, int]
 # The method's limit is counted per hour: a period said to end later than twice that is not believed (a
 # garbled or hostile Until would otherwise hold the store for the client's lifetime, nothing ever sent).
 LONGEST_HOLD = 2 * 3600.0
@@ -35,32 +39,32 @@ class HourlyGate:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._holds: dict[int, _Hold] = {}
+        self._holds: dict[Key, _Hold] = {}
 
-    def observe(self, campaign_id: int, rate_limit: RateLimit, sent_at: float) -> None:
+    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
         """Note an answer to a request sent at ``sent_at`` (monotonic clock)."""
         now = time.monotonic()
         with self._lock:
-            hold = self._holds.get(campaign_id)
+            hold = self._holds.get(key)
             if rate_limit.exhausted:
                 wait = rate_limit.resets_in(datetime.now(UTC)) or 0.0
                 if 0 < wait <= LONGEST_HOLD and (hold is None or now + wait > hold.resume_at):
-                    self._holds[campaign_id] = _Hold(now + wait, rate_limit, now)
+                    self._holds[key] = _Hold(now + wait, rate_limit, now)
             elif rate_limit.remaining and hold is not None:
                 held_until = hold.rate_limit.until
                 later_period = rate_limit.until is not None and held_until is not None and rate_limit.until > held_until
                 if later_period or sent_at > hold.learned_at:
-                    del self._holds[campaign_id]
+                    del self._holds[key]
 
-    def held(self, campaign_id: int) -> tuple[float, RateLimit] | None:
+    def held(self, key: Key) -> tuple[float, RateLimit] | None:
         """Seconds until the store's period ends and the answer that said so; ``None`` when not held."""
         with self._lock:
-            hold = self._holds.get(campaign_id)
+            hold = self._holds.get(key)
             if hold is None:
                 return None
             wait = hold.resume_at - time.monotonic()
             if wait <= 0:
-                del self._holds[campaign_id]
+                del self._holds[key]
                 return None
             return wait, hold.rate_limit
 
@@ -74,39 +78,39 @@ class _Ledger:
     """
 
     def __init__(self) -> None:
-        self._busy: Counter[int] = Counter()
-        self._retrying: Counter[int] = Counter()
-        self._grace: dict[int, list[float]] = {}  # monotonic ends of the grace periods
+        self._busy: Counter[Key] = Counter()
+        self._retrying: Counter[Key] = Counter()
+        self._grace: dict[Key, list[float]] = {}  # monotonic ends of the grace periods
 
-    def enter(self, campaign_id: int, retry: bool) -> None:
-        self._retrying[campaign_id] += retry
+    def enter(self, key: Key, retry: bool) -> None:
+        self._retrying[key] += retry
 
-    def leave(self, campaign_id: int, retry: bool) -> bool:
+    def leave(self, key: Key, retry: bool) -> bool:
         """A waiter leaves; ``True`` when it was the last retry, so first attempts held back may go."""
-        self._retrying[campaign_id] -= retry
-        return retry and not self._retrying[campaign_id]
+        self._retrying[key] -= retry
+        return retry and not self._retrying[key]
 
-    def take(self, campaign_id: int, retry: bool) -> bool:
-        graces = self._graces(campaign_id, time.monotonic())
-        if self._busy[campaign_id] + len(graces) < PARALLEL_REQUESTS and (retry or not self._retrying[campaign_id]):
-            self._busy[campaign_id] += 1
+    def take(self, key: Key, retry: bool) -> bool:
+        graces = self._graces(key, time.monotonic())
+        if self._busy[key] + len(graces) < PARALLEL_REQUESTS and (retry or not self._retrying[key]):
+            self._busy[key] += 1
             return True
         return False
 
-    def wait(self, campaign_id: int, deadline: float | None) -> float | None:
+    def wait(self, key: Key, deadline: float | None) -> float | None:
         """Seconds until something changes without a release (a grace period ends, the deadline passes);
         ``None`` when only a release can."""
         now = time.monotonic()
-        ends = [*self._graces(campaign_id, now), *([] if deadline is None else [deadline])]
+        ends = [*self._graces(key, now), *([] if deadline is None else [deadline])]
         return max(min(ends) - now, 0.0) if ends else None
 
-    def release(self, campaign_id: int, grace: float) -> None:
-        self._busy[campaign_id] -= 1
+    def release(self, key: Key, grace: float) -> None:
+        self._busy[key] -= 1
         if grace > 0:
-            self._grace.setdefault(campaign_id, []).append(time.monotonic() + grace)
+            self._grace.setdefault(key, []).append(time.monotonic() + grace)
 
-    def _graces(self, campaign_id: int, now: float) -> list[float]:
-        running = self._grace[campaign_id] = [end for end in self._grace.get(campaign_id, ()) if end > now]
+    def _graces(self, key: Key, now: float) -> list[float]:
+        running = self._grace[key] = [end for end in self._grace.get(key, ()) if end > now]
         return running
 
 
@@ -118,32 +122,32 @@ class ThreadSlots:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._freed: dict[int, threading.Condition] = {}
+        self._freed: dict[Key, threading.Condition] = {}
         self._ledger = _Ledger()
 
-    def acquire(self, campaign_id: int, stop: threading.Event, deadline: float | None) -> bool:
+    def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``stop`` is set or ``deadline`` (monotonic) passes first."""
         retry = deadline is not None
         with self._lock:
-            freed = self._freed.setdefault(campaign_id, threading.Condition(self._lock))
-            self._ledger.enter(campaign_id, retry)
+            freed = self._freed.setdefault(key, threading.Condition(self._lock))
+            self._ledger.enter(key, retry)
             try:
                 while not stop.is_set():
-                    if self._ledger.take(campaign_id, retry):
+                    if self._ledger.take(key, retry):
                         return True
                     if _passed(deadline):
                         return False
-                    freed.wait(self._ledger.wait(campaign_id, deadline))
+                    freed.wait(self._ledger.wait(key, deadline))
                 return False
             finally:
-                if self._ledger.leave(campaign_id, retry):
+                if self._ledger.leave(key, retry):
                     freed.notify_all()
 
-    def release(self, campaign_id: int, grace: float = 0.0) -> None:
+    def release(self, key: Key, grace: float = 0.0) -> None:
         with self._lock:
-            self._ledger.release(campaign_id, grace)
+            self._ledger.release(key, grace)
             # Waiters look again: at a free slot, or at when the new grace period ends.
-            self._freed[campaign_id].notify_all()
+            self._freed[key].notify_all()
 
     def wake(self) -> None:
         """Let every waiter look at its stop signal again."""
@@ -159,21 +163,21 @@ class TaskSlots:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ledger = _Ledger()
-        self._waiters: dict[int, set[asyncio.Future[None]]] = {}
+        self._waiters: dict[Key, set[asyncio.Future[None]]] = {}
         self._closed = False
 
-    async def acquire(self, campaign_id: int, deadline: float | None) -> bool:
+    async def acquire(self, key: Key, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``deadline`` (monotonic) passes first, or the slots are closed."""
         loop = self._running_loop()
         retry = deadline is not None
-        self._ledger.enter(campaign_id, retry)
+        self._ledger.enter(key, retry)
         try:
-            while not self._ledger.take(campaign_id, retry):
+            while not self._ledger.take(key, retry):
                 if _passed(deadline) or self._closed:
                     return False
-                wait = self._ledger.wait(campaign_id, deadline)
+                wait = self._ledger.wait(key, deadline)
                 waiter = loop.create_future()
-                waiters = self._waiters.setdefault(campaign_id, set())
+                waiters = self._waiters.setdefault(key, set())
                 waiters.add(waiter)
                 try:
                     async with asyncio.timeout(wait):
@@ -184,21 +188,21 @@ class TaskSlots:
                     waiters.discard(waiter)
             return True
         finally:
-            if self._ledger.leave(campaign_id, retry):
-                self._wake(campaign_id)
+            if self._ledger.leave(key, retry):
+                self._wake(key)
 
-    def release(self, campaign_id: int, grace: float = 0.0) -> None:
-        self._ledger.release(campaign_id, grace)
-        self._wake(campaign_id)
+    def release(self, key: Key, grace: float = 0.0) -> None:
+        self._ledger.release(key, grace)
+        self._wake(key)
 
     def close(self) -> None:
         """Every waiter gives up, now and from now on: the client is closed."""
         self._closed = True
-        for campaign_id in self._waiters:
-            self._wake(campaign_id)
+        for key in self._waiters:
+            self._wake(key)
 
-    def _wake(self, campaign_id: int) -> None:
-        for waiter in self._waiters.get(campaign_id, ()):
+    def _wake(self, key: Key) -> None:
+        for waiter in self._waiters.get(key, ()):
             if not waiter.done():
                 waiter.set_result(None)
 

@@ -1,21 +1,31 @@
-"""Turns what came back from one request into an ``Operation`` or one of our errors."""
+"""Turns what came back from one request into its result (a started ``Operation``, operation statuses) or
+one of our errors."""
 
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.models import ApiErrorDTO, ApiErrorResponse, ApiResponseStatusType
-from yandex_market_returns_client.models import CancelReturnResponse as _Success
+from yandex_market_returns_client.models import (
+    ApiErrorDTO,
+    ApiErrorResponse,
+    ApiResponseStatusType,
+    CancelReturnResponse,
+    GetOperationsResponse,
+)
 from yandex_market_returns_client.types import UNSET, Response, Unset
 
 from . import errors
 from .rate_limit import RateLimit
 from .redaction import Redactor
-from .results import Operation
+from .results import Operation, OperationResult
 from .validation import OPERATION_ID_LENGTH
 
-Answer = Response[ApiErrorResponse | _Success]
+Answer = Response[Any]
+# A 200's body made into the call's result, or a description of what is wrong with it (see ``interpret``).
+Result = TypeVar("Result")
 
 _ERRORS_BY_STATUS: dict[int, type[errors.ApiError]] = {
     400: errors.BadRequestError,
@@ -36,23 +46,37 @@ def unparsed(error: generated_errors.UnexpectedResponse) -> Answer:
 
 
 def interpret(
-    answer: Answer, call: str, redactor: Redactor, cause: BaseException | None = None
-) -> Operation | errors.ResponseError:
-    result = _interpret(answer, call, redactor)
+    answer: Answer,
+    call: str,
+    redactor: Redactor,
+    parse: Callable[[Answer], Result | str],
+    effect: str | None,
+    cause: BaseException | None = None,
+) -> Result | errors.ResponseError:
+    """``effect`` names what the request may start ("the cancellation"), ``None`` for a read: errors say
+    whether it may have started only for a request that starts something."""
+    result = _interpret(answer, call, redactor, parse, effect)
     if isinstance(result, errors.ResponseError) and cause is not None:
         result.__cause__ = redactor.exception(cause)
     return result
 
 
-def _interpret(answer: Answer, call: str, redactor: Redactor) -> Operation | errors.ResponseError:
+def _interpret(
+    answer: Answer, call: str, redactor: Redactor, parse: Callable[[Answer], Result | str], effect: str | None
+) -> Result | errors.ResponseError:
+    maybe = "" if effect is None else f"; {effect} may have started"
     if answer.status_code == 200:
-        return _operation(answer, call, redactor)
-    if 200 <= answer.status_code < 300:
-        message = (
-            f"{call}: status {answer.status_code} is not one the method answers; the cancellation may have started"
-        )
+        result = parse(answer)
+        if not isinstance(result, str):
+            return result
+        message = f"{call}: 200 with {result} ({_describe_body(answer)}){maybe}"
         return errors.UnexpectedResponseError(
-            redactor.text(message), response=redactor.response(answer), may_have_started=True
+            redactor.text(message), response=redactor.response(answer), may_have_started=effect is not None
+        )
+    if 200 <= answer.status_code < 300:
+        message = f"{call}: status {answer.status_code} is not one the method answers{maybe}"
+        return errors.UnexpectedResponseError(
+            redactor.text(message), response=redactor.response(answer), may_have_started=effect is not None
         )
     details = redactor.details(_error_details(answer))
     kind = _ERRORS_BY_STATUS.get(answer.status_code)
@@ -63,14 +87,17 @@ def _interpret(answer: Answer, call: str, redactor: Redactor) -> Operation | err
     )
     status = f"{answer.status_code} {_reason(answer.status_code)}".rstrip()
     message = f"{call}: {status}: {summary or 'no error details (' + _describe_body(answer) + ')'}"
-    passed_on = answer.status_code in _GATEWAY_STATUSES and not details
+    passed_on = answer.status_code in _GATEWAY_STATUSES and not details and effect is not None
     if passed_on:
-        message += "; a gateway answered, the cancellation may have started"
+        message += f"; a gateway answered{maybe}"
     return kind(redactor.text(message), response=redactor.response(answer), errors=details, may_have_started=passed_on)
 
 
-def transport_error(error: httpx.RequestError, call: str, redactor: Redactor) -> errors.TransportError:
-    """Our error for a request that got no complete answer, saying whether it may have reached the Market."""
+def transport_error(
+    error: httpx.RequestError, call: str, redactor: Redactor, effect: str | None
+) -> errors.TransportError:
+    """Our error for a request that got no complete answer, saying whether it may have reached the Market
+    (and so may have started ``effect``; a read starts nothing)."""
     kind = errors.TransportError  # a body that cannot be decoded, and the like: not worth a retry
     if isinstance(error, httpx.TimeoutException):
         kind = errors.TimeoutError
@@ -79,30 +106,55 @@ def transport_error(error: httpx.RequestError, call: str, redactor: Redactor) ->
     sent = not isinstance(error, _NOT_SENT)
     where = "the request may have reached the Market" if sent else "the request was not sent"
     lost = kind(
-        redactor.text(f"{call}: no complete answer ({where}): {type(error).__name__}: {error}"), may_have_started=sent
+        redactor.text(f"{call}: no complete answer ({where}): {type(error).__name__}: {error}"),
+        may_have_started=sent and effect is not None,
     )
     lost.__cause__ = redactor.exception(error)
     return lost
 
 
-def _operation(answer: Answer, call: str, redactor: Redactor) -> Operation | errors.ResponseError:
+def started_operation(answer: Answer) -> Operation | str:
+    """cancelReturn's 200: the operation it started."""
     body = answer.parsed
-    if not isinstance(body, _Success):
-        problem = "a body that is not the promised JSON object"
-    elif body.status != ApiResponseStatusType.OK:
-        problem = f'"status": {body.status.value!r} in the body'
-    elif isinstance(body.result, Unset):
-        problem = "no result in the body"
-    else:
-        operation = body.result.operation
-        low, high = OPERATION_ID_LENGTH
-        if isinstance(operation.id, str) and low <= len(operation.id) <= high:
-            return Operation(id=operation.id, type=operation.type_, rate_limit=RateLimit.from_headers(answer.headers))
-        problem = f"an operation id that is not a string of {low} to {high} characters"
-    message = f"{call}: 200 with {problem} ({_describe_body(answer)}); the cancellation may have started"
-    return errors.UnexpectedResponseError(
-        redactor.text(message), response=redactor.response(answer), may_have_started=True
-    )
+    if not isinstance(body, CancelReturnResponse):
+        return _NOT_AN_OBJECT
+    if isinstance(body.result, Unset) or body.status != ApiResponseStatusType.OK:
+        return _wrapper_problem(body)
+    operation = body.result.operation
+    if not _is_operation_id(operation.id):
+        return _BAD_ID
+    return Operation(id=operation.id, type=operation.type_, rate_limit=RateLimit.from_headers(answer.headers))
+
+
+def operation_statuses(answer: Answer) -> tuple[list[OperationResult], RateLimit] | str:
+    """getOperations' 200: the statuses of the operations the Market knows, and the business's rate limit."""
+    body = answer.parsed
+    if not isinstance(body, GetOperationsResponse):
+        return _NOT_AN_OBJECT
+    if isinstance(body.result, Unset) or body.status != ApiResponseStatusType.OK:
+        return _wrapper_problem(body)
+    operations = body.result.operations
+    if not all(_is_operation_id(operation.id) for operation in operations):
+        return _BAD_ID
+    results = [
+        OperationResult(id=operation.id, type=operation.type_, status=operation.status) for operation in operations
+    ]
+    return results, RateLimit.from_headers(answer.headers)
+
+
+_LOW, _HIGH = OPERATION_ID_LENGTH
+_BAD_ID = f"an operation id that is not a string of {_LOW} to {_HIGH} characters"
+_NOT_AN_OBJECT = "a body that is not the promised JSON object"
+
+
+def _is_operation_id(value: object) -> bool:
+    return isinstance(value, str) and _LOW <= len(value) <= _HIGH
+
+
+def _wrapper_problem(body: CancelReturnResponse | GetOperationsResponse) -> str:
+    if body.status != ApiResponseStatusType.OK:
+        return f'"status": {body.status.value!r} in the body'
+    return "no result in the body"
 
 
 def _error_details(answer: Answer) -> list[ApiErrorDTO]:
@@ -130,4 +182,4 @@ def _describe_body(answer: Answer) -> str:
     return f"{content_type}, {len(answer.content)} bytes"
 
 
-__all__ = ["Answer", "interpret", "transport_error", "unparsed"]
+__all__ = ["Answer", "interpret", "operation_statuses", "started_operation", "transport_error", "unparsed"]

@@ -76,6 +76,31 @@ def check_return_ids(return_ids: object) -> list[int]:
     return ids
 
 
+def check_operation_ids(operation_ids: object) -> list[str]:
+    """Operation ids as cancelReturn returned them: strings within the spec's length bounds. Checked whole
+    before the first request; more than 100 are split into several requests later."""
+    if isinstance(operation_ids, str | bytes) or not hasattr(operation_ids, "__iter__"):
+        raise TypeError(f"operation_ids must be an iterable of str, not {type(operation_ids).__name__}")
+    low, high = OPERATION_ID_LENGTH
+    ids = []
+    for index, value in enumerate(operation_ids):
+        if not isinstance(value, str):
+            raise TypeError(f"operation_ids[{index}] must be a str, not {type(value).__name__}: {_shown(value)}")
+        if not low <= len(value) <= high:
+            raise ValueError(f"operation_ids[{index}] must be {low} to {high} characters long, got {_shown(value)}")
+        ids.append(str(value))
+    return ids
+
+
+def check_operation_type(operation_type: object) -> str:
+    """One of the types openapi.yaml lists: a type the Market may add later cannot be asked for yet."""
+    if not isinstance(operation_type, str):
+        raise TypeError(f"operation_type must be an OperationType, not {type(operation_type).__name__}")
+    if operation_type not in OPERATION_TYPES:
+        raise ValueError(f"operation_type must be one of {', '.join(OPERATION_TYPES)}, got {_shown(operation_type)}")
+    return str(operation_type)
+
+
 def check_api_key(api_key: object) -> str:
     """The key is never echoed, not even in the error about it."""
     if not isinstance(api_key, str):
