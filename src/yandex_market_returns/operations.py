@@ -45,8 +45,9 @@ def worth_polling_again(error: errors.MarketError) -> bool:
 
 
 class PollSchedule:
-    """Waits between poll rounds: ``first``, doubling to ``MAX_POLL_INTERVAL``, and never so short that the
-    business's remaining requests would run out before its hourly period ends."""
+    """Waits between poll rounds: ``first``, doubling to ``MAX_POLL_INTERVAL``. When the business's remaining
+    requests would not last its hourly period even at that slowest interval (other clients spend them too),
+    they are spread evenly over what is left of it."""
 
     def __init__(self, first: float) -> None:
         self._interval = first
@@ -62,7 +63,9 @@ class PollSchedule:
             return wait
         if rate_limit.remaining < requests_per_round:
             return max(wait, period_left)  # the next round fits only in the next period
-        return max(wait, period_left * requests_per_round / rate_limit.remaining)
+        if rate_limit.remaining >= requests_per_round * period_left / self._ceiling:
+            return wait  # enough left to poll at the slowest interval until the period ends
+        return max(wait, period_left * requests_per_round / rate_limit.remaining)  # spread what is left
 
 
 @attrs.define
