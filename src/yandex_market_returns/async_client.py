@@ -14,9 +14,8 @@ from yandex_market_returns_client.models import OperationType
 from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
-from .operations import Confirmations, PollSchedule, in_order, requests_for, worth_polling_again
+from .operations import Confirmations, PollSchedule, Round, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS, TaskSlots
-from .rate_limit import RateLimit
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
@@ -73,7 +72,10 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     ) -> list[OperationResult]:
         """See ``ReturnsClient.get_operations``."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
-        return in_order(ids, (await self._statuses(business_id, ids, kind))[0], kind)
+        polled = await self._statuses(business_id, ids, kind)
+        if polled.error is not None:
+            raise polled.error
+        return in_order(ids, polled.known, kind)
 
     async def wait_for_operations(
         self,
@@ -92,36 +94,34 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         schedule = PollSchedule(poll_interval)
         pending = list(dict.fromkeys(ids))
         while pending:
-            rate_limit = None
-            try:
-                found, rate_limit = await self._statuses(business_id, pending, kind)
-                known.update(found)
-            except errors.MarketError as error:
-                if not worth_polling_again(error):
-                    raise
+            polled = await self._statuses(business_id, pending, kind, deadline - time.monotonic())
+            known.update(polled.known)
+            self._after_round(polled, self._closed)
             pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
-            wait = max(schedule.next_wait(len(requests_for(pending)), rate_limit), self._held(business_id))
-            if not pending or time.monotonic() + wait > deadline:
+            left = deadline - time.monotonic()
+            if not pending or left <= 0:
                 break
-            if await self._sleep(wait):
+            wait = max(schedule.next_wait(len(requests_for(pending)), polled.rate_limit), self._held(business_id))
+            if await self._sleep(min(wait, left)):  # the last round goes at the deadline
                 raise self._closed_error()
         return in_order(ids, known, kind)
 
     async def _statuses(
-        self, business_id: int, ids: list[str], operation_type: OperationType
-    ) -> tuple[dict[str, OperationResult], RateLimit | None]:
-        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another."""
-        known: dict[str, OperationResult] = {}
-        rate_limit: RateLimit | None = None
+        self, business_id: int, ids: list[str], operation_type: OperationType, seconds: float | None = None
+    ) -> Round:
+        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another,
+        each retried for at most ``seconds``."""
+        polled = Round()
         for chunk in requests_for(ids):
-            statuses = await self._run(statuses_request(business_id, chunk, operation_type))
-            results, rate_limit = statuses
-            asked = set(chunk)
-            known.update((result.id, result) for result in results if result.id in asked)
-        return known, rate_limit
+            try:
+                polled.answered(chunk, await self._run(statuses_request(business_id, chunk, operation_type), seconds))
+            except errors.MarketError as error:
+                if polled.failed(error):
+                    break
+        return polled
 
-    async def _run(self, request: Request[Result]) -> Result:
-        return await self._call(request, self._policy.begin(request.call))
+    async def _run(self, request: Request[Result], seconds: float | None = None) -> Result:
+        return await self._call(request, self._attempts(request, seconds))
 
     async def cancel_returns(
         self,
@@ -145,7 +145,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
-        confirmations = self._confirmations(business_id, confirm_timeout, poll_interval)
+        confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
+        confirmations = None if confirming is None else confirming[1]
         if self._closed:
             raise self._closed_error()
         outcomes: dict[int, Outcome] = {}
@@ -182,8 +183,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                     async with asyncio.timeout(confirmations.due_in() if confirmations else None):
                         item = await finished.get()
                 except TimeoutError:
-                    if confirmations is not None and business_id is not None:
-                        await self._confirm_round(business_id, confirmations)
+                    if confirming is not None:
+                        await self._confirm_round(*confirming)
                 else:
                     if item is _CLOSED:
                         raise self._closed_error()
@@ -196,8 +197,9 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                         confirmations.add(index, outcome.operation.id, outcome)
                     elif on_outcome is not None:
                         on_outcome(outcome)
-                for index, outcome in confirmations.finished() if confirmations is not None else ():
-                    outcomes[index] = outcome
+                final = confirmations.finished() if confirmations is not None else []
+                outcomes.update(final)  # all of them, before on_outcome may raise
+                for _, outcome in final:
                     if on_outcome is not None:
                         on_outcome(outcome)
         except BaseException as error:
@@ -221,15 +223,11 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:
         ids = confirmations.to_poll()
         if not ids:
-            return  # woken for a confirmation's timeout, not for a round
-        found: dict[str, OperationResult] = {}
-        rate_limit = None
-        try:
-            found, rate_limit = await self._statuses(business_id, ids, OperationType.RETURN_CANCELLATION)
-        except errors.MarketError as error:
-            if not worth_polling_again(error):
-                raise
-        confirmations.polled(found.values(), rate_limit, self._held(business_id))
+            return
+        kind = OperationType.RETURN_CANCELLATION
+        polled = await self._statuses(business_id, ids, kind, confirmations.seconds_left())
+        confirmations.polled(polled.known.values(), polled.rate_limit, self._held(business_id))
+        self._after_round(polled, self._closed)
 
     async def _call(self, request: Request[Result], attempts: Attempts) -> Result:
         while True:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
+import attrs
 import httpx
 from attrs import frozen
 
@@ -16,7 +17,7 @@ from yandex_market_returns_client.models import CancelReturnRequest, GetOperatio
 from yandex_market_returns_client.types import Response
 
 from . import errors
-from .operations import Confirmations
+from .operations import Confirmations, Round
 from .pacing import HourlyGate, Key
 from .rate_limit import RateLimit
 from .redaction import Redactor
@@ -175,13 +176,28 @@ class ClientBase(Generic[Transport]):
 
     def _confirmations(
         self, business_id: object, confirm_timeout: object, poll_interval: object
-    ) -> Confirmations | None:
-        """What confirms a batch's cancellations, when it is given a business; checked before it starts."""
+    ) -> tuple[int, Confirmations] | None:
+        """The business and what confirms a batch's cancellations, when it is given one; checked before the
+        batch starts."""
         timeout, interval = self._check_wait(confirm_timeout, poll_interval, "confirm_timeout")
         if business_id is None:
             return None
-        check_id("business_id", business_id, BUSINESS_ID_BOUNDS)
-        return Confirmations(timeout, interval)
+        return check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)
+
+    def _attempts(self, request: Request[Any], seconds: float | None) -> Attempts:
+        """A call's attempts; retried for at most ``seconds`` when given (a wait's time left)."""
+        if seconds is None or seconds >= self._policy.budget:
+            return self._policy.begin(request.call)
+        return attrs.evolve(self._policy, budget=max(seconds, 0.0)).begin(request.call)
+
+    def _after_round(self, polled: Round, closed: bool) -> None:
+        """Raise what ends a wait: the client closed, or the Market refused a poll."""
+        if polled.error is None:
+            return
+        if closed:
+            raise self._closed_error() from polled.error
+        if not polled.worth_polling_again():
+            raise polled.error
 
     def _held(self, business_id: int) -> float:
         """Seconds until the business's spent hourly limit for getOperations resets; 0 when it is not spent."""

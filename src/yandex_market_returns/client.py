@@ -18,9 +18,8 @@ from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import has_report, report_stop
 from .deadlines import BoundedTransport
-from .operations import Confirmations, PollSchedule, in_order, requests_for, worth_polling_again
+from .operations import Confirmations, PollSchedule, Round, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
-from .rate_limit import RateLimit
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
@@ -90,7 +89,10 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """The status of each operation, one ``OperationResult`` per id in the order given (``status`` is
         ``None`` for one the Market did not report). More than 100 ids go in several requests."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
-        return in_order(ids, self._statuses(business_id, ids, kind, self._closed)[0], kind)
+        polled = self._statuses(business_id, ids, kind, self._closed)
+        if polled.error is not None:
+            raise polled.error
+        return in_order(ids, polled.known, kind)
 
     def wait_for_operations(
         self,
@@ -102,12 +104,15 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         operation_type: OperationType = OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """Poll until every operation is ``DONE`` or ``FAILED``, or ``timeout`` seconds pass; the last status
-        of each, in the order given (``IN_PROGRESS`` for one still running at the timeout).
+        of each, in the order given (``IN_PROGRESS`` for one still running at the timeout, ``None`` for one
+        the Market never reported).
 
-        Only the ids not yet final are asked for, 100 to a request; the first round goes at once, then
-        after ``poll_interval`` seconds, doubling to a minute, and slower if the business's hourly requests
-        would not last the period. A poll that fails only for now is tried again next round; one the Market
-        refuses (400, 401, 403) is raised. ``close()`` ends the wait with ``ClientClosedError``.
+        Only the ids not yet final are asked for, 100 to a request; the first round goes at once, the next
+        after ``poll_interval`` seconds, doubling to a minute, slower if the business's hourly requests would
+        not last the period, and a last one at ``timeout``. Retries end at ``timeout`` too: the call returns
+        within it plus one request's timeout. A poll that fails only for now (5xx, a timeout, a garbled
+        answer) is asked again next round; one the Market refuses (400, 401, 403) is raised. ``close()``
+        ends the wait with ``ClientClosedError``.
         """
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
         timeout, poll_interval = self._check_wait(timeout, poll_interval)
@@ -116,38 +121,41 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         schedule = PollSchedule(poll_interval)
         pending = list(dict.fromkeys(ids))
         while pending:
-            rate_limit = None
-            try:
-                found, rate_limit = self._statuses(business_id, pending, kind, self._closed)
-                known.update(found)
-            except errors.MarketError as error:
-                if not worth_polling_again(error):
-                    raise
+            polled = self._statuses(business_id, pending, kind, self._closed, deadline - time.monotonic())
+            known.update(polled.known)
+            self._after_round(polled, self._closed.is_set())
             pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
-            wait = max(schedule.next_wait(len(requests_for(pending)), rate_limit), self._held(business_id))
-            if not pending or time.monotonic() + wait > deadline:
+            left = deadline - time.monotonic()
+            if not pending or left <= 0:
                 break
-            if self._closed.wait(wait):
+            wait = max(schedule.next_wait(len(requests_for(pending)), polled.rate_limit), self._held(business_id))
+            if self._closed.wait(min(wait, left)):  # the last round goes at the deadline
                 raise self._closed_error()
         return in_order(ids, known, kind)
 
     def _statuses(
-        self, business_id: int, ids: list[str], operation_type: OperationType, stop: threading.Event
-    ) -> tuple[dict[str, OperationResult], RateLimit | None]:
-        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another."""
-        known: dict[str, OperationResult] = {}
-        rate_limit: RateLimit | None = None
+        self,
+        business_id: int,
+        ids: list[str],
+        operation_type: OperationType,
+        stop: threading.Event,
+        seconds: float | None = None,
+    ) -> Round:
+        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another,
+        each retried for at most ``seconds``."""
+        polled = Round()
         for chunk in requests_for(ids):
-            statuses = self._run(statuses_request(business_id, chunk, operation_type), stop)
-            results, rate_limit = statuses
-            asked = set(chunk)
-            known.update((result.id, result) for result in results if result.id in asked)
-        return known, rate_limit
+            try:
+                polled.answered(chunk, self._run(statuses_request(business_id, chunk, operation_type), stop, seconds))
+            except errors.MarketError as error:
+                if polled.failed(error):
+                    break
+        return polled
 
-    def _run(self, request: Request[Result], stop: threading.Event) -> Result:
+    def _run(self, request: Request[Result], stop: threading.Event, seconds: float | None = None) -> Result:
         if self._closed.is_set():
             raise self._closed_error()
-        attempts = self._policy.begin(request.call)
+        attempts = self._attempts(request, seconds)
         try:
             return self._call(request, attempts, stop)
         except _StoppedError:
@@ -180,7 +188,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
-        confirmations = self._confirmations(business_id, confirm_timeout, poll_interval)
+        confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
+        confirmations = None if confirming is None else confirming[1]
         if self._closed.is_set():
             raise self._closed_error()
         stop = threading.Event()
@@ -247,11 +256,12 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     raise item
                 if item is _CLOSED:
                     raise self._closed_error()
-                if item is _ROUND and confirmations is not None and business_id is not None:
-                    self._confirm_round(business_id, confirmations, stop)
+                if item is _ROUND and confirming is not None:
+                    self._confirm_round(*confirming, stop)
                 deliver(collect(item))
-                for index, outcome in confirmations.finished() if confirmations is not None else ():
-                    outcomes[index] = outcome
+                final = confirmations.finished() if confirmations is not None else []
+                outcomes.update(final)  # all of them, before on_outcome may raise
+                for _, outcome in final:
                     deliver(outcome)
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
@@ -297,15 +307,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
     def _confirm_round(self, business_id: int, confirmations: Confirmations, stop: threading.Event) -> None:
         ids = confirmations.to_poll()
         if not ids:
-            return  # woken for a confirmation's timeout, not for a round
-        found: dict[str, OperationResult] = {}
-        rate_limit = None
-        try:
-            found, rate_limit = self._statuses(business_id, ids, OperationType.RETURN_CANCELLATION, stop)
-        except errors.MarketError as error:
-            if not worth_polling_again(error):
-                raise
-        confirmations.polled(found.values(), rate_limit, self._held(business_id))
+            return
+        kind = OperationType.RETURN_CANCELLATION
+        polled = self._statuses(business_id, ids, kind, stop, confirmations.seconds_left())
+        confirmations.polled(polled.known.values(), polled.rate_limit, self._held(business_id))
+        self._after_round(polled, self._closed.is_set())
 
     def _batch_item(
         self, return_id: int, request: Request[Operation], attempts: Attempts, stop: threading.Event

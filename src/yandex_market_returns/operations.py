@@ -2,13 +2,14 @@
 batch still waits to hear of."""
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import attrs
 
-from yandex_market_returns_client.models import OperationStatusType, OperationType
+from yandex_market_returns_client.models import OperationType
 
 from . import errors
 from .rate_limit import RateLimit
@@ -36,12 +37,31 @@ def in_order(
     return [known.get(id_) or OperationResult(id=id_, type=operation_type, status=None) for id_ in operation_ids]
 
 
-def worth_polling_again(error: errors.MarketError) -> bool:
-    """A poll that failed only for now (5xx, a timeout, a limit) is tried again next round; one the Market
-    refuses (400, 401, 403) never succeeds and is raised."""
-    if error.retryable:
-        logger.warning("getOperations failed, asking again next round: %s", error)
-    return error.retryable
+@attrs.define
+class Round:
+    """What one round of getOperations requests learnt: the statuses, the last rate limit, and the error of
+    a request that failed (the others' answers are kept all the same)."""
+
+    known: dict[str, OperationResult] = attrs.Factory(dict)
+    rate_limit: RateLimit | None = None
+    error: errors.MarketError | None = None
+
+    def answered(self, asked: Sequence[str], statuses: tuple[list[OperationResult], RateLimit]) -> None:
+        results, self.rate_limit = statuses
+        wanted = set(asked)
+        self.known.update((result.id, result) for result in results if result.id in wanted)
+
+    def failed(self, error: errors.MarketError) -> bool:
+        """Note a request's error; ``True`` when the round's other requests are not worth sending."""
+        self.error = error
+        return not error.retryable
+
+    def worth_polling_again(self) -> bool:
+        """A round that failed only for now (5xx, a timeout, a garbled answer, a limit) is tried again next
+        round; one the Market refuses (400, 401, 403) never succeeds."""
+        if self.error is not None and self.error.retryable:
+            logger.warning("getOperations failed, asking again next round: %s", self.error)
+        return self.error is None or self.error.retryable
 
 
 class PollSchedule:
@@ -70,66 +90,90 @@ class PollSchedule:
 
 @attrs.define
 class _Waiting:
-    index: int
+    operation_id: str
     outcome: Outcome
     deadline: float  # monotonic
 
 
 class Confirmations:
     """A batch's started cancellations that wait for a final status: every round asks for all of them at
-    once, 100 to a request. One that has not ended ``timeout`` seconds after it started is final as it is
-    (``IN_PROGRESS``, or ``None`` when the Market never reported it)."""
+    once, 100 to a request. One that has not ended ``timeout`` seconds after it started gets a last round
+    at that moment, and is then final as it is (``IN_PROGRESS``, or ``None`` when the Market never
+    reported it)."""
 
     def __init__(self, timeout: float, poll_interval: float) -> None:
         self._timeout = timeout
         self._schedule = PollSchedule(poll_interval)
         self._first_wait = poll_interval
-        self._waiting: dict[str, _Waiting] = {}
+        # By the return's index in the batch, oldest first: their deadlines come in the same order.
+        self._waiting: dict[int, _Waiting] = {}
+        self._by_operation: dict[str, list[int]] = {}
+        self._ready: list[int] = []  # final by status, to be taken out
         self._next_poll: float | None = None
-        self.rounds = 0
+        self._round_started = -math.inf  # when the last round began: a deadline before it had its last round
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
 
     def add(self, index: int, operation_id: str, outcome: Outcome) -> None:
         now = time.monotonic()
-        self._waiting[operation_id] = _Waiting(index, outcome, now + self._timeout)
+        self._waiting[index] = _Waiting(operation_id, outcome, now + self._timeout)
+        self._by_operation.setdefault(operation_id, []).append(index)
         if self._next_poll is None:
             self._next_poll = now + self._first_wait
 
     def due_in(self) -> float | None:
-        """Seconds until the next round or timeout; ``None`` when nothing waits."""
+        """Seconds until the next round (a regular one, or one for a deadline); ``None`` when nothing waits."""
         if not self._waiting or self._next_poll is None:
             return None
-        soonest = min(self._next_poll, *(waiting.deadline for waiting in self._waiting.values()))
-        return max(soonest - time.monotonic(), 0.0)
+        oldest = next(iter(self._waiting.values())).deadline
+        return max(min(self._next_poll, oldest) - time.monotonic(), 0.0)
 
     def to_poll(self) -> list[str]:
-        """The ids to ask for now: all that wait, when a round is due; none otherwise."""
-        if self._next_poll is None or time.monotonic() < self._next_poll:
+        """The operation ids to ask for now: all that wait, when a round or a deadline is due; none otherwise."""
+        now = time.monotonic()
+        due = self._next_poll is not None and now >= self._next_poll
+        if not self._waiting or not (due or next(iter(self._waiting.values())).deadline <= now):
             return []
-        return list(self._waiting)
+        self._round_started = now
+        return list(dict.fromkeys(waiting.operation_id for waiting in self._waiting.values()))
+
+    def seconds_left(self) -> float:
+        """Until the last deadline of those waiting: no round's retries need go on longer."""
+        return max((waiting.deadline for waiting in self._waiting.values()), default=0.0) - time.monotonic()
 
     def polled(self, known: Iterable[OperationResult], rate_limit: RateLimit | None, held: float) -> None:
-        """Note a round's answers (none when it failed) and schedule the next round, not before the
+        """Note a round's answers (some or none when it failed) and schedule the next round, not before the
         business's spent hourly limit resets (``held`` seconds from now)."""
-        self.rounds += 1
         for result in known:
-            waiting = self._waiting.get(result.id)
-            if waiting is not None:
-                waiting.outcome = attrs.evolve(waiting.outcome, status=result.status)
-        requests = len(requests_for(list(self._waiting)))
+            for index in self._by_operation.get(result.id, ()):
+                waiting = self._waiting.get(index)
+                if waiting is not None:
+                    waiting.outcome = attrs.evolve(waiting.outcome, status=result.status)
+                    if result.final:
+                        self._ready.append(index)
+        requests = len(requests_for(list(self._by_operation)))
         self._next_poll = time.monotonic() + max(self._schedule.next_wait(max(requests, 1), rate_limit), held)
 
     def finished(self) -> list[tuple[int, Outcome]]:
-        """Take out the outcomes that are final: ``DONE`` or ``FAILED``, or timed out."""
-        now = time.monotonic()
-        final = {OperationStatusType.DONE, OperationStatusType.FAILED}
-        done = [
-            id_ for id_, waiting in self._waiting.items() if waiting.outcome.status in final or waiting.deadline <= now
-        ]
-        return [(waiting.index, waiting.outcome) for waiting in map(self._waiting.pop, done)]
+        """Take out the outcomes that are final: ``DONE`` or ``FAILED``, or past their deadline and given
+        their last round."""
+        indexes = dict.fromkeys(self._ready)
+        for index, waiting in self._waiting.items():
+            if waiting.deadline > self._round_started:
+                break  # oldest first: the rest are later still
+            indexes[index] = None
+        self._ready = []
+        return [(index, self._take(index)) for index in indexes if index in self._waiting]
 
     def known(self) -> list[tuple[int, Outcome]]:
         """What is known of every outcome still waiting, for a stopped batch's report."""
-        return [(waiting.index, waiting.outcome) for waiting in self._waiting.values()]
+        return [(index, waiting.outcome) for index, waiting in self._waiting.items()]
+
+    def _take(self, index: int) -> Outcome:
+        waiting = self._waiting.pop(index)
+        indexes = self._by_operation[waiting.operation_id]
+        indexes.remove(index)
+        if not indexes:
+            del self._by_operation[waiting.operation_id]
+        return waiting.outcome

@@ -65,19 +65,17 @@ def _interpret(
     answer: Answer, call: str, redactor: Redactor, parse: Callable[[Answer], Result | str], effect: str | None
 ) -> Result | errors.ResponseError:
     maybe = "" if effect is None else f"; {effect} may have started"
-    if answer.status_code == 200:
-        result = parse(answer)
+    if 200 <= answer.status_code < 300:
+        result = parse(answer) if answer.status_code == 200 else ", a status the method does not answer"
         if not isinstance(result, str):
             return result
-        message = f"{call}: 200 with {result} ({_describe_body(answer)}){maybe}"
-        return errors.UnexpectedResponseError(
+        what = result if result.startswith(",") else f" with {result}"
+        message = f"{call}: {answer.status_code}{what} ({_describe_body(answer)}){maybe}"
+        unexpected = errors.UnexpectedResponseError(
             redactor.text(message), response=redactor.response(answer), may_have_started=effect is not None
         )
-    if 200 <= answer.status_code < 300:
-        message = f"{call}: status {answer.status_code} is not one the method answers{maybe}"
-        return errors.UnexpectedResponseError(
-            redactor.text(message), response=redactor.response(answer), may_have_started=effect is not None
-        )
+        unexpected.retryable = effect is None  # a garbled answer to a read: asking again is harmless
+        return unexpected
     details = redactor.details(_error_details(answer))
     kind = _ERRORS_BY_STATUS.get(answer.status_code)
     if kind is None:

@@ -88,7 +88,7 @@ def check_operation_ids(operation_ids: object) -> list[str]:
             raise TypeError(f"operation_ids[{index}] must be a str, not {type(value).__name__}: {_shown(value)}")
         if not low <= len(value) <= high:
             raise ValueError(f"operation_ids[{index}] must be {low} to {high} characters long, got {_shown(value)}")
-        ids.append(str(value))
+        ids.append(value[:])  # a plain str of the same characters, whatever a subclass's __str__ says
     return ids
 
 

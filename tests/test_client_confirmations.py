@@ -1,0 +1,208 @@
+"""Confirmations under faults and stops: nothing known is lost, the deadline gets a last look, and a poll that
+fails for now does not end a wait or a batch."""
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from email.message import Message
+
+import pytest
+
+from tests.conftest import CAMPAIGN, KEY, async_client
+from tests.test_client_operations import BUSINESS, DONE, _client
+from yandex_market_returns import Outcome, ReturnsClient, errors
+from yandex_market_returns.operations import Confirmations
+from yandex_market_returns.testing import Canned, FakeMarket, Fault
+
+Answer = tuple[int, dict[str, str], bytes]
+JSON = {"Content-Type": "application/json"}
+
+
+def _rewriting(market: FakeMarket, change: Callable[[str, bytes, Answer], Answer]) -> None:
+    answer = market.answer
+
+    def rewritten(method: str, path: str, headers: Message, body: bytes) -> Answer:
+        return change(path, body, answer(method, path, headers, body))
+
+    market.answer = rewritten  # type: ignore[method-assign]
+
+
+class StopError(Exception):
+    pass
+
+
+def test_a_batch_stopped_while_delivering_confirmations_reports_every_status() -> None:
+    with FakeMarket(api_key=KEY, operation_delay=0.3) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, *range(1, 9))
+
+        def stop(outcome: Outcome) -> None:
+            raise StopError
+
+        with pytest.raises(StopError) as caught:
+            client.cancel_returns(CAMPAIGN, range(1, 9), business_id=BUSINESS, on_outcome=stop, poll_interval=0.5)
+    outcomes: list[Outcome] = caught.value.outcomes  # type: ignore[attr-defined]
+    assert [o.status for o in outcomes] == [DONE] * 8, "each confirmed status is kept, delivered or not"
+
+
+def test_an_async_batch_stopped_while_delivering_confirmations_reports_every_status() -> None:
+    def stop(outcome: Outcome) -> None:
+        raise StopError
+
+    async def main(market: FakeMarket) -> None:
+        async with async_client(market) as client:
+            await client.cancel_returns(CAMPAIGN, range(1, 9), business_id=BUSINESS, on_outcome=stop, poll_interval=0.5)
+
+    with FakeMarket(api_key=KEY, operation_delay=0.3) as market:
+        market.add_returns(CAMPAIGN, *range(1, 9))
+        with pytest.raises(StopError) as caught:
+            asyncio.run(main(market))
+    assert [o.status for o in caught.value.outcomes] == [DONE] * 8  # type: ignore[attr-defined]
+
+
+def test_the_wait_takes_a_last_look_at_its_deadline() -> None:
+    with FakeMarket(api_key=KEY, operation_delay=2.0) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, 1)
+        (operation,) = [client.cancel_return(CAMPAIGN, 1).id]
+        started = time.monotonic()
+        (result,) = client.wait_for_operations(BUSINESS, [operation], poll_interval=0.5, timeout=2.5)
+        assert 2.4 <= time.monotonic() - started < 3.2
+    assert result.status is DONE, "polls at 0, 0.5 and 1.5 s miss it, the next would be at 3.5: one goes at 2.5"
+
+
+def test_a_batch_takes_a_last_look_at_each_confirmation_deadline() -> None:
+    with FakeMarket(api_key=KEY, operation_delay=2.0) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, 1)
+        (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, poll_interval=0.5, confirm_timeout=2.5)
+    assert outcome.status is DONE
+
+
+@pytest.mark.parametrize("fault", [Fault.TRUNCATED_BODY, Fault.SERVER_ERROR, Fault.HTML_BAD_GATEWAY])
+def test_a_poll_that_fails_for_now_ends_neither_a_wait_nor_a_batch(fault: Fault) -> None:
+    with FakeMarket(api_key=KEY, operation_delay=0.2) as market, _client(market, max_retries=0) as client:
+        market.add_returns(CAMPAIGN, *range(1, 6))
+
+        def fail_first_poll(path: str, body: bytes, answer: Answer) -> Answer:
+            if path.endswith("/operations") and not getattr(fail_first_poll, "done", False):
+                fail_first_poll.done = True  # type: ignore[attr-defined]
+                return market.fault_answer(fault) if fault is not Fault.TRUNCATED_BODY else (200, JSON, answer[2][:10])
+            return answer
+
+        _rewriting(market, fail_first_poll)
+        outcomes = client.cancel_returns(CAMPAIGN, range(1, 6), business_id=BUSINESS, poll_interval=0.1)
+    assert [o.status for o in outcomes] == [DONE] * 5
+
+
+def test_a_garbled_answer_to_a_read_is_retried_within_the_call(market: FakeMarket, client: ReturnsClient) -> None:
+    market.inject(Fault.TRUNCATED_BODY)
+    (result,) = client.get_operations(BUSINESS, ["a"])
+    assert result.status is None
+    assert len(market.exchanges) == 2
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def test_a_wait_ends_within_its_timeout_plus_one_request(silent_server: str) -> None:
+    with ReturnsClient(api_key=KEY, base_url=silent_server, timeout=1, backoff=0.01) as client:
+        started = time.monotonic()
+        (result,) = client.wait_for_operations(BUSINESS, ["a"], timeout=1, poll_interval=0.1)
+        took = time.monotonic() - started
+    assert result.status is None
+    assert took < 1 + 1 + 1.5, f"{took:.1f} s"
+
+
+def test_business_id_is_taken_through_operator_index_in_a_batch(market: FakeMarket, client: ReturnsClient) -> None:
+    class Business:
+        def __index__(self) -> int:
+            return BUSINESS
+
+    (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=Business(), poll_interval=0.05)  # type: ignore[arg-type]
+    assert outcome.status is DONE
+    assert market.exchanges[-1].path == f"/v1/businesses/{BUSINESS}/operations"
+
+
+def test_a_failed_request_of_a_round_keeps_what_the_others_learnt(market: FakeMarket) -> None:
+    def fail_second_request(path: str, body: bytes, answer: Answer) -> Answer:
+        if path.endswith("/operations") and json.loads(body)["operationIds"][0] != "op-0":
+            return 500, JSON, b'{"status": "ERROR", "errors": [{"code": "INTERNAL_ERROR"}]}'
+        if path.endswith("/operations"):
+            ids = json.loads(body)["operationIds"]
+            found = [{"id": id_, "type": "RETURN_CANCELLATION", "status": "DONE"} for id_ in ids]
+            return 200, answer[1], json.dumps({"status": "OK", "result": {"operations": found}}).encode()
+        return answer
+
+    _rewriting(market, fail_second_request)
+    with _client(market, max_retries=0) as client:
+        results = client.wait_for_operations(BUSINESS, [f"op-{n}" for n in range(150)], timeout=0.5, poll_interval=0.1)
+        assert [r.status for r in results] == [DONE] * 100 + [None] * 50
+        with pytest.raises(errors.ServerError):
+            client.get_operations(BUSINESS, [f"op-{n}" for n in range(150)])
+
+
+def test_two_returns_answered_with_one_operation_id_are_both_delivered(market: FakeMarket) -> None:
+    body = json.dumps({"status": "OK", "result": {"operation": {"id": "same", "type": "RETURN_CANCELLATION"}}})
+    market.inject(Canned(200, body.encode(), JSON), Canned(200, body.encode(), JSON))
+    seen: list[Outcome] = []
+    with _client(market) as client:
+        outcomes = client.cancel_returns(
+            CAMPAIGN, [1, 2, 3], business_id=BUSINESS, on_outcome=seen.append, confirm_timeout=0.5, poll_interval=0.1
+        )
+    assert sorted(o.return_id for o in seen) == [1, 2, 3]
+    assert [o.return_id for o in outcomes] == [1, 2, 3]
+    statuses = {(o.operation.id == "same", o.status) for o in outcomes if o.operation}
+    assert statuses == {(True, None), (False, DONE)}, "the Market never reported 'same'"
+
+
+def test_a_str_subclass_is_sent_as_its_characters(market: FakeMarket, client: ReturnsClient) -> None:
+    class Loud(str):
+        def __str__(self) -> str:
+            return "x" * 5000
+
+    client.get_operations(BUSINESS, [Loud("abc")])
+    assert json.loads(market.exchanges[0].body)["operationIds"] == ["abc"]
+
+
+def test_closing_during_a_poll_logs_no_retry_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with FakeMarket(api_key=KEY, latency=0.5) as market:
+        client = _client(market)
+        threading.Timer(0.2, client.close).start()
+        with caplog.at_level(logging.WARNING, "yandex_market_returns"), pytest.raises(errors.ClientClosedError):
+            client.wait_for_operations(BUSINESS, ["a"], timeout=5)
+    assert "asking again" not in caplog.text
+
+
+def test_many_waiting_confirmations_cost_little_bookkeeping() -> None:
+    """20,000 operations waiting: adding, scheduling and finishing them stays linear."""
+
+    confirmations = Confirmations(timeout=600, poll_interval=1)
+    started = time.monotonic()
+    for index in range(20_000):
+        confirmations.add(index, f"op-{index}", Outcome(index))
+        confirmations.due_in()
+        confirmations.finished()
+    assert time.monotonic() - started < 2.0
+    assert bool(confirmations)
+    assert confirmations.known()[0] == (0, Outcome(0))
