@@ -353,7 +353,11 @@ def test_closing_the_async_client_stops_workers_waiting_to_retry(market: FakeMar
     assert time.monotonic() - started < 0.3 + 0.5, "the backoff was not slept out"
     sent = [_return_id(exchange.body) for exchange in market.exchanges]
     assert len(set(sent)) == len(sent), "no retry"
-    assert [type(o.error) for o in error.outcomes] == [errors.ServerError] * len(sent)  # type: ignore[attr-defined]
+    # On a loaded machine a worker's first request may still be in flight at the close: it is abandoned.
+    kinds = [type(o.error) for o in error.outcomes]  # type: ignore[attr-defined]
+    assert set(kinds) <= {errors.ServerError, errors.AbandonedRequestError}
+    assert kinds.count(errors.ServerError) >= 1
+    assert len(kinds) >= len(sent), "every request the Market saw is reported"
 
 
 def _reports(error: BaseException | None) -> list[BaseException]:
