@@ -8,13 +8,22 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 import pytest
 
 from tests.conftest import CAMPAIGN, KEY, async_client
-from tests.test_client_operations import BUSINESS, DONE, _client
-from yandex_market_returns import Outcome, ReturnsClient, errors
+from tests.test_client_operations import BUSINESS, DONE, IN_PROGRESS, _client
+from yandex_market_returns import (
+    OperationResult,
+    OperationStatusType,
+    OperationType,
+    Outcome,
+    RateLimit,
+    ReturnsClient,
+    errors,
+)
 from yandex_market_returns.operations import Confirmations
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
@@ -206,3 +215,114 @@ def test_many_waiting_confirmations_cost_little_bookkeeping() -> None:
     assert time.monotonic() - started < 2.0
     assert bool(confirmations)
     assert confirmations.known()[0] == (0, Outcome(0))
+
+
+# --- the second review's findings ---
+
+
+def test_deadlines_add_no_rounds_of_their_own() -> None:
+    """300 operations that never end, each with its own deadline: the rounds stay spaced, not back to back."""
+    with FakeMarket(api_key=KEY, operation_delay=1000) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, *range(1, 301))
+        outcomes = client.cancel_returns(
+            CAMPAIGN, range(1, 301), business_id=BUSINESS, confirm_timeout=0.5, poll_interval=0.2
+        )
+    assert {o.status for o in outcomes} == {IN_PROGRESS}
+    polls = [e for e in market.exchanges if e.path.endswith("/operations")]
+    assert len(polls) <= 3 * 4, f"{len(polls)} getOperations requests for 300 operations"
+
+
+def test_a_poll_garbled_by_its_encoding_is_asked_again(market: FakeMarket) -> None:
+    market.add_returns(CAMPAIGN, 1)
+    with _client(market, max_retries=0) as client:
+        (operation,) = [client.cancel_return(CAMPAIGN, 1).id]
+        market.inject(Canned(200, b"not gzip at all", {**JSON, "Content-Encoding": "gzip"}))
+        (result,) = client.wait_for_operations(BUSINESS, [operation], timeout=2, poll_interval=0.05)
+    assert result.status is DONE
+
+
+@pytest.mark.parametrize("how", ["close", "interrupt"])
+def test_a_batch_stopped_mid_round_keeps_what_the_round_learnt(how: str) -> None:
+    with FakeMarket(api_key=KEY) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, *range(1, 251))
+        main_thread = threading.main_thread().ident
+
+        def slow_second_request(path: str, body: bytes, answer: Answer) -> Answer:
+            if path.endswith("/operations") and len(json.loads(body)["operationIds"]) == 100:
+                if getattr(slow_second_request, "seen", False):
+                    if how == "close":
+                        threading.Timer(0.1, client.close).start()
+                    else:
+                        threading.Timer(0.1, _interrupt, args=(main_thread,)).start()
+                    time.sleep(1)
+                slow_second_request.seen = True  # type: ignore[attr-defined]
+            return answer
+
+        _rewriting(market, slow_second_request)
+        kind = errors.ClientClosedError if how == "close" else KeyboardInterrupt
+        with pytest.raises(kind) as caught:
+            client.cancel_returns(CAMPAIGN, range(1, 251), business_id=BUSINESS, poll_interval=1.5)
+    statuses = [o.status for o in caught.value.outcomes]  # type: ignore[attr-defined]
+    assert statuses.count(DONE) == 100, "the first request of the round answered DONE for 100"
+
+
+def _interrupt(thread_id: int | None) -> None:
+    import _thread
+
+    assert thread_id == threading.main_thread().ident
+    _thread.interrupt_main()
+
+
+def test_a_wait_over_many_ids_retries_no_request_past_its_deadline(market: FakeMarket) -> None:
+    market.inject(*[Canned(500, b'{"status":"ERROR","errors":[{"code":"INTERNAL_ERROR"}]}', JSON)] * 1000)
+    with _client(market, max_retries=50, backoff=0.2, retry_budget=60) as client:
+        started = time.monotonic()
+        results = client.wait_for_operations(BUSINESS, [f"op-{n}" for n in range(1000)], timeout=1, poll_interval=0.5)
+        took = time.monotonic() - started
+    assert {r.status for r in results} == {None}
+    assert took < 3, f"{took:.1f} s"
+
+
+def test_get_operations_ends_at_the_first_request_that_fails(market: FakeMarket) -> None:
+    market.inject(Canned(500, b'{"status":"ERROR","errors":[{"code":"INTERNAL_ERROR"}]}', JSON))
+    with _client(market, max_retries=0) as client, pytest.raises(errors.ServerError):
+        client.get_operations(BUSINESS, [f"op-{n}" for n in range(1000)])
+    assert len(market.exchanges) == 1
+
+
+def test_the_next_round_is_sized_by_what_still_waits() -> None:
+    confirmations = Confirmations(timeout=600, poll_interval=1)
+    for index in range(500):
+        confirmations.add(index, f"op-{index}", Outcome(index))
+    now = datetime.now(UTC)
+    scarce = RateLimit(limit=1000, remaining=10, until=now + timedelta(seconds=3600), date=now)
+    done = OperationStatusType.DONE
+    confirmations.learn([OperationResult(f"op-{n}", OperationType.RETURN_CANCELLATION, done) for n in range(450)])
+    confirmations.polled(scarce, held=0.0)
+    due = confirmations.due_in()
+    assert due is not None
+    assert 350 <= due <= 361, "1 request of the 50 left, 10 requests left for 3,600 s: one round per 360 s"
+    assert len(confirmations.finished()) == 450
+
+
+def test_an_unusable_on_outcome_is_refused_before_any_request(market: FakeMarket, client: ReturnsClient) -> None:
+    with pytest.raises(TypeError, match="on_outcome must be callable or None, not str: 'x'"):
+        client.cancel_returns(CAMPAIGN, [1], on_outcome="x")  # type: ignore[arg-type]
+    assert market.exchanges == []
+
+
+def test_a_status_reported_for_another_operation_type_confirms_nothing(market: FakeMarket) -> None:
+    market.add_returns(CAMPAIGN, 1)
+
+    def other_type(path: str, body: bytes, answer: Answer) -> Answer:
+        if path.endswith("/operations"):
+            ids = json.loads(body)["operationIds"]
+            found = [{"id": id_, "type": "ORDER_STATUS_UPDATE", "status": "DONE"} for id_ in ids]
+            return 200, answer[1], json.dumps({"status": "OK", "result": {"operations": found}}).encode()
+        return answer
+
+    _rewriting(market, other_type)
+    with _client(market) as client:
+        (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, confirm_timeout=0.3, poll_interval=0.1)
+    assert outcome.status is None
+    assert not outcome.cancelled

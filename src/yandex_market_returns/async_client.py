@@ -19,7 +19,7 @@ from .pacing import PARALLEL_REQUESTS, TaskSlots
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
-from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
+from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
 # What a batch's queue is handed when the client closes under it.
@@ -94,7 +94,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         schedule = PollSchedule(poll_interval)
         pending = list(dict.fromkeys(ids))
         while pending:
-            polled = await self._statuses(business_id, pending, kind, deadline - time.monotonic())
+            polled = await self._statuses(business_id, pending, kind, deadline)
             known.update(polled.known)
             self._after_round(polled, self._closed)
             pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
@@ -107,16 +107,27 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         return in_order(ids, known, kind)
 
     async def _statuses(
-        self, business_id: int, ids: list[str], operation_type: OperationType, seconds: float | None = None
+        self,
+        business_id: int,
+        ids: list[str],
+        operation_type: OperationType,
+        deadline: float | None = None,
+        learn: Callable[[list[OperationResult]], None] | None = None,
     ) -> Round:
-        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another,
-        each retried for at most ``seconds``."""
-        polled = Round()
+        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another.
+
+        A round with a ``deadline`` (a wait's, or its confirmations') retries no request past it, and goes on
+        after a request that failed only for now; without one (``get_operations``) it ends at the first
+        failure.
+        """
+        polled = Round(operation_type, learn)
         for chunk in requests_for(ids):
+            seconds = None if deadline is None else deadline - time.monotonic()
             try:
                 polled.answered(chunk, await self._run(statuses_request(business_id, chunk, operation_type), seconds))
             except errors.MarketError as error:
-                if polled.failed(error):
+                polled.error = error
+                if deadline is None or not error.retryable:
                     break
         return polled
 
@@ -145,6 +156,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
+        check_callback("on_outcome", on_outcome)
         confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
         confirmations = None if confirming is None else confirming[1]
         if self._closed:
@@ -225,8 +237,9 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         if not ids:
             return
         kind = OperationType.RETURN_CANCELLATION
-        polled = await self._statuses(business_id, ids, kind, confirmations.seconds_left())
-        confirmations.polled(polled.known.values(), polled.rate_limit, self._held(business_id))
+        deadline = time.monotonic() + confirmations.seconds_left()
+        polled = await self._statuses(business_id, ids, kind, deadline, confirmations.learn)
+        confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed)
 
     async def _call(self, request: Request[Result], attempts: Attempts) -> Result:

@@ -23,7 +23,7 @@ from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
-from .validation import CAMPAIGN_ID_BOUNDS, check_id, check_return_ids
+from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
 
@@ -121,7 +121,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         schedule = PollSchedule(poll_interval)
         pending = list(dict.fromkeys(ids))
         while pending:
-            polled = self._statuses(business_id, pending, kind, self._closed, deadline - time.monotonic())
+            polled = self._statuses(business_id, pending, kind, self._closed, deadline)
             known.update(polled.known)
             self._after_round(polled, self._closed.is_set())
             pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
@@ -139,16 +139,23 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         ids: list[str],
         operation_type: OperationType,
         stop: threading.Event,
-        seconds: float | None = None,
+        deadline: float | None = None,
+        learn: Callable[[list[OperationResult]], None] | None = None,
     ) -> Round:
-        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another,
-        each retried for at most ``seconds``."""
-        polled = Round()
+        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another.
+
+        A round with a ``deadline`` (a wait's, or its confirmations') retries no request past it, and goes on
+        after a request that failed only for now; without one (``get_operations``) it ends at the first
+        failure.
+        """
+        polled = Round(operation_type, learn)
         for chunk in requests_for(ids):
+            seconds = None if deadline is None else deadline - time.monotonic()
             try:
                 polled.answered(chunk, self._run(statuses_request(business_id, chunk, operation_type), stop, seconds))
             except errors.MarketError as error:
-                if polled.failed(error):
+                polled.error = error
+                if deadline is None or not error.retryable:
                     break
         return polled
 
@@ -188,6 +195,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
+        check_callback("on_outcome", on_outcome)
         confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
         confirmations = None if confirming is None else confirming[1]
         if self._closed.is_set():
@@ -309,8 +317,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         if not ids:
             return
         kind = OperationType.RETURN_CANCELLATION
-        polled = self._statuses(business_id, ids, kind, stop, confirmations.seconds_left())
-        confirmations.polled(polled.known.values(), polled.rate_limit, self._held(business_id))
+        deadline = time.monotonic() + confirmations.seconds_left()
+        polled = self._statuses(business_id, ids, kind, stop, deadline, confirmations.learn)
+        confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed.is_set())
 
     def _batch_item(

@@ -4,7 +4,7 @@ batch still waits to hear of."""
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -40,21 +40,24 @@ def in_order(
 @attrs.define
 class Round:
     """What one round of getOperations requests learnt: the statuses, the last rate limit, and the error of
-    a request that failed (the others' answers are kept all the same)."""
+    a request that failed (the others' answers are kept all the same). ``learn`` hears of each request's
+    statuses as they come, so that a round cut short keeps what it learnt."""
 
+    operation_type: OperationType
+    learn: Callable[[list[OperationResult]], None] | None = None
     known: dict[str, OperationResult] = attrs.Factory(dict)
     rate_limit: RateLimit | None = None
     error: errors.MarketError | None = None
 
     def answered(self, asked: Sequence[str], statuses: tuple[list[OperationResult], RateLimit]) -> None:
+        """Take one request's answer: only the ids asked for, of the type asked for (an operation of another
+        type says nothing of the one asked about)."""
         results, self.rate_limit = statuses
         wanted = set(asked)
-        self.known.update((result.id, result) for result in results if result.id in wanted)
-
-    def failed(self, error: errors.MarketError) -> bool:
-        """Note a request's error; ``True`` when the round's other requests are not worth sending."""
-        self.error = error
-        return not error.retryable
+        results = [result for result in results if result.id in wanted and result.type == self.operation_type]
+        self.known.update((result.id, result) for result in results)
+        if self.learn is not None:
+            self.learn(results)
 
     def worth_polling_again(self) -> bool:
         """A round that failed only for now (5xx, a timeout, a garbled answer, a limit) is tried again next
@@ -97,9 +100,9 @@ class _Waiting:
 
 class Confirmations:
     """A batch's started cancellations that wait for a final status: every round asks for all of them at
-    once, 100 to a request. One that has not ended ``timeout`` seconds after it started gets a last round
-    at that moment, and is then final as it is (``IN_PROGRESS``, or ``None`` when the Market never
-    reported it)."""
+    once, 100 to a request. One that has not ended ``timeout`` seconds after it started is final as it is
+    after the first round that begins past that (``IN_PROGRESS``, or ``None`` when no answer reported it):
+    deadlines add no rounds of their own."""
 
     def __init__(self, timeout: float, poll_interval: float) -> None:
         self._timeout = timeout
@@ -108,9 +111,9 @@ class Confirmations:
         # By the return's index in the batch, oldest first: their deadlines come in the same order.
         self._waiting: dict[int, _Waiting] = {}
         self._by_operation: dict[str, list[int]] = {}
-        self._ready: list[int] = []  # final by status, to be taken out
+        self._ready: dict[int, None] = {}  # final by status, to be taken out
         self._next_poll: float | None = None
-        self._round_started = -math.inf  # when the last round began: a deadline before it had its last round
+        self._round_started = -math.inf  # a deadline before it has had its last round
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
@@ -123,48 +126,49 @@ class Confirmations:
             self._next_poll = now + self._first_wait
 
     def due_in(self) -> float | None:
-        """Seconds until the next round (a regular one, or one for a deadline); ``None`` when nothing waits."""
+        """Seconds until the next round; ``None`` when nothing waits."""
         if not self._waiting or self._next_poll is None:
             return None
-        oldest = next(iter(self._waiting.values())).deadline
-        return max(min(self._next_poll, oldest) - time.monotonic(), 0.0)
+        return max(self._next_poll - time.monotonic(), 0.0)
 
     def to_poll(self) -> list[str]:
-        """The operation ids to ask for now: all that wait, when a round or a deadline is due; none otherwise."""
+        """The operation ids to ask for now: all that wait, when a round is due; none otherwise."""
         now = time.monotonic()
-        due = self._next_poll is not None and now >= self._next_poll
-        if not self._waiting or not (due or next(iter(self._waiting.values())).deadline <= now):
+        if not self._waiting or self._next_poll is None or now < self._next_poll:
             return []
         self._round_started = now
-        return list(dict.fromkeys(waiting.operation_id for waiting in self._waiting.values()))
+        return [id_ for id_, indexes in self._by_operation.items() if any(i not in self._ready for i in indexes)]
 
     def seconds_left(self) -> float:
         """Until the last deadline of those waiting: no round's retries need go on longer."""
         return max((waiting.deadline for waiting in self._waiting.values()), default=0.0) - time.monotonic()
 
-    def polled(self, known: Iterable[OperationResult], rate_limit: RateLimit | None, held: float) -> None:
-        """Note a round's answers (some or none when it failed) and schedule the next round, not before the
-        business's spent hourly limit resets (``held`` seconds from now)."""
-        for result in known:
+    def learn(self, results: list[OperationResult]) -> None:
+        """Note statuses as a round's requests answer."""
+        for result in results:
             for index in self._by_operation.get(result.id, ()):
-                waiting = self._waiting.get(index)
-                if waiting is not None:
-                    waiting.outcome = attrs.evolve(waiting.outcome, status=result.status)
-                    if result.final:
-                        self._ready.append(index)
-        requests = len(requests_for(list(self._by_operation)))
-        self._next_poll = time.monotonic() + max(self._schedule.next_wait(max(requests, 1), rate_limit), held)
+                waiting = self._waiting[index]
+                waiting.outcome = attrs.evolve(waiting.outcome, status=result.status)
+                if result.final:
+                    self._ready[index] = None
+
+    def polled(self, rate_limit: RateLimit | None, held: float) -> None:
+        """Schedule the next round after this one, sized by what will still wait, not before the business's
+        spent hourly limit resets (``held`` seconds from now)."""
+        left = [id_ for id_, indexes in self._by_operation.items() if any(i not in self._ready for i in indexes)]
+        requests = max(len(requests_for(left)), 1)
+        self._next_poll = time.monotonic() + max(self._schedule.next_wait(requests, rate_limit), held)
 
     def finished(self) -> list[tuple[int, Outcome]]:
         """Take out the outcomes that are final: ``DONE`` or ``FAILED``, or past their deadline and given
         their last round."""
-        indexes = dict.fromkeys(self._ready)
+        indexes = dict(self._ready)
         for index, waiting in self._waiting.items():
             if waiting.deadline > self._round_started:
                 break  # oldest first: the rest are later still
             indexes[index] = None
-        self._ready = []
-        return [(index, self._take(index)) for index in indexes if index in self._waiting]
+        self._ready = {}
+        return [(index, self._take(index)) for index in indexes]
 
     def known(self) -> list[tuple[int, Outcome]]:
         """What is known of every outcome still waiting, for a stopped batch's report."""

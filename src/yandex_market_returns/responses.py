@@ -102,11 +102,16 @@ def transport_error(
     elif isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
         kind = errors.ConnectionError
     sent = not isinstance(error, _NOT_SENT)
-    where = "the request may have reached the Market" if sent else "the request was not sent"
+    if effect is None:  # a read: whether it arrived changes nothing, and asking again is harmless
+        where = ""
+    else:
+        where = " (the request may have reached the Market)" if sent else " (the request was not sent)"
     lost = kind(
-        redactor.text(f"{call}: no complete answer ({where}): {type(error).__name__}: {error}"),
+        redactor.text(f"{call}: no complete answer{where}: {type(error).__name__}: {error}"),
         may_have_started=sent and effect is not None,
     )
+    if effect is None:
+        lost.retryable = True
     lost.__cause__ = redactor.exception(error)
     return lost
 

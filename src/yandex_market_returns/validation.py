@@ -101,6 +101,12 @@ def check_operation_type(operation_type: object) -> str:
     return str(operation_type)
 
 
+def check_callback(name: str, value: object) -> None:
+    """A callback that cannot be called would fail only after the first return was cancelled."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, not {type(value).__name__}: {_shown(value)}")
+
+
 def check_api_key(api_key: object) -> str:
     """The key is never echoed, not even in the error about it."""
     if not isinstance(api_key, str):
