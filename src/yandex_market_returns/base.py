@@ -67,7 +67,7 @@ class Request(Generic[Result]):
     endpoint: Endpoint
     path_id: int
     body: CancelReturnRequest | GetOperationsRequest
-    parse: Callable[[Answer], Result | str]  # a 200's body made into the result
+    parse: Callable[[Answer, RateLimit], Result | str]  # a 200's body made into the result
     effect: str | None  # what it may start, for errors to say; None for a read
 
 
@@ -227,8 +227,9 @@ class ClientBase(Generic[Transport]):
         self, request: Request[Result], answer: Answer, sent_at: float, cause: BaseException | None = None
     ) -> Result | errors.ResponseError:
         """Interpret an answer and note the rate-limit state from it."""
-        result = interpret(answer, request.call, self._redactor, request.parse, request.effect, cause)
-        self._gate.observe(request.key, RateLimit.from_headers(answer.headers), sent_at)
+        rate_limit = RateLimit.from_headers(answer.headers)
+        result = interpret(answer, request.call, self._redactor, request.parse, request.effect, rate_limit, cause)
+        self._gate.observe(request.key, rate_limit, sent_at)
         return result
 
     def _lost(self, error: httpx.RequestError, request: Request[Any]) -> errors.TransportError:

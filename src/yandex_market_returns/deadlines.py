@@ -21,13 +21,9 @@ class BoundedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self._seconds
         response = self._inner.handle_request(request)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_BoundedStream(response, deadline, request),
-            extensions=response.extensions,
-            request=request,
-        )
+        if not isinstance(response.stream, httpx.ByteStream):  # a body already in memory has nothing to bound
+            response.stream = _BoundedStream(response, deadline, request)
+        return response
 
     def close(self) -> None:
         self._inner.close()

@@ -129,7 +129,9 @@ class ThreadSlots:
         """Take a slot; ``False`` when ``stop`` is set or ``deadline`` (monotonic) passes first."""
         retry = deadline is not None
         with self._lock:
-            freed = self._freed.setdefault(key, threading.Condition(self._lock))
+            freed = self._freed.get(key)
+            if freed is None:
+                freed = self._freed[key] = threading.Condition(self._lock)
             self._ledger.enter(key, retry)
             try:
                 while not stop.is_set():

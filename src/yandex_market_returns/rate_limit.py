@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
+import httpx
 from attrs import frozen
 from dateutil import parser as date_parser
 
@@ -45,6 +46,8 @@ class RateLimit:
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> "RateLimit":
+        if isinstance(headers, httpx.Headers):
+            headers = _wanted(headers)
         return cls(
             limit=_count(headers.get(LIMIT_HEADER)),
             remaining=_count(headers.get(REMAINING_HEADER)),
@@ -63,6 +66,20 @@ class RateLimit:
         if self.until is None:
             return None
         return (self.until - (self.date or now)).total_seconds()
+
+
+_WANTED = {name.lower().encode(): name for name in (LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER, DATE_HEADER)}
+
+
+def _wanted(headers: httpx.Headers) -> dict[str, str]:
+    """The four headers in one pass over the raw ones (each ``Headers.get`` is a pass of its own), values
+    joined as ``get`` joins them."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers.raw:
+        wanted = _WANTED.get(name.lower())
+        if wanted is not None:
+            found.setdefault(wanted, []).append(value.decode(headers.encoding))
+    return {name: ", ".join(values) for name, values in found.items()}
 
 
 def _count(value: str | None) -> int | None:

@@ -49,24 +49,31 @@ def interpret(
     answer: Answer,
     call: str,
     redactor: Redactor,
-    parse: Callable[[Answer], Result | str],
+    parse: Callable[[Answer, RateLimit], Result | str],
     effect: str | None,
+    rate_limit: RateLimit,
     cause: BaseException | None = None,
 ) -> Result | errors.ResponseError:
     """``effect`` names what the request may start ("the cancellation"), ``None`` for a read: errors say
-    whether it may have started only for a request that starts something."""
-    result = _interpret(answer, call, redactor, parse, effect)
+    whether it may have started only for a request that starts something. ``rate_limit`` is the answer's,
+    read once by the caller."""
+    result = _interpret(answer, call, redactor, parse, effect, rate_limit)
     if isinstance(result, errors.ResponseError) and cause is not None:
         result.__cause__ = redactor.exception(cause)
     return result
 
 
 def _interpret(
-    answer: Answer, call: str, redactor: Redactor, parse: Callable[[Answer], Result | str], effect: str | None
+    answer: Answer,
+    call: str,
+    redactor: Redactor,
+    parse: Callable[[Answer, RateLimit], Result | str],
+    effect: str | None,
+    rate_limit: RateLimit,
 ) -> Result | errors.ResponseError:
     maybe = "" if effect is None else f"; {effect} may have started"
     if 200 <= answer.status_code < 300:
-        result = parse(answer) if answer.status_code == 200 else ", a status the method does not answer"
+        result = parse(answer, rate_limit) if answer.status_code == 200 else ", a status the method does not answer"
         if not isinstance(result, str):
             return result
         what = result if result.startswith(",") else f" with {result}"
@@ -116,7 +123,7 @@ def transport_error(
     return lost
 
 
-def started_operation(answer: Answer) -> Operation | str:
+def started_operation(answer: Answer, rate_limit: RateLimit) -> Operation | str:
     """cancelReturn's 200: the operation it started."""
     body = answer.parsed
     if not isinstance(body, CancelReturnResponse):
@@ -126,10 +133,10 @@ def started_operation(answer: Answer) -> Operation | str:
     operation = body.result.operation
     if not _is_operation_id(operation.id):
         return _BAD_ID
-    return Operation(id=operation.id, type=operation.type_, rate_limit=RateLimit.from_headers(answer.headers))
+    return Operation(id=operation.id, type=operation.type_, rate_limit=rate_limit)
 
 
-def operation_statuses(answer: Answer) -> tuple[list[OperationResult], RateLimit] | str:
+def operation_statuses(answer: Answer, rate_limit: RateLimit) -> tuple[list[OperationResult], RateLimit] | str:
     """getOperations' 200: the statuses of the operations the Market knows, and the business's rate limit."""
     body = answer.parsed
     if not isinstance(body, GetOperationsResponse):
@@ -142,7 +149,7 @@ def operation_statuses(answer: Answer) -> tuple[list[OperationResult], RateLimit
     results = [
         OperationResult(id=operation.id, type=operation.type_, status=operation.status) for operation in operations
     ]
-    return results, RateLimit.from_headers(answer.headers)
+    return results, rate_limit
 
 
 _LOW, _HIGH = OPERATION_ID_LENGTH

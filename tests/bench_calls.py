@@ -1,0 +1,168 @@
+"""Per-call overhead and import time, each measured side by side with raw httpx in one run (``make bench``).
+
+Every call is answered by an ``httpx.MockTransport`` with one 200 and the three rate-limit headers, so
+what is timed is the client's own work, not a network's.
+"""
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from yandex_market_returns import AsyncReturnsClient, ReturnsClient
+from yandex_market_returns_client import AuthenticatedClient
+from yandex_market_returns_client.api.returns import cancel_return
+from yandex_market_returns_client.models import CancelReturnRequest
+
+SERVER = "https://api.partner.market.yandex.ru"
+PATH = "/v1/campaigns/21621656/returns/cancel"
+CALLS = 2000
+ROUNDS = 7
+IMPORT_PAIRS = 15
+BODY = json.dumps(
+    {
+        "status": "OK",
+        "result": {"operation": {"id": "6f1d2a4e-93b7-4c0e-8a51-2d7c9e0b4f13", "type": "RETURN_CANCELLATION"}},
+    }
+).encode()
+HEADERS = {
+    "Content-Type": "application/json;charset=UTF-8",
+    "Date": "Fri, 27 Nov 2026 13:21:07 GMT",
+    "X-RateLimit-Resource-Limit": "5000",
+    "X-RateLimit-Resource-Remaining": "4873",
+    "X-RateLimit-Resource-Until": "Fri, 27 Nov 2026 14:00:00 GMT",
+}
+KEY = "bench-key-not-a-secret"
+
+
+def _answer(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, headers=HEADERS, content=BODY)
+
+
+class Ratios:
+    """Per-call times of one contender against the baseline, round by round."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+
+    def add(self, name: str, seconds: float) -> None:
+        self.times.setdefault(name, []).append(seconds / CALLS * 1e6)
+
+    def micros(self, name: str) -> float:
+        return statistics.median(self.times[name])
+
+    def ratio(self, name: str, base: str) -> tuple[float, float, float]:
+        """Median, min and max of the per-round ratios: each round's contenders ran side by side."""
+        ratios = [mine / theirs for mine, theirs in zip(self.times[name], self.times[base], strict=True)]
+        return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def sync_calls() -> Ratios:
+    raw = httpx.Client(base_url=SERVER, transport=httpx.MockTransport(_answer), headers={"Api-Key": KEY})
+    generated = AuthenticatedClient(base_url=SERVER, token=KEY, httpx_args={"transport": httpx.MockTransport(_answer)})
+    ours = ReturnsClient(api_key=KEY, transport=httpx.MockTransport(_answer))
+    runs: dict[str, Callable[[], object]] = {
+        "raw": lambda: raw.post(PATH, json={"returnId": 97211}).json(),
+        "generated": lambda: cancel_return.sync_detailed(21621656, client=generated, body=CancelReturnRequest(97211)),
+        "ours": lambda: ours.cancel_return(21621656, 97211),
+    }
+    ratios = Ratios()
+    with raw, generated, ours:
+        for run in runs.values():  # warm: pools, caches, lazy imports
+            run()
+        for _ in range(ROUNDS):  # interleaved, so that drift on the machine hits all alike
+            for name, run in runs.items():
+                started = time.perf_counter()
+                for _ in range(CALLS):
+                    run()
+                ratios.add(name, time.perf_counter() - started)
+    return ratios
+
+
+def async_calls() -> Ratios:
+    async def main() -> Ratios:
+        transport = httpx.MockTransport(_answer)
+        raw = httpx.AsyncClient(base_url=SERVER, transport=transport, headers={"Api-Key": KEY})
+        generated = AuthenticatedClient(base_url=SERVER, token=KEY, httpx_args={"transport": transport})
+        ours = AsyncReturnsClient(api_key=KEY, transport=httpx.MockTransport(_answer))
+
+        async def raw_call() -> object:
+            return (await raw.post(PATH, json={"returnId": 97211})).json()
+
+        runs: dict[str, Callable[[], Awaitable[object]]] = {
+            "raw": raw_call,
+            "generated": lambda: cancel_return.asyncio_detailed(
+                21621656, client=generated, body=CancelReturnRequest(97211)
+            ),
+            "ours": lambda: ours.cancel_return(21621656, 97211),
+        }
+        ratios = Ratios()
+        async with raw, generated, ours:
+            for run in runs.values():
+                await run()
+            for _ in range(ROUNDS):
+                for name, run in runs.items():
+                    started = time.perf_counter()
+                    for _ in range(CALLS):
+                        await run()
+                    ratios.add(name, time.perf_counter() - started)
+        return ratios
+
+    return asyncio.run(main())
+
+
+def imports() -> tuple[float, float, float]:
+    """Whole processes, ``import httpx`` against ``import yandex_market_returns``, in pairs; the ratio of the
+    medians, and the generated package's alone."""
+    times: dict[str, list[float]] = {"httpx": [], "yandex_market_returns": [], "yandex_market_returns_client": []}
+    for _ in range(IMPORT_PAIRS):
+        for module, spent in times.items():
+            spent.append(_process_seconds(f"import {module}"))
+    base = statistics.median(times["httpx"])
+    return (
+        statistics.median(times["yandex_market_returns"]) / base,
+        statistics.median(times["yandex_market_returns_client"]) / base,
+        base * 1000,
+    )
+
+
+FIRST_CALL = """
+import time, httpx
+from yandex_market_returns import ReturnsClient
+from tests.bench_calls import _answer
+client = ReturnsClient(api_key="k", transport=httpx.MockTransport(_answer))
+times = []
+for _ in range(51):
+    started = time.perf_counter()
+    client.cancel_return(21621656, 97211)
+    times.append(time.perf_counter() - started)
+later = sorted(times[1:])[25]
+print((times[0] - later) * 1000)
+"""
+
+
+def first_call_extra_ms() -> float:
+    """How much slower the first call of a fresh process is than the others (what lazy imports cost it)."""
+    runs = [float(_run(FIRST_CALL)) for _ in range(5)]
+    return statistics.median(runs)
+
+
+def _process_seconds(code: str) -> float:
+    started = time.perf_counter()
+    _run(code)
+    return time.perf_counter() - started
+
+
+def _run(code: str) -> str:
+    root = Path(__file__).parent.parent
+    environment = {"PYTHONPATH": f"{root / 'generated'}:{root / 'src'}:{root}", "PATH": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment, cwd=root
+    )
+    return done.stdout
