@@ -3,17 +3,31 @@
 A thin layer over the generated ``yandex_market_returns_client``; it never patches it.
 """
 
+from typing import TYPE_CHECKING
+
 from yandex_market_returns_client.models import OperationStatusType, OperationType
 
 from . import errors
-from .async_client import AsyncReturnsClient
 from .base import API_KEY_VARIABLE
 from .client import ReturnsClient
 from .rate_limit import RateLimit
 from .results import Operation, OperationResult, Outcome
 from .validation import SPEC_VERSION
 
+if TYPE_CHECKING:
+    from .async_client import AsyncReturnsClient
+
 __version__ = SPEC_VERSION  # info.version of openapi.yaml
+
+
+def __getattr__(name: str) -> object:
+    # The async client (and asyncio with it) is imported by those who use it, not by every import.
+    if name == "AsyncReturnsClient":
+        from .async_client import AsyncReturnsClient
+
+        return AsyncReturnsClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "API_KEY_VARIABLE",

@@ -15,10 +15,11 @@ from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
 from .operations import Confirmations, PollSchedule, Round, in_order, requests_for
-from .pacing import PARALLEL_REQUESTS, TaskSlots
+from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
+from .task_slots import TaskSlots
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")

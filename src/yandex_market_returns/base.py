@@ -4,11 +4,10 @@ the requests of both methods."""
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import attrs
 import httpx
-from attrs import frozen
 
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.operations import get_operations
@@ -58,9 +57,8 @@ class Endpoint(Protocol):
     async def asyncio_detailed(self, path_id: int, /, *, client: AuthenticatedClient, body: Any) -> Response[Any]: ...
 
 
-@frozen
-class Request(Generic[Result]):
-    """One method call, as both clients send, retry and pace it."""
+class Request(NamedTuple, Generic[Result]):
+    """One method call, as both clients send, retry and pace it (a named tuple: one is made per call)."""
 
     key: Key  # whose slots and hourly limit it counts against
     call: str  # how messages name it

@@ -1,9 +1,9 @@
 """Client-side pacing, so that the Market's limits are kept here rather than discovered by a 420."""
 
-import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from attrs import frozen
@@ -109,8 +109,11 @@ class _Ledger:
         if grace > 0:
             self._grace.setdefault(key, []).append(time.monotonic() + grace)
 
-    def _graces(self, key: Key, now: float) -> list[float]:
-        running = self._grace[key] = [end for end in self._grace.get(key, ()) if end > now]
+    def _graces(self, key: Key, now: float) -> Sequence[float]:
+        graces = self._grace.get(key)
+        if not graces:
+            return ()
+        running = self._grace[key] = [end for end in graces if end > now]
         return running
 
 
@@ -123,12 +126,15 @@ class ThreadSlots:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._freed: dict[Key, threading.Condition] = {}
+        self._waiting: Counter[Key] = Counter()  # threads in freed.wait: a release with none wakes nobody
         self._ledger = _Ledger()
 
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``stop`` is set or ``deadline`` (monotonic) passes first."""
         retry = deadline is not None
         with self._lock:
+            if not stop.is_set() and self._ledger.take(key, retry):
+                return True  # a slot free at once: nothing to wait for or to note
             freed = self._freed.get(key)
             if freed is None:
                 freed = self._freed[key] = threading.Condition(self._lock)
@@ -139,7 +145,11 @@ class ThreadSlots:
                         return True
                     if _passed(deadline):
                         return False
-                    freed.wait(self._ledger.wait(key, deadline))
+                    self._waiting[key] += 1
+                    try:
+                        freed.wait(self._ledger.wait(key, deadline))
+                    finally:
+                        self._waiting[key] -= 1
                 return False
             finally:
                 if self._ledger.leave(key, retry):
@@ -148,74 +158,14 @@ class ThreadSlots:
     def release(self, key: Key, grace: float = 0.0) -> None:
         with self._lock:
             self._ledger.release(key, grace)
-            # Waiters look again: at a free slot, or at when the new grace period ends.
-            self._freed[key].notify_all()
+            if self._waiting[key]:  # waiters look again: at a free slot, or at when the new grace period ends
+                self._freed[key].notify_all()
 
     def wake(self) -> None:
         """Let every waiter look at its stop signal again."""
         with self._lock:
             for freed in self._freed.values():
                 freed.notify_all()
-
-
-class TaskSlots:
-    """``ThreadSlots`` for the tasks of one event loop. A waiter that is cancelled gives up its place; a
-    request abandoned in flight is released with a grace period by its caller."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ledger = _Ledger()
-        self._waiters: dict[Key, set[asyncio.Future[None]]] = {}
-        self._closed = False
-
-    async def acquire(self, key: Key, deadline: float | None) -> bool:
-        """Take a slot; ``False`` when ``deadline`` (monotonic) passes first, or the slots are closed."""
-        loop = self._running_loop()
-        retry = deadline is not None
-        self._ledger.enter(key, retry)
-        try:
-            while not self._ledger.take(key, retry):
-                if _passed(deadline) or self._closed:
-                    return False
-                wait = self._ledger.wait(key, deadline)
-                waiter = loop.create_future()
-                waiters = self._waiters.setdefault(key, set())
-                waiters.add(waiter)
-                try:
-                    async with asyncio.timeout(wait):
-                        await waiter
-                except TimeoutError:
-                    pass
-                finally:
-                    waiters.discard(waiter)
-            return True
-        finally:
-            if self._ledger.leave(key, retry):
-                self._wake(key)
-
-    def release(self, key: Key, grace: float = 0.0) -> None:
-        self._ledger.release(key, grace)
-        self._wake(key)
-
-    def close(self) -> None:
-        """Every waiter gives up, now and from now on: the client is closed."""
-        self._closed = True
-        for key in self._waiters:
-            self._wake(key)
-
-    def _wake(self, key: Key) -> None:
-        for waiter in self._waiters.get(key, ()):
-            if not waiter.done():
-                waiter.set_result(None)
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        # Its slots and its connection pool belong to one loop; say so plainly rather than fail inside asyncio.
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif loop is not self._loop:
-            raise RuntimeError("an AsyncReturnsClient serves the event loop it was first used in: make one per loop")
-        return loop
 
 
 def _passed(deadline: float | None) -> bool:

@@ -8,7 +8,6 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from attrs import frozen
-from dateutil import parser as date_parser
 
 LIMIT_HEADER = "X-RateLimit-Resource-Limit"
 REMAINING_HEADER = "X-RateLimit-Resource-Remaining"
@@ -74,12 +73,14 @@ _WANTED = {name.lower().encode(): name for name in (LIMIT_HEADER, REMAINING_HEAD
 def _wanted(headers: httpx.Headers) -> dict[str, str]:
     """The four headers in one pass over the raw ones (each ``Headers.get`` is a pass of its own), values
     joined as ``get`` joins them."""
-    found: dict[str, list[str]] = {}
+    encoding = headers.encoding
+    found: dict[str, str] = {}
     for name, value in headers.raw:
         wanted = _WANTED.get(name.lower())
         if wanted is not None:
-            found.setdefault(wanted, []).append(value.decode(headers.encoding))
-    return {name: ", ".join(values) for name, values in found.items()}
+            text = value.decode(encoding)
+            found[wanted] = f"{found[wanted]}, {text}" if wanted in found else text
+    return found
 
 
 def _count(value: str | None) -> int | None:
@@ -138,6 +139,8 @@ def _naive(text: str) -> datetime | None:
         return parsedate_to_datetime(text).replace(tzinfo=None)
     except (ValueError, TypeError, IndexError, OverflowError):
         pass
+    from dateutil import parser as date_parser
+
     try:
         return date_parser.parse(text, ignoretz=True)
     except (ValueError, OverflowError):

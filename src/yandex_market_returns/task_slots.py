@@ -1,0 +1,67 @@
+"""``ThreadSlots`` for asyncio, apart so that a sync client never imports asyncio."""
+
+import asyncio
+
+from .pacing import Key, _Ledger, _passed
+
+
+class TaskSlots:
+    """``ThreadSlots`` for the tasks of one event loop. A waiter that is cancelled gives up its place; a
+    request abandoned in flight is released with a grace period by its caller."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ledger = _Ledger()
+        self._waiters: dict[Key, set[asyncio.Future[None]]] = {}
+        self._closed = False
+
+    async def acquire(self, key: Key, deadline: float | None) -> bool:
+        """Take a slot; ``False`` when ``deadline`` (monotonic) passes first, or the slots are closed."""
+        loop = self._running_loop()
+        retry = deadline is not None
+        if not self._closed and self._ledger.take(key, retry):
+            return True  # a slot free at once: nothing to wait for or to note
+        self._ledger.enter(key, retry)
+        try:
+            while not self._ledger.take(key, retry):
+                if _passed(deadline) or self._closed:
+                    return False
+                wait = self._ledger.wait(key, deadline)
+                waiter = loop.create_future()
+                waiters = self._waiters.setdefault(key, set())
+                waiters.add(waiter)
+                try:
+                    async with asyncio.timeout(wait):
+                        await waiter
+                except TimeoutError:
+                    pass
+                finally:
+                    waiters.discard(waiter)
+            return True
+        finally:
+            if self._ledger.leave(key, retry):
+                self._wake(key)
+
+    def release(self, key: Key, grace: float = 0.0) -> None:
+        self._ledger.release(key, grace)
+        self._wake(key)
+
+    def close(self) -> None:
+        """Every waiter gives up, now and from now on: the client is closed."""
+        self._closed = True
+        for key in self._waiters:
+            self._wake(key)
+
+    def _wake(self, key: Key) -> None:
+        for waiter in self._waiters.get(key, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        # Its slots and its connection pool belong to one loop; say so plainly rather than fail inside asyncio.
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise RuntimeError("an AsyncReturnsClient serves the event loop it was first used in: make one per loop")
+        return loop
