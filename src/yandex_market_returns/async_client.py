@@ -16,6 +16,7 @@ from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
 from .operations import Confirmations, PollSchedule, Round, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS
+from .request_deadlines import RequestDeadlines
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
@@ -36,6 +37,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
     def _open(self) -> None:
         self._slots = TaskSlots()
+        self._deadlines = RequestDeadlines()
         self._closed = False
         self._closing = asyncio.Event()  # set by aclose(): wakes calls waiting to retry
         self._stops: set[asyncio.Queue[Any]] = set()  # one per running batch, told when the client closes
@@ -56,6 +58,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self._closed = True
         self._closing.set()
         self._slots.close()
+        self._deadlines.close()
         for batch in self._stops:
             batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()
@@ -283,16 +286,23 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
     async def _send(self, request: Request[Result]) -> Result | errors.MarketError:
         sent_at = time.monotonic()
+        task: asyncio.Task[object] = asyncio.current_task()  # type: ignore[assignment]
+        # The whole request, not each read of it, within its time.
+        cancelling = self._deadlines.enter(task, self._request_seconds)
+        cancelled = False
         try:
-            async with asyncio.timeout(self._request_seconds):  # the whole request, not each read of it
-                answer = await request.endpoint.asyncio_detailed(
-                    request.path_id, client=self._generated, body=request.body
-                )
-        except TimeoutError:
+            answer = await request.endpoint.asyncio_detailed(request.path_id, client=self._generated, body=request.body)
+        except asyncio.CancelledError:
+            cancelled = True
+            if not self._deadlines.left(task, cancelling, cancelled):
+                raise
             error = httpx.ReadTimeout(f"the answer did not complete within {self._request_seconds:g} s")
             return self._lost(error, request)
         except generated_errors.UnexpectedResponse as error:
             return self._settle(request, unparsed(error), sent_at, cause=error)
         except httpx.RequestError as error:
             return self._lost(error, request)
+        finally:
+            if not cancelled:
+                self._deadlines.left(task, cancelling, cancelled)
         return self._settle(request, answer, sent_at)
