@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -79,11 +80,14 @@ def batches() -> list[Row]:
 
         async_took = asyncio.run(run()) * BATCH / (BATCH - 2)
         refused = sum(exchange.status == 420 for exchange in market.exchanges)
+    raw_sync, raw_async = _raw_ceilings()
     own = _fake_market_cost_ms()
     label = f"{BATCH} x {LATENCY * 1000:.0f} ms"
     return [
         _batch_row(f"ReturnsClient.cancel_returns, {label}", ideal / sync_took),
         _batch_row(f"AsyncReturnsClient.cancel_returns, {label}", ideal / async_took),
+        ("raw httpx, 4 threads, same Market", f"{ideal / raw_sync:.2f} of ideal", "(ceiling)", True),
+        ("raw httpx.AsyncClient, 4 tasks, same Market", f"{ideal / raw_async:.2f} of ideal", "(ceiling)", True),
         ("420 answers during both batches", str(refused), "0", refused == 0),
         ("fake Market's own time per answer", f"{own:.2f} ms ({own / (LATENCY * 1000):.1%} of L)", "(reported)", True),
     ]
@@ -91,6 +95,49 @@ def batches() -> list[Row]:
 
 def _batch_row(what: str, share: float) -> Row:
     return what, f"{share:.2f} of ideal", ">= 0.95", share >= 0.95
+
+
+def _raw_ceilings() -> tuple[float, float]:
+    """The same batch sent with raw httpx, 4 at a time: what the fake Market and the loopback allow any client."""
+    with FakeMarket(latency=LATENCY) as market:
+        market.add_returns(CAMPAIGN, *range(1, 2 * BATCH + 1))
+        path = f"/v1/campaigns/{CAMPAIGN}/returns/cancel"
+        headers = {"Api-Key": market.api_key}
+        with httpx.Client(base_url=market.base_url, headers=headers) as http:
+            http.post(path, json={"returnId": 2 * BATCH})
+            ids = iter(range(1, BATCH + 1))
+            lock = threading.Lock()
+
+            def work() -> None:
+                while True:
+                    with lock:
+                        return_id = next(ids, None)
+                    if return_id is None:
+                        return
+                    http.post(path, json={"returnId": return_id})
+
+            workers = [threading.Thread(target=work) for _ in range(4)]
+            started = time.perf_counter()
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            sync_took = time.perf_counter() - started
+
+        async def run() -> float:
+            async with httpx.AsyncClient(base_url=market.base_url, headers=headers) as http:
+                await http.post(path, json={"returnId": 2 * BATCH - 1})
+                pending = iter(range(BATCH + 1, 2 * BATCH - 1))
+
+                async def work() -> None:
+                    for return_id in pending:
+                        await http.post(path, json={"returnId": return_id})
+
+                started = time.perf_counter()
+                await asyncio.gather(*(work() for _ in range(4)))
+                return time.perf_counter() - started
+
+        return sync_took, asyncio.run(run()) * BATCH / (BATCH - 2)
 
 
 def _fake_market_cost_ms() -> float:
