@@ -34,8 +34,8 @@ JSON = {"Content-Type": "application/json"}
 def _rewriting(market: FakeMarket, change: Callable[[str, bytes, Answer], Answer]) -> None:
     answer = market.answer
 
-    def rewritten(method: str, path: str, headers: Message, body: bytes, received_at: float | None = None) -> Answer:
-        return change(path, body, answer(method, path, headers, body, received_at))
+    def rewritten(method: str, path: str, headers: Message, body: bytes) -> Answer:
+        return change(path, body, answer(method, path, headers, body))
 
     market.answer = rewritten  # type: ignore[method-assign]
 

@@ -356,10 +356,10 @@ def test_a_refused_confirmation_stops_the_batch_with_every_outcome_reported() ->
         )
         original = market.answer
 
-        def refuse_operations(method: str, path: str, headers: Any, body: bytes, received_at: Any = None) -> Any:
+        def refuse_operations(method: str, path: str, headers: Any, body: bytes) -> Any:
             if path.endswith("/operations"):
                 return forbidden.status, dict(forbidden.headers), forbidden.body
-            return original(method, path, headers, body, received_at)
+            return original(method, path, headers, body)
 
         market.answer = refuse_operations  # type: ignore[method-assign]
         with pytest.raises(errors.ForbiddenError) as caught:

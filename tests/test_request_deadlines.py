@@ -1,6 +1,7 @@
 """The async client bounds each whole request with one timer for all of them, as exactly as one each."""
 
 import asyncio
+import threading
 import time
 
 import httpx
@@ -8,6 +9,7 @@ import pytest
 
 from tests.bench_calls import _answer
 from tests.conftest import CAMPAIGN, KEY, async_client
+from tests.test_client_limits import _dripping_server
 from yandex_market_returns import AsyncReturnsClient, errors
 from yandex_market_returns.testing import FakeMarket, Fault
 
@@ -55,3 +57,30 @@ def test_a_cancellation_from_outside_is_not_taken_for_a_timeout() -> None:
         market.add_returns(CAMPAIGN, 1)
         with pytest.raises(asyncio.CancelledError):
             asyncio.run(main(market))
+
+
+def test_a_request_in_flight_when_the_client_closes_still_ends_at_its_deadline() -> None:
+    stop = threading.Event()
+    listener, server = _dripping_server(stop)
+    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    async def main() -> BaseException | object:
+        client = AsyncReturnsClient(api_key=KEY, base_url=base_url, timeout=0.5, max_retries=0)
+        call = asyncio.ensure_future(client.cancel_return(CAMPAIGN, 1))
+        await asyncio.sleep(0.1)
+        await client.aclose()
+        return (await asyncio.gather(call, return_exceptions=True))[0]
+
+    try:
+        started = time.monotonic()
+        result = asyncio.run(main())
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        server.join()
+        listener.close()
+    # Ended by its deadline, or by the pool's close breaking the connection: either way, in time and saying
+    # that the cancellation may have started.
+    assert isinstance(result, errors.TimeoutError | errors.ConnectionError), result
+    assert result.may_have_started
+    assert took < 1.5

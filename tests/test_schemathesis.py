@@ -61,8 +61,8 @@ def test_the_fake_market_passes_every_check_on_both_operations(roomy_market: Fak
 def _breaking(market: FakeMarket, change: Callable[[str, Answer], Answer]) -> None:
     answer = market.answer
 
-    def broken(method: str, path: str, headers: Message, body: bytes, received_at: float | None = None) -> Answer:
-        return change(path, answer(method, path, headers, body, received_at))
+    def broken(method: str, path: str, headers: Message, body: bytes) -> Answer:
+        return change(path, answer(method, path, headers, body))
 
     market.answer = broken  # type: ignore[method-assign]
 

@@ -58,7 +58,6 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self._closed = True
         self._closing.set()
         self._slots.close()
-        self._deadlines.close()
         for batch in self._stops:
             batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()

@@ -1,7 +1,7 @@
 """The whole of a request within its timeout.
 
 httpx's timeouts bound each phase and each read, so a server that sends its answer a byte at a time never
-trips them. The async client bounds the whole request with ``asyncio.timeout``; the sync client cannot
+trips them. The async client bounds the whole request with a timer (``request_deadlines``); the sync client cannot
 interrupt a blocking read, so this transport ends the answer's body once the request's time is up (its
 headers are still bounded by the read timeout alone, each read at a time).
 """

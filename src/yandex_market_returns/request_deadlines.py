@@ -3,7 +3,8 @@
 ``asyncio.timeout`` arms a timer for every request and cancels it when the answer is in; cancelled timers
 stay in the event loop's heap until the loop gets round to them, and every request pays to push into it.
 Requests of one client all get the same timeout, so their deadlines come in order: one timer, aimed at the
-earliest deadline still running, bounds them all as exactly.
+earliest deadline still running, bounds them all as exactly. It stops of itself once none is running:
+closing the client leaves the requests still in flight bounded.
 """
 
 import asyncio
@@ -37,11 +38,6 @@ class RequestDeadlines:
         self._expired.discard(task)
         # As asyncio.timeout does: take our cancellation back; a timeout only if no one else's is pending.
         return task.uncancel() <= cancelling and cancelled
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer, self._timer_at = None, math.inf
 
     def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._timer is not None:

@@ -49,20 +49,15 @@ class MarketHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("fake Market: " + format, *args)
 
-    def parse_request(self) -> bool:
-        # The request line has just arrived: from here on, the time is the Market's (its headers included).
-        self.received_at = time.monotonic()
-        return super().parse_request()
-
     def _serve(self) -> None:
-        received_at = self.received_at
+        received_at = time.monotonic()
         market = self.server.market
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fault = market.next_fault()
         if isinstance(fault, Canned) or fault in _INSTEAD:
             answer = market.fault_answer(fault)
         else:
-            answer = market.answer(self.command, self.path, self.headers, body, received_at)
+            answer = market.answer(self.command, self.path, self.headers, body)
         status, headers, content = answer
         if fault is Fault.ANSWER_LOST:
             content = b""

@@ -232,20 +232,18 @@ class FakeMarket:
     def redacted(self, headers: Message) -> dict[str, str]:
         return {name: KEY_PLACEHOLDER if name.lower() == "api-key" else value for name, value in headers.items()}
 
-    def answer(self, method: str, path: str, headers: Message, body: bytes, received_at: float | None = None) -> Answer:
-        """What the Market answers to one request, ``latency`` seconds after it arrived (at ``received_at``, on
-        the ``time.monotonic()`` clock; now when not given): its own work until then is part of the latency."""
-        deadline = (time.monotonic() if received_at is None else received_at) + self.latency
+    def answer(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
+        """What the Market answers to one request, after ``latency`` seconds (counted in flight meanwhile)."""
         counted = self._admit(method, path, headers)
         if len(counted) == 3:
-            _sleep_until(deadline)
+            self._wait()
             return counted
         with self._lock:
             self._in_flight[counted] += 1
             in_flight = self._in_flight[counted]
             self._max_in_flight[counted] = max(self._max_in_flight[counted], in_flight)
         try:
-            _sleep_until(deadline)
+            self._wait()
             refusal = self._over_limit(counted, in_flight)
             if refusal is not None:
                 return refusal
@@ -255,6 +253,10 @@ class FakeMarket:
         finally:
             with self._lock:
                 self._in_flight[counted] -= 1
+
+    def _wait(self) -> None:
+        if self.latency > 0:  # no sleep(0): on a busy machine it gives the CPU away
+            time.sleep(self.latency)
 
     def _admit(self, method: str, path: str, headers: Message) -> Counted | Answer:
         """Whose limits a request counts against, or the refusal of a request that never reaches them."""
@@ -394,12 +396,6 @@ def _int_within(text: str, bounds: tuple[int, int]) -> int | None:
     if not re.fullmatch(r"-?[0-9]{1,20}", text):
         return None
     return _checked(int(text), bounds)
-
-
-def _sleep_until(deadline: float) -> None:
-    wait = deadline - time.monotonic()
-    if wait > 0:  # no sleep(0): on a busy machine it gives the CPU away
-        time.sleep(wait)
 
 
 def _route(path: str) -> tuple[str, str, tuple[int, int]] | None:
