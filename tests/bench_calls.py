@@ -24,7 +24,7 @@ SERVER = "https://api.partner.market.yandex.ru"
 PATH = "/v1/campaigns/21621656/returns/cancel"
 CALLS = 2000
 ROUNDS = 7
-IMPORT_PAIRS = 15
+IMPORT_PAIRS = 25
 BODY = json.dumps(
     {
         "status": "OK",
