@@ -235,3 +235,34 @@ def test_its_get_operations_traffic_validates_against_openapi_yaml() -> None:
 
 def _statuses_in(body: bytes) -> list[str]:
     return [operation["status"] for operation in json.loads(body)["result"]["operations"]]
+
+
+def test_a_slowly_sent_request_counts_in_flight_for_its_whole_latency() -> None:
+    """8 requests whose bodies arrive 0.3 s after their headers all overlap for the 0.2 s latency: 4 get 420."""
+    with FakeMarket(api_key=KEY, latency=0.2) as market:
+        market.add_returns(CAMPAIGN, *range(1, 9))
+        host, port = market.base_url.removeprefix("http://").split(":")
+        statuses: list[bytes] = []
+
+        def send(return_id: int) -> None:
+            body = json.dumps({"returnId": return_id}).encode()
+            head = (
+                f"POST {PATH} HTTP/1.1\r\nHost: x\r\nApi-Key: {KEY}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
+            with socket.create_connection((host, int(port))) as connection:
+                connection.sendall(head.encode())
+                time.sleep(0.3)
+                connection.sendall(body)
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            statuses.append(answer.split(b" ")[1])
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(1, 9)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [b"200"] * 4 + [b"420"] * 4
+        assert market.max_in_flight(CAMPAIGN) == 8
