@@ -250,7 +250,7 @@ def test_the_validation_above_can_fail(market: FakeMarket) -> None:
         _validate(attrs.evolve(exchange, body=b'{"returnId": "1"}'))
 
 
-def _validate(exchange: Exchange) -> None:
+def _validate(exchange: Exchange, *, request: bool = True) -> None:
     validate_exchange(
         exchange.method,
         exchange.path,
@@ -259,6 +259,7 @@ def _validate(exchange: Exchange) -> None:
         exchange.status,
         exchange.response_headers,
         exchange.response_body,
+        request=request,
     )
 
 
