@@ -14,7 +14,7 @@ from yandex_market_returns_client.models import OperationType
 from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
-from .operations import Confirmations, PollSchedule, Round, in_order, requests_for
+from .operations import Confirmations, Round, Wait, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .request_deadlines import RequestDeadlines
 from .responses import unparsed
@@ -92,22 +92,16 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         """See ``ReturnsClient.wait_for_operations``; ``aclose()`` ends the wait with ``ClientClosedError``."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
         timeout, poll_interval = self._check_wait(timeout, poll_interval)
-        deadline = time.monotonic() + timeout
-        known: dict[str, OperationResult] = {}
-        schedule = PollSchedule(poll_interval)
-        pending = list(dict.fromkeys(ids))
-        while pending:
-            polled = await self._statuses(business_id, pending, kind, deadline)
-            known.update(polled.known)
+        wait = Wait(ids, timeout, poll_interval)
+        while wait.pending:
+            polled = await self._statuses(business_id, wait.pending, kind, wait.deadline)
             self._after_round(polled, self._closed)
-            pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
-            left = deadline - time.monotonic()
-            if not pending or left <= 0:
+            seconds = wait.after(polled, self._held(business_id))
+            if seconds is None:
                 break
-            wait = max(schedule.next_wait(len(requests_for(pending)), polled.rate_limit), self._held(business_id))
-            if await self._sleep(min(wait, left)):  # the last round goes at the deadline
+            if await self._sleep(seconds):
                 raise self._closed_error()
-        return in_order(ids, known, kind)
+        return in_order(ids, wait.known, kind)
 
     async def _statuses(
         self,
@@ -123,14 +117,14 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         after a request that failed only for now; without one (``get_operations``) it ends at the first
         failure.
         """
-        polled = Round(operation_type, learn)
+        polled = Round(operation_type, deadline, learn)
         for chunk in requests_for(ids):
-            seconds = None if deadline is None else deadline - time.monotonic()
             try:
-                polled.answered(chunk, await self._run(statuses_request(business_id, chunk, operation_type), seconds))
+                polled.answered(
+                    chunk, await self._run(statuses_request(business_id, chunk, operation_type), polled.seconds_left())
+                )
             except errors.MarketError as error:
-                polled.error = error
-                if deadline is None or not error.retryable:
+                if not polled.keeps_going(error):
                     break
         return polled
 
@@ -240,8 +234,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         if not ids:
             return
         kind = OperationType.RETURN_CANCELLATION
-        deadline = time.monotonic() + confirmations.seconds_left()
-        polled = await self._statuses(business_id, ids, kind, deadline, confirmations.learn)
+        polled = await self._statuses(business_id, ids, kind, confirmations.last_deadline(), confirmations.learn)
         confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed)
 

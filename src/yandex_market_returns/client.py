@@ -18,7 +18,7 @@ from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import has_report, report_stop
 from .deadlines import BoundedTransport
-from .operations import Confirmations, PollSchedule, Round, in_order, requests_for
+from .operations import Confirmations, Round, Wait, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
@@ -116,22 +116,16 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
         timeout, poll_interval = self._check_wait(timeout, poll_interval)
-        deadline = time.monotonic() + timeout
-        known: dict[str, OperationResult] = {}
-        schedule = PollSchedule(poll_interval)
-        pending = list(dict.fromkeys(ids))
-        while pending:
-            polled = self._statuses(business_id, pending, kind, self._closed, deadline)
-            known.update(polled.known)
+        wait = Wait(ids, timeout, poll_interval)
+        while wait.pending:
+            polled = self._statuses(business_id, wait.pending, kind, self._closed, wait.deadline)
             self._after_round(polled, self._closed.is_set())
-            pending = [id_ for id_ in pending if not (id_ in known and known[id_].final)]
-            left = deadline - time.monotonic()
-            if not pending or left <= 0:
+            seconds = wait.after(polled, self._held(business_id))
+            if seconds is None:
                 break
-            wait = max(schedule.next_wait(len(requests_for(pending)), polled.rate_limit), self._held(business_id))
-            if self._closed.wait(min(wait, left)):  # the last round goes at the deadline
+            if self._closed.wait(seconds):
                 raise self._closed_error()
-        return in_order(ids, known, kind)
+        return in_order(ids, wait.known, kind)
 
     def _statuses(
         self,
@@ -148,14 +142,14 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         after a request that failed only for now; without one (``get_operations``) it ends at the first
         failure.
         """
-        polled = Round(operation_type, learn)
+        polled = Round(operation_type, deadline, learn)
         for chunk in requests_for(ids):
-            seconds = None if deadline is None else deadline - time.monotonic()
             try:
-                polled.answered(chunk, self._run(statuses_request(business_id, chunk, operation_type), stop, seconds))
+                polled.answered(
+                    chunk, self._run(statuses_request(business_id, chunk, operation_type), stop, polled.seconds_left())
+                )
             except errors.MarketError as error:
-                polled.error = error
-                if deadline is None or not error.retryable:
+                if not polled.keeps_going(error):
                     break
         return polled
 
@@ -317,8 +311,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         if not ids:
             return
         kind = OperationType.RETURN_CANCELLATION
-        deadline = time.monotonic() + confirmations.seconds_left()
-        polled = self._statuses(business_id, ids, kind, stop, deadline, confirmations.learn)
+        polled = self._statuses(business_id, ids, kind, stop, confirmations.last_deadline(), confirmations.learn)
         confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed.is_set())
 

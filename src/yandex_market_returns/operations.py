@@ -44,6 +44,7 @@ class Round:
     statuses as they come, so that a round cut short keeps what it learnt."""
 
     operation_type: OperationType
+    deadline: float | None = None  # monotonic; a wait's, or its confirmations'
     learn: Callable[[list[OperationResult]], None] | None = None
     known: dict[str, OperationResult] = attrs.Factory(dict)
     rate_limit: RateLimit | None = None
@@ -58,6 +59,16 @@ class Round:
         self.known.update((result.id, result) for result in results)
         if self.learn is not None:
             self.learn(results)
+
+    def seconds_left(self) -> float | None:
+        """How long a request of the round may be retried: until the deadline, or as the policy says."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def keeps_going(self, error: errors.MarketError) -> bool:
+        """Note a request's error; whether the round's other requests still go. With a deadline (a wait's)
+        they do after a failure only for now; without one (``get_operations``) the first failure ends it."""
+        self.error = error
+        return self.deadline is not None and error.retryable
 
     def worth_polling_again(self) -> bool:
         """A round that failed only for now (5xx, a timeout, a garbled answer, a limit) is tried again next
@@ -89,6 +100,28 @@ class PollSchedule:
         if rate_limit.remaining >= requests_per_round * period_left / self._ceiling:
             return wait  # enough left to poll at the slowest interval until the period ends
         return max(wait, period_left * requests_per_round / rate_limit.remaining)  # spread what is left
+
+
+class Wait:
+    """``wait_for_operations``' state, the same for both clients: what is known, what is still to ask for,
+    and when to ask next."""
+
+    def __init__(self, operation_ids: Sequence[str], timeout: float, poll_interval: float) -> None:
+        self.deadline = time.monotonic() + timeout
+        self.known: dict[str, OperationResult] = {}
+        self.pending = list(dict.fromkeys(operation_ids))
+        self._schedule = PollSchedule(poll_interval)
+
+    def after(self, polled: Round, held: float) -> float | None:
+        """Note a round; seconds until the next one (the last goes at the deadline, and not before the
+        business's spent hourly limit resets, ``held`` seconds from now), or ``None`` when the wait is over."""
+        self.known.update(polled.known)
+        self.pending = [id_ for id_ in self.pending if not (id_ in self.known and self.known[id_].final)]
+        left = self.deadline - time.monotonic()
+        if not self.pending or left <= 0:
+            return None
+        wait = max(self._schedule.next_wait(len(requests_for(self.pending)), polled.rate_limit), held)
+        return min(wait, left)
 
 
 @attrs.define
@@ -139,9 +172,9 @@ class Confirmations:
         self._round_started = now
         return [id_ for id_, indexes in self._by_operation.items() if any(i not in self._ready for i in indexes)]
 
-    def seconds_left(self) -> float:
-        """Until the last deadline of those waiting: no round's retries need go on longer."""
-        return max((waiting.deadline for waiting in self._waiting.values()), default=0.0) - time.monotonic()
+    def last_deadline(self) -> float:
+        """The last deadline of those waiting (monotonic): no round's retries need go on longer."""
+        return max((waiting.deadline for waiting in self._waiting.values()), default=time.monotonic())
 
     def learn(self, results: list[OperationResult]) -> None:
         """Note statuses as a round's requests answer."""
