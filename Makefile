@@ -81,13 +81,13 @@ docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs
 breaking: $(READY) ## Fail on changes to openapi.yaml that break clients: make breaking BASE=<git ref>
 	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }
 	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && git show "$(BASE):openapi.yaml" > "$$tmp" && \
-	$(BIN)/python -m tests.breaking "$$tmp" openapi.yaml --base-name "openapi.yaml at $(BASE)"
+	$(BIN)/python -m tools.breaking "$$tmp" openapi.yaml --base-name "openapi.yaml at $(BASE)"
 
 bench: $(READY) ## Time a batch against one call after another, side by side, on the fake Market
-	PYTHONPATH=generated:src:. $(BIN)/python -m tests.benchmarks
+	PYTHONPATH=generated:src:. $(BIN)/python -m tools.benchmarks
 
 faults: $(READY) ## Replay the faults a service meets on the fake Market and print what the client reported
-	PYTHONPATH=generated:src:. $(BIN)/python -m tests.fault_report
+	PYTHONPATH=generated:src:. $(BIN)/python -m tools.fault_report
 
 build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the released spec (YAML, JSON) beside them
 	rm -rf $(DIST)
@@ -113,7 +113,7 @@ vendor: ## Copy both packages, the spec and the licence into DEST (make vendor D
 record: $(READY) ## Record fresh cassettes from a live server: make record BASE_URL=... (YANDEX_MARKET_API_KEY set)
 	@test -n "$(BASE_URL)" -a -n "$(CAMPAIGN_ID)" -a -n "$(RETURN_ID)" || \
 		{ echo "usage: make record BASE_URL=<server> CAMPAIGN_ID=<id> RETURN_ID=<id>" >&2; exit 2; }
-	$(BIN)/python -m tests.recorder --base-url "$(BASE_URL)" --campaign-id "$(CAMPAIGN_ID)" --return-id "$(RETURN_ID)"
+	$(BIN)/python -m tools.recorder --base-url "$(BASE_URL)" --campaign-id "$(CAMPAIGN_ID)" --return-id "$(RETURN_ID)"
 
 lock: ## Re-make requirements-dev.txt from requirements-dev.in in a fresh venv
 	rm -rf build/lock && $(PYTHON) -m venv build/lock

@@ -13,13 +13,12 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from tests.market_vcr import CASSETTES, OPERATIONS_CASSETTES
+from tools.market_vcr import CASSETTES, LIVE_SOURCE, OPERATIONS_CASSETTES
 
 SPEC = Path(__file__).parent.parent / "openapi.yaml"
 SERVER = "https://api.partner.market.yandex.ru"
 # How a cassette's metadata.source begins: where its content comes from.
-SOURCES = ("documentation", "api-facts.md", "hand-made", "recorded live")
-LIVE = "recorded live"
+SOURCES = ("documentation", "api-facts.md", "hand-made", LIVE_SOURCE)
 _PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/]+)/returns/cancel$")
 _OPERATIONS_PATH = re.compile(r"^/v1/businesses/(?P<business_id>[^/]+)/operations$")
 
@@ -42,7 +41,7 @@ class Recording:
 
     @property
     def recorded_live(self) -> bool:
-        return self.source.startswith(LIVE)
+        return self.source.startswith(LIVE_SOURCE)
 
     @property
     def campaign_id(self) -> int:

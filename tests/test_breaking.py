@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.breaking import breaking_changes, main
+from tools.breaking import breaking_changes, main
 
 from .recordings import SPEC
 

@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from tests.market_vcr import market_vcr
 from tests.recordings import SERVER, Recording, all_recordings
+from tools.market_vcr import market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import (

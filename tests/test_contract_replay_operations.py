@@ -6,8 +6,8 @@ from collections.abc import Callable
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from tests.market_vcr import OPERATIONS_CASSETTES, market_vcr
 from tests.recordings import SERVER, Recording, all_recordings, recording_id
+from tools.market_vcr import OPERATIONS_CASSETTES, market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.operations import get_operations
 from yandex_market_returns_client.models import (

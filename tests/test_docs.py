@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import ROOT, chromium
+from tests.third_party import ROOT, chromium
 
 PAGE = ROOT / "build" / "docs" / "index.html"
 SCREENSHOT = ROOT / "build" / "docs" / "cancelReturn.png"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.tools import ROOT, node_tool
+from tests.third_party import ROOT, node_tool
 
 from .recordings import SPEC
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.tools import ROOT, node_tool
+from tests.third_party import ROOT, node_tool
 from yandex_market_returns import AsyncReturnsClient, Operation, ReturnsClient
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return

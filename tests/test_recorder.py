@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import recorder
-from tests.market_vcr import market_vcr
 from tests.recordings import load, validate
+from tools import recorder
+from tools.market_vcr import market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import CancelReturnRequest

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from openapi_core.exceptions import OpenAPIError
 
-from tests.market_vcr import CASSETTES, OPERATIONS_CASSETTES, SCRUBBED_HEADERS
 from tests.recordings import SOURCES, Recording, every_recording, load, recording_id, validate
+from tools.market_vcr import CASSETTES, OPERATIONS_CASSETTES, SCRUBBED_HEADERS
 
 RECORDINGS = every_recording()
 

@@ -7,9 +7,9 @@ import time
 import httpx
 import pytest
 
-from tests.bench_calls import _answer
 from tests.conftest import CAMPAIGN, KEY, async_client
 from tests.test_client_limits import _dripping_server
+from tools.bench_calls import canned_answer
 from yandex_market_returns import AsyncReturnsClient, errors
 from yandex_market_returns.testing import FakeMarket, Fault
 
@@ -36,7 +36,7 @@ def test_a_slow_answer_times_out_at_its_deadline_while_the_others_complete() -> 
 
 def test_requests_one_after_another_keep_a_single_timer() -> None:
     async def main() -> int:
-        async with AsyncReturnsClient(api_key=KEY, transport=httpx.MockTransport(_answer)) as client:
+        async with AsyncReturnsClient(api_key=KEY, transport=httpx.MockTransport(canned_answer)) as client:
             loop = asyncio.get_running_loop()
             for _ in range(500):
                 await client.cancel_return(CAMPAIGN, 1)

@@ -11,8 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.market_vcr import CASSETTES, market_vcr
-from tests.recordings import LIVE as LIVE_SOURCE
+from tools.market_vcr import CASSETTES, LIVE_SOURCE, market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import CancelReturnRequest

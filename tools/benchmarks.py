@@ -1,6 +1,6 @@
 """``make bench``: every performance goal of the client, measured in one run, printed as one table.
 
-- Per call: the client against raw httpx and the generated client, side by side (``tests/bench_calls.py``).
+- Per call: the client against raw httpx and the generated client, side by side (``tools/bench_calls.py``).
 - Import: ``import yandex_market_returns`` against ``import httpx``, whole processes in pairs.
 - Batches: 200 cancellations against the fake Market at 50 ms an answer, against the ideal N x L / 4 (the
   Market's parallel limit per store, kept full), and the fake Market's own cost per answer beside it.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tests import bench_calls
+from tools import bench_calls
 from yandex_market_returns import AsyncReturnsClient, OperationStatusType, ReturnsClient
 from yandex_market_returns.testing import FakeMarket
 

@@ -8,8 +8,10 @@ from typing import Any
 import vcr
 from vcr.request import Request
 
-CASSETTES = Path(__file__).parent / "cassettes" / "cancel_return"
+CASSETTES = Path(__file__).parent.parent / "tests" / "cassettes" / "cancel_return"
 OPERATIONS_CASSETTES = CASSETTES.parent / "get_operations"
+# How the metadata.source of a cassette that `make record` wrote begins.
+LIVE_SOURCE = "recorded live"
 
 # What a secret header's value becomes in a cassette. Replay scrubs the live request the same way before
 # matching, so a recorded "<API-KEY>" matches any request that carries the header and none that lacks it.

@@ -41,7 +41,7 @@ HEADERS = {
 KEY = "bench-key-not-a-secret"
 
 
-def _answer(request: httpx.Request) -> httpx.Response:
+def canned_answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, headers=HEADERS, content=BODY)
 
 
@@ -64,9 +64,9 @@ class Ratios:
 
 
 def sync_calls() -> Ratios:
-    raw = httpx.Client(base_url=SERVER, transport=httpx.MockTransport(_answer), headers={"Api-Key": KEY})
-    generated = AuthenticatedClient(base_url=SERVER, token=KEY, httpx_args={"transport": httpx.MockTransport(_answer)})
-    ours = ReturnsClient(api_key=KEY, transport=httpx.MockTransport(_answer))
+    raw = httpx.Client(base_url=SERVER, transport=httpx.MockTransport(canned_answer), headers={"Api-Key": KEY})
+    generated = AuthenticatedClient(base_url=SERVER, token=KEY, httpx_args={"transport": httpx.MockTransport(canned_answer)})
+    ours = ReturnsClient(api_key=KEY, transport=httpx.MockTransport(canned_answer))
     runs: dict[str, Callable[[], object]] = {
         "raw": lambda: raw.post(PATH, json={"returnId": 97211}).json(),
         "generated": lambda: cancel_return.sync_detailed(21621656, client=generated, body=CancelReturnRequest(97211)),
@@ -87,10 +87,10 @@ def sync_calls() -> Ratios:
 
 def async_calls() -> Ratios:
     async def main() -> Ratios:
-        transport = httpx.MockTransport(_answer)
+        transport = httpx.MockTransport(canned_answer)
         raw = httpx.AsyncClient(base_url=SERVER, transport=transport, headers={"Api-Key": KEY})
         generated = AuthenticatedClient(base_url=SERVER, token=KEY, httpx_args={"transport": transport})
-        ours = AsyncReturnsClient(api_key=KEY, transport=httpx.MockTransport(_answer))
+        ours = AsyncReturnsClient(api_key=KEY, transport=httpx.MockTransport(canned_answer))
 
         async def raw_call() -> object:
             return (await raw.post(PATH, json={"returnId": 97211})).json()
@@ -142,9 +142,9 @@ def imports() -> tuple[float, float, float]:
 FIRST_CALL = """
 import time, httpx
 from yandex_market_returns import ReturnsClient
-from tests.bench_calls import _answer
-httpx.Client(transport=httpx.MockTransport(_answer)).post("http://127.0.0.1/", json={})
-client = ReturnsClient(api_key="k", transport=httpx.MockTransport(_answer))
+from tools.bench_calls import canned_answer
+httpx.Client(transport=httpx.MockTransport(canned_answer)).post("http://127.0.0.1/", json={})
+client = ReturnsClient(api_key="k", transport=httpx.MockTransport(canned_answer))
 times = []
 for _ in range(51):
     started = time.perf_counter()
