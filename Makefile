@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 READY := $(VENV)/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(open("requirements-dev.txt","rb").read()).hexdigest()[:12])')
 PACKAGE := yandex_market_returns_client
-GENERATED := generated/$(PACKAGE)
+GENERATED_DIR := generated/$(PACKAGE)
 HANDWRITTEN := yandex_market_returns
+# make vendor: the generated package's name in DEST (a service's own package_name_override).
+GENERATED ?= $(PACKAGE)
 DEST ?=
 DIST ?= dist
 BASE_URL ?=
@@ -50,12 +52,12 @@ $(NODE_READY): package-lock.json
 check: check-generated lint ## Main job: regenerate and verify the client (no drift, spec valid, lint, types)
 
 generate: $(READY) ## Regenerate generated/ from openapi.yaml, generator-config.yaml and templates/
-	$(call generate,$(GENERATED))
+	$(call generate,$(GENERATED_DIR))
 
 check-generated: $(READY) ## Regenerate into a temporary folder and fail, naming the files, if generated/ differs
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	{ $(call generate,$$tmp/$(PACKAGE)); } >/dev/null && \
-	if diff -r -q -x __pycache__ $(GENERATED) $$tmp/$(PACKAGE); then \
+	if diff -r -q -x __pycache__ $(GENERATED_DIR) $$tmp/$(PACKAGE); then \
 		echo "generated/ matches a fresh regeneration"; \
 	else \
 		echo "generated/ has drifted from its inputs: run 'make generate' and commit the result" >&2; exit 1; \
@@ -94,18 +96,23 @@ build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the
 	$(BIN)/python -m build --outdir $(DIST) .
 	$(BIN)/twine check --strict $(DIST)/*
 	cp openapi.yaml $(DIST)/openapi.yaml
-	cp $(GENERATED)/openapi.json $(DIST)/openapi.json
+	cp $(GENERATED_DIR)/openapi.json $(DIST)/openapi.json
 
-vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=../svc/third_party)
-	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder>" >&2; exit 2; }
+vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=svc/_vendor [GENERATED=name])
+	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder> [GENERATED=<package name>]" >&2; exit 2; }
+	@echo "$(GENERATED)" | grep -Eqx '[a-z_][a-z0-9_]*' && test "$(GENERATED)" != "$(HANDWRITTEN)" || \
+		{ echo "GENERATED must be a lower-case Python package name other than $(HANDWRITTEN), not '$(GENERATED)'" >&2; exit 2; }
 	mkdir -p $(DEST)
-	rm -rf $(DEST)/$(PACKAGE) $(DEST)/$(HANDWRITTEN)
-	cp -R $(GENERATED) $(DEST)/$(PACKAGE)
+	rm -rf $(DEST)/$(GENERATED) $(DEST)/$(HANDWRITTEN) $(DEST)/VENDORED.txt
+	cp -R $(GENERATED_DIR) $(DEST)/$(GENERATED)
 	cp -R src/$(HANDWRITTEN) $(DEST)/$(HANDWRITTEN)
-	find $(DEST)/$(PACKAGE) $(DEST)/$(HANDWRITTEN) -name __pycache__ -prune -exec rm -rf {} +
+	find $(DEST)/$(GENERATED) $(DEST)/$(HANDWRITTEN) -name __pycache__ -prune -exec rm -rf {} +
+	sed -i 's/^NAME = "$(PACKAGE)"$$/NAME = "$(GENERATED)"/' $(DEST)/$(HANDWRITTEN)/generated.py
+	grep -qx 'NAME = "$(GENERATED)"' $(DEST)/$(HANDWRITTEN)/generated.py
 	cp openapi.yaml LICENSE $(DEST)/
 	{ echo "Vendored from yandex-market-returns-client $$(sed -n 's/^  version: //p' openapi.yaml)," \
 	       "openapi.yaml sha256 $$(sha256sum openapi.yaml | cut -d' ' -f1). Do not edit: update with make vendor."; \
+	  echo "$(HANDWRITTEN) finds $(GENERATED) beside it: import both through the package that holds this folder."; \
 	  echo "Runtime dependencies to install beside it:"; \
 	  $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")'; \
 	} > $(DEST)/VENDORED.txt

@@ -1,6 +1,8 @@
 """Fixtures for the hand-written client's tests: a fake Market on loopback and clients pointed at it."""
 
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +17,18 @@ KEY = "fake-market-key-7f3a9c1e"
 RETURNS = range(1, 10_000)
 # Short waits, so that retry tests take milliseconds, not seconds.
 FAST: dict[str, Any] = {"backoff": 0.01, "retry_budget": 5.0}
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `make build` puts in dist/ (the wheel, the sdist, the spec), built once for every test that needs it."""
+    out = tmp_path_factory.mktemp("dist")
+    built = subprocess.run(
+        ["make", "-s", "-C", ROOT, "build", f"DIST={out}"], capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    return out
 
 
 @pytest.fixture

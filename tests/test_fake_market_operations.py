@@ -35,14 +35,15 @@ def _cancel(market: FakeMarket, return_id: int, campaign: int = CAMPAIGN) -> str
 
 
 def test_a_cancellation_is_in_progress_for_operation_delay_then_done() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=0.3) as market:
+    # Long enough for three requests on a loaded machine to fit inside it.
+    with FakeMarket(api_key=KEY, operation_delay=1.5) as market:
         market.add_returns(CAMPAIGN, 1)
         operation = _cancel(market, 1)
         assert _statuses(market, operation) == {operation: "IN_PROGRESS"}
         assert market.shipment_status(CAMPAIGN, 1) == "CREATED", "not cancelled before the operation ends"
         again = _post(market, {"returnId": 1})
         assert _error(again) == (400, "BAD_REQUEST", "Return 1 can't be cancelled: a cancellation is in progress")
-        time.sleep(0.35)
+        time.sleep(1.55)
         assert _statuses(market, operation) == {operation: "DONE"}
         assert market.shipment_status(CAMPAIGN, 1) == "CANCELLED"
         assert market.operation_status(operation) == "DONE"

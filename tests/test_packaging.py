@@ -6,7 +6,6 @@ pyproject.toml admits, so both ends of the declared ranges are run.
 
 import json
 import subprocess
-import sys
 import venv
 import zipfile
 from email.parser import Parser
@@ -68,12 +67,10 @@ def _run(*command: str | Path) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    _run("make", "-s", "-C", ROOT, "build", f"DIST={out}")
-    assert (out / f"yandex_market_returns_client-{VERSION}.tar.gz").is_file()
-    (built,) = out.glob("*.whl")
+@pytest.fixture
+def wheel(dist: Path) -> Path:
+    assert (dist / f"yandex_market_returns_client-{VERSION}.tar.gz").is_file()
+    (built,) = dist.glob("*.whl")
     return built
 
 
@@ -105,28 +102,6 @@ def test_wheel_installs_and_works_in_a_clean_venv(wheel: Path, tmp_path: Path, d
     installed = _run(python, "-c", SMOKE, VERSION).split()
     if dependencies == "lowest":
         assert installed == LOWEST
-
-
-def test_vendored_copy_imports_from_its_folder(tmp_path: Path) -> None:
-    dest = tmp_path / "third_party"
-    _run("make", "-s", "-C", ROOT, "vendor", f"DEST={dest}")
-    assert sorted(p.name for p in dest.iterdir()) == [
-        "LICENSE",
-        "VENDORED.txt",
-        "openapi.yaml",
-        "yandex_market_returns",
-        "yandex_market_returns_client",
-    ]
-    assert (dest / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
-    note = (dest / "VENDORED.txt").read_text()
-    assert VERSION in note
-    assert "httpx>=" in note
-    assert not list(dest.rglob("__pycache__"))
-    script = "import yandex_market_returns_client.api.returns.cancel_return as g, yandex_market_returns as h; "
-    script += "print(g.__file__, h.__file__, h.ReturnsClient)"
-    where = _run(sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(dest)!r}); {script}").split()
-    assert where[0].startswith(str(dest))
-    assert where[1].startswith(str(dest))
 
 
 def test_the_release_carries_its_spec_as_yaml_and_json(wheel: Path) -> None:

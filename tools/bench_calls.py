@@ -65,7 +65,9 @@ class Ratios:
 
 def sync_calls() -> Ratios:
     raw = httpx.Client(base_url=SERVER, transport=httpx.MockTransport(canned_answer), headers={"Api-Key": KEY})
-    generated = AuthenticatedClient(base_url=SERVER, token=KEY, httpx_args={"transport": httpx.MockTransport(canned_answer)})
+    generated = AuthenticatedClient(
+        base_url=SERVER, token=KEY, httpx_args={"transport": httpx.MockTransport(canned_answer)}
+    )
     ours = ReturnsClient(api_key=KEY, transport=httpx.MockTransport(canned_answer))
     runs: dict[str, Callable[[], object]] = {
         "raw": lambda: raw.post(PATH, json={"returnId": 97211}).json(),

@@ -5,14 +5,16 @@ A thin layer over the generated ``yandex_market_returns_client``; it never patch
 
 from typing import TYPE_CHECKING
 
-from yandex_market_returns_client.models import OperationStatusType, OperationType
-
 from . import errors
 from .base import API_KEY_VARIABLE
 from .client import ReturnsClient
+from .generated import models
 from .rate_limit import RateLimit
 from .results import Operation, OperationResult, Outcome
 from .validation import SPEC_VERSION
+
+OperationStatusType = models.OperationStatusType
+OperationType = models.OperationType
 
 if TYPE_CHECKING:
     from .async_client import AsyncReturnsClient

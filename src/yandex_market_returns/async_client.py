@@ -8,12 +8,11 @@ from typing import Any, Self, TypeVar, cast
 
 import httpx
 
-from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.models import OperationType
-
 from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
+from .generated import errors as generated_errors
+from .generated import models
 from .operations import Confirmations, Round, Wait, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .request_deadlines import RequestDeadlines
@@ -71,7 +70,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         business_id: int,
         operation_ids: Iterable[str],
         *,
-        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+        operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """See ``ReturnsClient.get_operations``."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
@@ -87,7 +86,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         *,
         timeout: float = 600.0,
         poll_interval: float = 1.0,
-        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+        operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """See ``ReturnsClient.wait_for_operations``; ``aclose()`` ends the wait with ``ClientClosedError``."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
@@ -107,7 +106,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self,
         business_id: int,
         ids: list[str],
-        operation_type: OperationType,
+        operation_type: models.OperationType,
         deadline: float | None = None,
         learn: Callable[[list[OperationResult]], None] | None = None,
     ) -> Round:
@@ -233,7 +232,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         ids = confirmations.to_poll()
         if not ids:
             return
-        kind = OperationType.RETURN_CANCELLATION
+        kind = models.OperationType.RETURN_CANCELLATION
         polled = await self._statuses(business_id, ids, kind, confirmations.last_deadline(), confirmations.learn)
         confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed)

@@ -9,13 +9,9 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 import attrs
 import httpx
 
-from yandex_market_returns_client import AuthenticatedClient
-from yandex_market_returns_client.api.operations import get_operations
-from yandex_market_returns_client.api.returns import cancel_return
-from yandex_market_returns_client.models import CancelReturnRequest, GetOperationsRequest, OperationType
-from yandex_market_returns_client.types import Response
-
 from . import errors
+from .generated import AuthenticatedClient, cancel_return, get_operations, models
+from .generated import types as generated_types
 from .operations import Confirmations, Round
 from .pacing import HourlyGate, Key
 from .rate_limit import RateLimit
@@ -52,9 +48,13 @@ Statuses = tuple[list[OperationResult], RateLimit]
 class Endpoint(Protocol):
     """A generated endpoint module (``cancel_return``, ``get_operations``)."""
 
-    def sync_detailed(self, path_id: int, /, *, client: AuthenticatedClient, body: Any) -> Response[Any]: ...
+    def sync_detailed(
+        self, path_id: int, /, *, client: AuthenticatedClient, body: Any
+    ) -> generated_types.Response[Any]: ...
 
-    async def asyncio_detailed(self, path_id: int, /, *, client: AuthenticatedClient, body: Any) -> Response[Any]: ...
+    async def asyncio_detailed(
+        self, path_id: int, /, *, client: AuthenticatedClient, body: Any
+    ) -> generated_types.Response[Any]: ...
 
 
 class Request(NamedTuple, Generic[Result]):
@@ -64,7 +64,7 @@ class Request(NamedTuple, Generic[Result]):
     call: str  # how messages name it
     endpoint: Endpoint
     path_id: int
-    body: CancelReturnRequest | GetOperationsRequest
+    body: models.CancelReturnRequest | models.GetOperationsRequest
     parse: Callable[[Answer, RateLimit], Result | str]  # a 200's body made into the result
     effect: str | None  # what it may start, for errors to say; None for a read
 
@@ -73,19 +73,19 @@ def cancel_request(campaign_id: int, return_id: int) -> Request[Operation]:
     campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
     return_id = check_id("return_id", return_id, RETURN_ID_BOUNDS)
     call = f"cancelReturn(campaign {campaign_id}, return {return_id})"
-    body = CancelReturnRequest(return_id=return_id)
+    body = models.CancelReturnRequest(return_id=return_id)
     return Request(
         ("campaign", campaign_id), call, cancel_return, campaign_id, body, started_operation, "the cancellation"
     )
 
 
 def statuses_request(
-    business_id: int, operation_ids: Sequence[str], operation_type: OperationType
+    business_id: int, operation_ids: Sequence[str], operation_type: models.OperationType
 ) -> Request[Statuses]:
     """getOperations for checked, unique ids (at most 100)."""
     count = f"{len(operation_ids)} operation{'s' if len(operation_ids) > 1 else ''}"
     call = f"getOperations(business {business_id}, {count})"
-    body = GetOperationsRequest(operation_type=operation_type, operation_ids=list(operation_ids))
+    body = models.GetOperationsRequest(operation_type=operation_type, operation_ids=list(operation_ids))
     return Request(("business", business_id), call, get_operations, business_id, body, operation_statuses, None)
 
 
@@ -161,10 +161,10 @@ class ClientBase(Generic[Transport]):
 
     def _check_statuses(
         self, business_id: object, operation_ids: object, operation_type: object
-    ) -> tuple[int, list[str], OperationType]:
+    ) -> tuple[int, list[str], models.OperationType]:
         checked_business = check_id("business_id", business_id, BUSINESS_ID_BOUNDS)
         ids = check_operation_ids(operation_ids)
-        return checked_business, ids, OperationType(check_operation_type(operation_type))
+        return checked_business, ids, models.OperationType(check_operation_type(operation_type))
 
     def _check_wait(self, timeout: object, poll_interval: object, timeout_name: str = "timeout") -> tuple[float, float]:
         return (

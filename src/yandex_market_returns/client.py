@@ -11,13 +11,12 @@ from typing import Any, Self, TypeVar, cast
 
 import httpx
 
-from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.models import OperationType
-
 from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import has_report, report_stop
 from .deadlines import BoundedTransport
+from .generated import errors as generated_errors
+from .generated import models
 from .operations import Confirmations, Round, Wait, in_order, requests_for
 from .pacing import PARALLEL_REQUESTS, ThreadSlots
 from .responses import unparsed
@@ -84,7 +83,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         business_id: int,
         operation_ids: Iterable[str],
         *,
-        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+        operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """The status of each operation, one ``OperationResult`` per id in the order given (``status`` is
         ``None`` for one the Market did not report). More than 100 ids go in several requests."""
@@ -101,7 +100,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         *,
         timeout: float = 600.0,
         poll_interval: float = 1.0,
-        operation_type: OperationType = OperationType.RETURN_CANCELLATION,
+        operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """Poll until every operation is ``DONE`` or ``FAILED``, or ``timeout`` seconds pass; the last status
         of each, in the order given (``IN_PROGRESS`` for one still running at the timeout, ``None`` for one
@@ -131,7 +130,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         self,
         business_id: int,
         ids: list[str],
-        operation_type: OperationType,
+        operation_type: models.OperationType,
         stop: threading.Event,
         deadline: float | None = None,
         learn: Callable[[list[OperationResult]], None] | None = None,
@@ -310,7 +309,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         ids = confirmations.to_poll()
         if not ids:
             return
-        kind = OperationType.RETURN_CANCELLATION
+        kind = models.OperationType.RETURN_CANCELLATION
         polled = self._statuses(business_id, ids, kind, stop, confirmations.last_deadline(), confirmations.learn)
         confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed.is_set())

@@ -16,9 +16,8 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from yandex_market_returns_client.models import ApiErrorDTO
-from yandex_market_returns_client.types import Response
-
+from .generated import models
+from .generated import types as generated_types
 from .rate_limit import RateLimit
 
 __all__ = [
@@ -69,7 +68,7 @@ class ResponseError(MarketError):
         self,
         message: str,
         *,
-        response: Response[Any] | None,
+        response: generated_types.Response[Any] | None,
         rate_limit: RateLimit | None = None,
         may_have_started: bool | None = None,
     ) -> None:
@@ -86,8 +85,8 @@ class ApiError(ResponseError):
         self,
         message: str,
         *,
-        response: Response[Any] | None,
-        errors: Sequence[ApiErrorDTO],
+        response: generated_types.Response[Any] | None,
+        errors: Sequence[models.ApiErrorDTO],
         rate_limit: RateLimit | None = None,
         may_have_started: bool | None = None,
     ) -> None:
@@ -198,7 +197,7 @@ class ClientClosedError(RuntimeError):
     """The client was closed: it sends nothing more. Not a ``MarketError``: the Market was not asked."""
 
 
-def _headers(response: Response[Any] | None) -> Any:
+def _headers(response: generated_types.Response[Any] | None) -> Any:
     return {} if response is None else response.headers
 
 

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 
 import attrs
 
-from yandex_market_returns_client.models import OperationType
-
 from . import errors
+from .generated import models
 from .rate_limit import RateLimit
 from .results import OperationResult, Outcome
 from .validation import OPERATION_IDS_PER_REQUEST
@@ -31,7 +30,7 @@ def requests_for(operation_ids: Sequence[str]) -> list[list[str]]:
 
 
 def in_order(
-    operation_ids: Sequence[str], known: dict[str, OperationResult], operation_type: OperationType
+    operation_ids: Sequence[str], known: dict[str, OperationResult], operation_type: models.OperationType
 ) -> list[OperationResult]:
     """One result per id given; an id the Market did not report has the status ``None``."""
     return [known.get(id_) or OperationResult(id=id_, type=operation_type, status=None) for id_ in operation_ids]
@@ -43,7 +42,7 @@ class Round:
     a request that failed (the others' answers are kept all the same). ``learn`` hears of each request's
     statuses as they come, so that a round cut short keeps what it learnt."""
 
-    operation_type: OperationType
+    operation_type: models.OperationType
     deadline: float | None = None  # monotonic; a wait's, or its confirmations'
     learn: Callable[[list[OperationResult]], None] | None = None
     known: dict[str, OperationResult] = attrs.Factory(dict)

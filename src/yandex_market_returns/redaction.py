@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.models import ApiErrorDTO
-from yandex_market_returns_client.types import UNSET, Response
+from .generated import errors as generated_errors
+from .generated import models
+from .generated import types as generated_types
 
 # What stands for the key wherever it would otherwise show.
 KEY_PLACEHOLDER = "<API-KEY>"
@@ -41,21 +41,21 @@ class Redactor:
     def headers(self, headers: Iterable[tuple[str, str]]) -> httpx.Headers:
         return httpx.Headers([(self.text(name), self.text(value)) for name, value in headers])
 
-    def response(self, response: Response[Any]) -> Response[None]:
+    def response(self, response: generated_types.Response[Any]) -> generated_types.Response[None]:
         """The answer as received, less the key; ``parsed`` is dropped (it may hold the key too)."""
-        return Response(
+        return generated_types.Response(
             status_code=response.status_code,
             content=self.content(response.content),
             headers=self.headers(response.headers.items()),
             parsed=None,
         )
 
-    def details(self, details: Iterable[ApiErrorDTO]) -> list[ApiErrorDTO]:
+    def details(self, details: Iterable[models.ApiErrorDTO]) -> list[models.ApiErrorDTO]:
         """The Market's code/message pairs, less the key; unknown fields are left out (they may hold it)."""
         return [
-            ApiErrorDTO(
+            models.ApiErrorDTO(
                 code=self.text(detail.code),
-                message=self.text(detail.message) if isinstance(detail.message, str) else UNSET,
+                message=self.text(detail.message) if isinstance(detail.message, str) else generated_types.UNSET,
             )
             for detail in details
         ]

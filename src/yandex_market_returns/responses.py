@@ -7,23 +7,16 @@ from typing import Any, TypeVar
 
 import httpx
 
-from yandex_market_returns_client import errors as generated_errors
-from yandex_market_returns_client.models import (
-    ApiErrorDTO,
-    ApiErrorResponse,
-    ApiResponseStatusType,
-    CancelReturnResponse,
-    GetOperationsResponse,
-)
-from yandex_market_returns_client.types import UNSET, Response, Unset
-
 from . import errors
+from .generated import errors as generated_errors
+from .generated import models
+from .generated import types as generated_types
 from .rate_limit import RateLimit
 from .redaction import Redactor
 from .results import Operation, OperationResult
 from .validation import OPERATION_ID_LENGTH
 
-Answer = Response[Any]
+Answer = generated_types.Response[Any]
 # A 200's body made into the call's result, or a description of what is wrong with it (see ``interpret``).
 Result = TypeVar("Result")
 
@@ -42,7 +35,9 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 def unparsed(error: generated_errors.UnexpectedResponse) -> Answer:
     """The generated client gave up on the body; keep the answer so its status still decides."""
-    return Response(status_code=error.status_code, content=error.content, headers=error.headers, parsed=None)
+    return generated_types.Response(
+        status_code=error.status_code, content=error.content, headers=error.headers, parsed=None
+    )
 
 
 def interpret(
@@ -126,9 +121,9 @@ def transport_error(
 def started_operation(answer: Answer, rate_limit: RateLimit) -> Operation | str:
     """cancelReturn's 200: the operation it started."""
     body = answer.parsed
-    if not isinstance(body, CancelReturnResponse):
+    if not isinstance(body, models.CancelReturnResponse):
         return _NOT_AN_OBJECT
-    if isinstance(body.result, Unset) or body.status != ApiResponseStatusType.OK:
+    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
         return _wrapper_problem(body)
     operation = body.result.operation
     if not _is_operation_id(operation.id):
@@ -139,9 +134,9 @@ def started_operation(answer: Answer, rate_limit: RateLimit) -> Operation | str:
 def operation_statuses(answer: Answer, rate_limit: RateLimit) -> tuple[list[OperationResult], RateLimit] | str:
     """getOperations' 200: the statuses of the operations the Market knows, and the business's rate limit."""
     body = answer.parsed
-    if not isinstance(body, GetOperationsResponse):
+    if not isinstance(body, models.GetOperationsResponse):
         return _NOT_AN_OBJECT
-    if isinstance(body.result, Unset) or body.status != ApiResponseStatusType.OK:
+    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
         return _wrapper_problem(body)
     operations = body.result.operations
     if not all(_is_operation_id(operation.id) for operation in operations):
@@ -161,23 +156,23 @@ def _is_operation_id(value: object) -> bool:
     return isinstance(value, str) and _LOW <= len(value) <= _HIGH
 
 
-def _wrapper_problem(body: CancelReturnResponse | GetOperationsResponse) -> str:
-    if body.status != ApiResponseStatusType.OK:
+def _wrapper_problem(body: models.CancelReturnResponse | models.GetOperationsResponse) -> str:
+    if body.status != models.ApiResponseStatusType.OK:
         return f'"status": {body.status.value!r} in the body'
     return "no result in the body"
 
 
-def _error_details(answer: Answer) -> list[ApiErrorDTO]:
+def _error_details(answer: Answer) -> list[models.ApiErrorDTO]:
     """The Market's code/message pairs, or none when the body has no well-formed ones (a proxy's page)."""
     body = answer.parsed
-    if not isinstance(body, ApiErrorResponse):
+    if not isinstance(body, models.ApiErrorResponse):
         try:
-            body = ApiErrorResponse.from_dict(json.loads(answer.content))
+            body = models.ApiErrorResponse.from_dict(json.loads(answer.content))
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return []
     details = body.errors if isinstance(body.errors, list) else []
     well_formed = all(
-        isinstance(detail.code, str) and (detail.message is UNSET or isinstance(detail.message, str))
+        isinstance(detail.code, str) and (detail.message is generated_types.UNSET or isinstance(detail.message, str))
         for detail in details
     )
     return details if well_formed else []

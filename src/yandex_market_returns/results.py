@@ -2,9 +2,8 @@
 
 from attrs import frozen
 
-from yandex_market_returns_client.models import OperationStatusType, OperationType
-
 from .errors import MarketError
+from .generated import models
 from .rate_limit import RateLimit
 
 
@@ -17,7 +16,7 @@ class Operation:
     """
 
     id: str
-    type: OperationType
+    type: models.OperationType
     rate_limit: RateLimit
 
 
@@ -31,13 +30,13 @@ class OperationResult:
     """
 
     id: str
-    type: OperationType
-    status: OperationStatusType | None
+    type: models.OperationType
+    status: models.OperationStatusType | None
 
     @property
     def final(self) -> bool:
         """Whether the status can change no more: ``DONE`` or ``FAILED``."""
-        return self.status in (OperationStatusType.DONE, OperationStatusType.FAILED)
+        return self.status in (models.OperationStatusType.DONE, models.OperationStatusType.FAILED)
 
 
 @frozen
@@ -52,7 +51,7 @@ class Outcome:
     return_id: int
     operation: Operation | None = None
     error: MarketError | None = None
-    status: OperationStatusType | None = None
+    status: models.OperationStatusType | None = None
 
     @property
     def ok(self) -> bool:
@@ -62,4 +61,4 @@ class Outcome:
     @property
     def cancelled(self) -> bool:
         """The Market confirmed the cancellation: its operation is ``DONE``."""
-        return self.status == OperationStatusType.DONE
+        return self.status == models.OperationStatusType.DONE

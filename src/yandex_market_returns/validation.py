@@ -7,19 +7,17 @@ here are read from the same document the client is generated from, not copied.
 import ipaddress
 import json
 import operator
-import os
 import re
 import reprlib
 from typing import Any
 
 import httpx
 
-import yandex_market_returns_client
+from .generated import SPEC_PATH
 
-# Read from beside the package's modules (installed or vendored, it is a folder): importlib.resources would
-# add more to every import of this package than the rest of this module.
-_SPEC_PATH = os.path.join(os.path.dirname(yandex_market_returns_client.__file__), "openapi.json")
-with open(_SPEC_PATH, encoding="utf-8") as _spec_file:
+# Read as a file (installed or vendored, the package is a folder): importlib.resources would add more to
+# every import of this package than the rest of this module.
+with open(SPEC_PATH, encoding="utf-8") as _spec_file:
     _SPEC: dict[str, Any] = json.load(_spec_file)
 _FORMAT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 

@@ -1,0 +1,150 @@
+"""`make vendor` copies work under any parent package and with a renamed generated package.
+
+Each copy runs in a fresh interpreter (``python -I``: no PYTHONPATH, no working folder on ``sys.path``) whose
+path holds the service's root and, after it, the installed wheel: a vendored copy that reached for the
+generated package by its absolute name would import the installed one, and the test would see it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+# Run inside the service: sys.argv = [-, the package holding the copy, the generated package's name, *sys.path].
+SERVICE = """
+import importlib, importlib.util, json, sys
+parent, generated_name, *path = sys.argv[1:]
+sys.path[:0] = path
+assert importlib.util.find_spec("yandex_market_returns_client"), "an installed copy must be importable"
+returns = importlib.import_module(f"{parent}.yandex_market_returns")
+testing = importlib.import_module(f"{parent}.yandex_market_returns.testing")
+with testing.FakeMarket() as market:
+    market.add_returns(5, 6)
+    with returns.ReturnsClient(api_key=market.api_key, base_url=market.base_url) as client:
+        operation = client.cancel_return(5, 6)
+        (status,) = client.get_operations(market.DEFAULT_BUSINESS, [operation.id])
+generated = sys.modules[f"{parent}.{generated_name}"]
+print(json.dumps({
+    "operation": operation.type.value,
+    "status": status.id == operation.id,
+    "files": [returns.__file__, generated.__file__],
+    "top_level": sorted(name for name in sys.modules if name.startswith("yandex_market_returns")),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel installed into a folder of its own, as site-packages would hold it."""
+    site = tmp_path_factory.mktemp("site-packages")
+    (wheel,) = dist.glob("*.whl")
+    _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--target",
+        site,
+        wheel,
+    )
+    return site
+
+
+def _run(*command: str | Path) -> str:
+    # The generator's post-hooks run the pinned ruff by name, as `make generate` has them do.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        [str(c) for c in command], capture_output=True, text=True, timeout=300, check=False, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _vendor(service: Path, parent: str, *options: str) -> Path:
+    """`make vendor` into the service's package ``parent``, whose ``__init__.py`` files the service owns."""
+    folder = service.joinpath(*parent.split("."))
+    for level in range(1, parent.count(".") + 2):
+        service.joinpath(*parent.split(".")[:level]).mkdir(parents=True, exist_ok=True)
+        service.joinpath(*parent.split(".")[:level], "__init__.py").touch()
+    _run("make", "-s", "-C", ROOT, "vendor", f"DEST={folder}", *options)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("parent", "generated", "options"),
+    [
+        ("svc._vendor", "yandex_market_returns_client", ()),
+        ("svc.third_party.ym", "svc_market_client", ("GENERATED=svc_market_client",)),
+    ],
+    ids=["nested", "nested-and-renamed"],
+)
+def test_a_vendored_copy_works_and_never_imports_the_installed_one(
+    tmp_path: Path, installed: Path, parent: str, generated: str, options: tuple[str, ...]
+) -> None:
+    folder = _vendor(tmp_path, parent, *options)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["__init__.py", "LICENSE", "VENDORED.txt", "openapi.yaml", "yandex_market_returns", generated]
+    )
+    assert (folder / "openapi.yaml").read_bytes() == (ROOT / "openapi.yaml").read_bytes()
+    assert "httpx>=" in (folder / "VENDORED.txt").read_text()
+    assert not list(folder.rglob("__pycache__"))
+
+    ran = json.loads(_run(sys.executable, "-I", "-c", SERVICE, parent, generated, tmp_path, installed))
+    assert ran["operation"] == "RETURN_CANCELLATION"
+    assert ran["status"]
+    assert all(file.startswith(str(folder)) for file in ran["files"]), ran["files"]
+    assert ran["top_level"] == [], "the vendored copy imported an installed copy"
+
+
+def test_a_renamed_copy_is_what_package_name_override_generates(tmp_path: Path) -> None:
+    """Renaming the generated folder is all that ``package_name_override`` changes: its code names no package."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        (ROOT / "generator-config.yaml")
+        .read_text()
+        .replace("package_name_override: yandex_market_returns_client", "package_name_override: svc_market_client")
+    )
+    generator = Path(sys.executable).parent / "openapi-python-client"
+    _run(
+        generator,
+        "generate",
+        "--path",
+        ROOT / "openapi.yaml",
+        "--config",
+        config,
+        "--custom-template-path",
+        ROOT / "templates",
+        "--meta",
+        "none",
+        "--output-path",
+        tmp_path / "svc_market_client",
+    )
+    copy = _vendor(tmp_path / "service", "svc", "GENERATED=svc_market_client") / "svc_market_client"
+    differ = subprocess.run(
+        ["diff", "-r", "-q", "-x", "py.typed", "-x", "openapi.json", tmp_path / "svc_market_client", copy],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert differ.returncode == 0, differ.stdout + differ.stderr
+
+
+@pytest.mark.parametrize("name", ["Svc", "yandex_market_returns", "svc-client", "1svc"])
+def test_make_vendor_refuses_a_generated_name_that_is_not_a_package(tmp_path: Path, name: str) -> None:
+    refused = subprocess.run(
+        ["make", "-s", "-C", ROOT, "vendor", f"DEST={tmp_path}", f"GENERATED={name}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert f"not '{name}'" in refused.stderr
+    assert list(tmp_path.iterdir()) == []
