@@ -34,7 +34,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking build vendor record lock clean
+.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking release-check build vendor record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -80,10 +80,14 @@ test: lint-spec $(NODE_READY) ## Lint the spec, then run the whole test suite
 docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs/
 	$(NODE_BIN)/redocly build-docs --config redocly.yaml --inlineBundle --output build/docs/index.html openapi.yaml
 
-breaking: $(READY) ## Fail on changes to openapi.yaml that break clients: make breaking BASE=<git ref>
-	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }
-	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && git show "$(BASE):openapi.yaml" > "$$tmp" && \
-	$(BIN)/python -m tools.breaking "$$tmp" openapi.yaml --base-name "openapi.yaml at $(BASE)"
+breaking: $(READY) ## Fail on changes to openapi.yaml that break clients, against BASE (by default the last release)
+	@base="$(BASE)"; test -n "$$base" || base=$$($(BIN)/python -m tools.releases base) || exit 1; \
+	if test -z "$$base"; then echo "no release before this one to compare with"; exit 0; fi; \
+	tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && git show "$$base:openapi.yaml" > "$$tmp" && \
+	$(BIN)/python -m tools.breaking "$$tmp" openapi.yaml --base-name "openapi.yaml at $$base"
+
+release-check: $(READY) ## Fail when what ships changed without a higher info.version, its CHANGELOG entry, or a major bump for a breaking change
+	$(BIN)/python -m tools.releases check
 
 bench: $(READY) ## Time a batch against one call after another, side by side, on the fake Market
 	PYTHONPATH=generated:src:. $(BIN)/python -m tools.benchmarks

@@ -1,0 +1,189 @@
+"""Releases found from history alone: each rule of tools/releases.py shown to trip, in repositories made here."""
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tools import releases
+from tools.releases import ReleaseError, base, check
+
+Spec = dict[str, Any]
+
+
+def _spec(version: str, required: list[str] | None = None) -> Spec:
+    request = {"type": "object", "properties": {"returnId": {"type": "integer"}, "note": {"type": "string"}}}
+    if required:
+        request["required"] = required
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Returns", "version": version},
+        "paths": {
+            "/returns/cancel": {
+                "post": {
+                    "operationId": "cancelReturn",
+                    "requestBody": {"content": {"application/json": {"schema": request}}},
+                    "responses": {"200": {"description": "Started."}},
+                }
+            }
+        },
+    }
+
+
+class Repo:
+    """A git repository laid out like this one: openapi.yaml, CHANGELOG.md, src/ and tests/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir()
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(self.root), "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    def write(
+        self, spec: Spec | None = None, changelog: tuple[str, ...] = (), files: dict[str, str] | None = None
+    ) -> None:
+        if spec is not None:
+            (self.root / "openapi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        if changelog:
+            entries = "".join(f"## {version} — 2026-11-30\n\nChanges.\n\n" for version in changelog)
+            (self.root / "CHANGELOG.md").write_text(f"# Changelog\n\n{entries}", encoding="utf-8")
+        for name, text in (files or {}).items():
+            path = self.root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    """Released 0.1.0, then 0.2.0, with code in src/."""
+    made = Repo(tmp_path / "repo")
+    made.write(_spec("0.1.0"), ("0.1.0",), files={"src/client.py": "one = 1\n"})
+    made.commit("0.1.0")
+    made.write(_spec("0.2.0"), ("0.2.0", "0.1.0"), files={"src/client.py": "one = 1\ntwo = 2\n"})
+    made.commit("0.2.0")
+    return made
+
+
+def test_a_release_with_nothing_changed_since_holds_against_the_one_before(repo: Repo) -> None:
+    assert check(repo.root) == []
+    commit, version = base(repo.root) or ("", None)
+    assert str(version) == "0.1.0"
+    assert repo.git("show", f"{commit}:openapi.yaml").count("version: 0.1.0") == 1
+
+
+def test_changes_that_do_not_ship_need_no_release(repo: Repo) -> None:
+    repo.write(files={"tests/test_client.py": "def test(): pass\n", "docs/notes.md": "notes\n"})
+    repo.commit()
+    assert check(repo.root) == []
+
+
+@pytest.mark.parametrize("shipped", ["src/client.py", "README.md", "pyproject.toml", "generated/pkg/models.py"])
+def test_a_shipped_change_without_a_higher_version_is_refused(repo: Repo, shipped: str) -> None:
+    repo.write(files={shipped: "changed = True\n"})
+    repo.commit()
+    (problem,) = check(repo.root)
+    assert problem.startswith(f"{shipped} changed since 0.2.0 was released")
+    assert "raise it to 0.2.1 or higher" in problem
+
+
+def test_an_uncommitted_change_counts_too(repo: Repo) -> None:
+    repo.write(files={"src/client.py": "one = 1\n"})
+    assert "src/client.py changed since 0.2.0" in check(repo.root)[0]
+
+
+def test_a_raised_version_needs_its_changelog_entry(repo: Repo) -> None:
+    repo.write(_spec("0.2.1"), files={"src/client.py": "fixed = 1\n"})
+    repo.commit()
+    assert check(repo.root) == [
+        "CHANGELOG.md has no entry for 0.2.1: add a heading '## 0.2.1 — <date>' and what changed"
+    ]
+    repo.write(changelog=("0.2.1", "0.2.0", "0.1.0"))
+    assert check(repo.root) == []
+
+
+def test_a_lower_version_is_refused(repo: Repo) -> None:
+    repo.write(_spec("0.1.5"), ("0.1.5", "0.2.0", "0.1.0"))
+    repo.commit()
+    (problem,) = check(repo.root)
+    assert "info.version 0.1.5 against the release 0.2.0" in problem
+    assert "must be 0.2.1 or higher" in problem
+
+
+Change = Callable[[str], Spec]
+
+
+@pytest.mark.parametrize(
+    ("before", "breaking", "too_small", "enough"),
+    [
+        ("0.2.0", lambda v: _spec(v, required=["note"]), "0.2.1", "0.3.0"),
+        ("1.4.2", lambda v: _spec(v, required=["note"]), "1.5.0", "2.0.0"),
+    ],
+    ids=["before-1.0-needs-a-minor-bump", "after-1.0-needs-a-major-bump"],
+)
+def test_a_breaking_change_needs_a_major_bump(
+    tmp_path: Path, before: str, breaking: Change, too_small: str, enough: str
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.write(_spec(before), (before,))
+    repo.commit()
+    repo.write(breaking(too_small), (too_small, before))
+    (problem,) = check(repo.root)
+    assert f"info.version {too_small} against the release {before}" in problem
+    assert "1 breaking change(s)" in problem
+    assert "new required field note" in problem
+    assert f"need {enough} or higher" in problem
+    repo.write(breaking(enough), (enough, before))
+    assert check(repo.root) == []
+
+
+def test_a_compatible_spec_change_takes_any_higher_version(repo: Repo) -> None:
+    spec = _spec("0.2.1")
+    spec["paths"]["/returns/cancel"]["post"]["responses"]["420"] = {"description": "Too many requests."}
+    repo.write(spec, ("0.2.1", "0.2.0", "0.1.0"))
+    repo.commit()
+    assert check(repo.root) == []
+
+
+def test_the_first_release_needs_only_its_changelog_entry(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.write(_spec("0.1.0"), ("0.0.9",))
+    repo.commit()
+    assert base(repo.root) is None
+    assert check(repo.root) == [
+        "CHANGELOG.md has no entry for 0.1.0: add a heading '## 0.1.0 — <date>' and what changed"
+    ]
+
+
+def test_a_shallow_clone_is_refused_not_guessed(repo: Repo, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(shallow)], check=True)
+    with pytest.raises(ReleaseError, match="shallow clone"):
+        check(shallow)
+
+
+def test_make_breaking_and_release_check_run_from_history(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.write(files={"src/client.py": "changed = 1\n"})
+    repo.commit()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(repo.root)
+        assert releases.main(["check"]) == 1
+        assert releases.main(["base"]) == 0
+    out, err = capsys.readouterr()
+    assert "release check: src/client.py changed since 0.2.0" in err
+    assert out.strip() == repo.git("log", "-1", "--format=%H", "--grep=0.2.0")
