@@ -16,6 +16,11 @@ BASE_URL ?=
 CAMPAIGN_ID ?=
 RETURN_ID ?=
 
+# The runtime dependencies' wheels (the lock's versions and the lowest admitted), for tests that install the
+# package from loopback alone: downloaded once by make test.
+WHEELHOUSE := build/wheelhouse
+WHEELHOUSE_READY := $(WHEELHOUSE)/.ready-$(shell cat requirements-dev.txt pyproject.toml | $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])')
+
 # The third-party spec tools (package.json, locked in package-lock.json) and where they run.
 NODE_BIN := $(abspath node_modules)/.bin
 NODE_READY := node_modules/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(open("package-lock.json","rb").read()).hexdigest()[:12])')
@@ -34,7 +39,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking release-check build vendor record lock clean
+.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking release-check build publish vendor record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +48,11 @@ $(READY): requirements-dev.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(WHEELHOUSE_READY): $(READY)
+	rm -rf $(WHEELHOUSE)
+	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE)
 	touch $@
 
 $(NODE_READY): package-lock.json
@@ -74,7 +84,7 @@ lint-spec: $(READY) $(NODE_READY) ## Check openapi.yaml with openapi-spec-valida
 	$(NODE_BIN)/redocly lint --config redocly.yaml openapi.yaml
 	$(BIN)/openapi-generator-cli validate --recommend -i openapi.yaml
 
-test: lint-spec $(NODE_READY) ## Lint the spec, then run the whole test suite
+test: lint-spec $(NODE_READY) $(WHEELHOUSE_READY) ## Lint the spec, then run the whole test suite
 	$(BIN)/pytest
 
 docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs/
@@ -101,6 +111,11 @@ build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the
 	$(BIN)/twine check --strict $(DIST)/*
 	cp openapi.yaml $(DIST)/openapi.yaml
 	cp $(GENERATED_DIR)/openapi.json $(DIST)/openapi.json
+
+publish: $(READY) ## Build and upload this version's wheel and sdist to TWINE_REPOSITORY_URL (see the README's Publishing)
+	$(BIN)/python -m tools.publish check
+	$(MAKE) --no-print-directory build
+	$(BIN)/python -m tools.publish upload $(DIST)
 
 vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=svc/_vendor [GENERATED=name])
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder> [GENERATED=<package name>]" >&2; exit 2; }

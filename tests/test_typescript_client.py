@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import ROOT, node_tool
+from tests.third_party import ROOT, node_tool
 from yandex_market_returns.rate_limit import LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER
 from yandex_market_returns.testing import Exchange, FakeMarket
 

@@ -1,0 +1,293 @@
+"""`make publish` against a real pypiserver on loopback, then installs from that index alone.
+
+The index holds the runtime dependencies' wheels too (``make wheelhouse``), as an index that proxies the
+public one would serve them; pypiserver's fallback to the public index is off, so nothing leaves loopback.
+Publishing runs in a snapshot of this working tree committed into a repository of its own, so that the
+clean-tree rule holds and its refusals can be provoked.
+"""
+
+import base64
+import hashlib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import venv
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_packaging import SMOKE, VERSION
+from tools.wheelhouse import runtime_pins
+
+WHEELHOUSE = ROOT / "build" / "wheelhouse"
+USER = "publisher"
+PASSWORD = secrets.token_urlsafe(18)
+FILES = (f"yandex_market_returns_client-{VERSION}-py3-none-any.whl", f"yandex_market_returns_client-{VERSION}.tar.gz")
+
+
+def _run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> "Ran":
+    done = subprocess.run(
+        [str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+class Ran:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def ok(self) -> str:
+        assert self.code == 0, self.out + self.err
+        return self.out
+
+
+class Index:
+    """pypiserver on a free loopback port: uploads need the htpasswd login, reads are open."""
+
+    def __init__(self, folder: Path) -> None:
+        if not list(WHEELHOUSE.glob("*.whl")):
+            raise AssertionError(f"{WHEELHOUSE} is empty: run the tests with `make test`, which downloads it")
+        self.packages = folder / "packages"
+        shutil.copytree(WHEELHOUSE, self.packages, ignore=shutil.ignore_patterns(".ready-*"))
+        digest = base64.b64encode(hashlib.sha1(PASSWORD.encode()).digest()).decode()  # noqa: S324 (htpasswd {SHA})
+        (folder / "htpasswd").write_text(f"{USER}:{{SHA}}{digest}\n")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+        server = Path(sys.executable).parent / "pypi-server"
+        command = [server, "run", "-p", port, "-i", "127.0.0.1", "-a", "update", "-P", folder / "htpasswd"]
+        command += ["--disable-fallback", "--hash-algo", "sha256", self.packages]
+        self.log = (folder / "pypiserver.log").open("w")
+        self.process = subprocess.Popen([str(c) for c in command], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.url + "simple/", timeout=1)
+                break
+            except httpx.TransportError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    raise AssertionError(
+                        f"pypiserver did not start: {(folder / 'pypiserver.log').read_text()}"
+                    ) from None
+                time.sleep(0.1)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+    def ours(self) -> list[str]:
+        return sorted(path.name for path in self.packages.glob("yandex_market_returns_client-*"))
+
+
+def _snapshot(folder: Path) -> Path:
+    """This working tree's files (tracked, and new ones not ignored), committed into a repository of their own."""
+    listed = (
+        subprocess.run(
+            ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, folder / name)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", "-C", folder, "-c", "user.name=t", "-c", "user.email=t@localhost", *args], check=True)
+    return folder
+
+
+def _publish(repo: Path, index: Index, **settings: str) -> Ran:
+    env = {**os.environ, "TWINE_REPOSITORY_URL": index.url, "TWINE_USERNAME": USER, "TWINE_PASSWORD": PASSWORD}
+    env.update(settings)
+    # The snapshot uses this checkout's environment rather than building its own.
+    ran = _run("make", "-s", "-C", repo, "publish", f"VENV={ROOT / '.venv'}", "DIST=dist", env=env)
+    assert PASSWORD not in ran.out + ran.err, "the password was echoed"
+    return ran
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    served = Index(tmp_path_factory.mktemp("index"))
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def published(index: Index, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The snapshot, published once; its dist/ is what was uploaded."""
+    repo = _snapshot(tmp_path_factory.mktemp("repo"))
+    ran = _publish(repo, index)
+    assert ran.code == 0, ran.out + ran.err
+    for name in FILES:
+        digest = hashlib.sha256((repo / "dist" / name).read_bytes()).hexdigest()
+        assert f"published and read back: {name} sha256:{digest}" in ran.out
+    return repo
+
+
+Spoil = Callable[[Path], object]
+
+
+def _venv(folder: Path) -> Path:
+    venv.create(folder, with_pip=False)  # filled by this environment's pip (--python): no ensurepip per test
+    return folder / "bin" / "python"
+
+
+def _pip(python: Path, *args: str | Path) -> Ran:
+    return _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-cache-dir",
+        *args,
+    )
+
+
+def test_publish_uploads_the_wheel_and_sdist_only_and_the_index_serves_them_unchanged(
+    published: Path, index: Index
+) -> None:
+    assert index.ours() == sorted(FILES), "the spec files beside them in dist/ are not uploaded"
+    for name in FILES:
+        assert (index.packages / name).read_bytes() == (published / "dist" / name).read_bytes()
+
+
+def test_installed_from_that_index_alone_it_works(published: Path, index: Index, tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv")
+    _pip(python, "--index-url", index.url + "simple/", f"yandex-market-returns-client=={VERSION}").ok()
+    versions = _run(python, "-c", SMOKE, VERSION).ok().split()
+    assert sorted(versions) == [
+        pin for pin in runtime_pins() if pin.split("==")[0] in ("httpx", "attrs", "python-dateutil")
+    ]
+
+
+def test_installed_with_require_hashes_and_a_tampered_hash_is_refused(
+    published: Path, index: Index, tmp_path: Path
+) -> None:
+    def line(pin: str, file: Path) -> str:
+        return f"{pin} --hash=sha256:{hashlib.sha256(file.read_bytes()).hexdigest()}\n"
+
+    (wheel, *_) = (published / "dist").glob("*.whl")
+    pins = [line(f"yandex-market-returns-client=={VERSION}", wheel)]
+    for pin in runtime_pins():
+        name, version = pin.split("==")
+        (file,) = [
+            p for p in WHEELHOUSE.glob("*.whl") if p.name.lower().startswith(f"{name.replace('-', '_')}-{version}-")
+        ]
+        pins.append(line(pin, file))
+    python = _venv(tmp_path / "venv")
+    tampered = tmp_path / "tampered.txt"
+    tampered.write_text("".join(pins).replace(pins[0].split("sha256:")[1].strip(), "0" * 64))
+    refused = _pip(python, "--index-url", index.url + "simple/", "--require-hashes", "-r", tampered)
+    assert refused.code != 0
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in refused.err
+    hashed = tmp_path / "requirements.txt"
+    hashed.write_text("".join(pins))
+    _pip(python, "--index-url", index.url + "simple/", "--require-hashes", "-r", hashed).ok()
+    _run(python, "-c", SMOKE, VERSION).ok()
+
+
+def test_a_second_publish_of_the_same_version_is_refused(published: Path, index: Index) -> None:
+    before = {name: (index.packages / name).stat().st_mtime_ns for name in FILES}
+    again = _publish(published, index)
+    assert again.code != 0
+    assert f"publish: {VERSION} is already on {index.url}simple/: {', '.join(FILES)}; raise info.version" in again.err
+    assert {name: (index.packages / name).stat().st_mtime_ns for name in FILES} == before
+
+
+@pytest.mark.parametrize(
+    ("spoil", "refusal"),
+    [
+        (lambda repo: (repo / "notes.txt").write_text("draft"), "the working tree is not clean"),
+        (lambda repo: (repo / "src" / "yandex_market_returns" / "client.py").write_text("broken"), "not clean"),
+    ],
+    ids=["untracked-file", "modified-file"],
+)
+def test_publish_refuses_a_dirty_tree(tmp_path: Path, spoil: Spoil, refusal: str) -> None:
+    repo = _snapshot(tmp_path / "repo")
+    spoil(repo)
+    ran = _run(
+        "make",
+        "-s",
+        "-C",
+        repo,
+        "publish",
+        f"VENV={ROOT / '.venv'}",
+        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
+    )
+    assert ran.code != 0
+    assert refusal in ran.err
+    assert not (repo / "dist").exists(), "refused before building"
+
+
+def test_publish_refuses_a_version_without_its_changelog_entry(tmp_path: Path) -> None:
+    repo = _snapshot(tmp_path / "repo")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace(f"## {VERSION} — ", "## unreleased — "))
+    subprocess.run(
+        ["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", "x"], check=True
+    )
+    ran = _run(
+        "make",
+        "-s",
+        "-C",
+        repo,
+        "publish",
+        f"VENV={ROOT / '.venv'}",
+        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
+    )
+    assert ran.code != 0
+    assert f"CHANGELOG.md has no entry for {VERSION}" in ran.err
+
+
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        ("", "TWINE_REPOSITORY_URL is not set"),
+        (
+            f"http://{USER}:{PASSWORD}@127.0.0.1:9/",
+            "TWINE_REPOSITORY_URL holds credentials: put them in TWINE_USERNAME",
+        ),
+        ("ftp://127.0.0.1/", "TWINE_REPOSITORY_URL must be an http(s) URL"),
+    ],
+    ids=["unset", "credentials-in-url", "not-http"],
+)
+def test_publish_refuses_a_bad_index_url_without_echoing_it(tmp_path: Path, url: str, refusal: str) -> None:
+    repo = _snapshot(tmp_path / "repo")
+    ran = _run(
+        "make", "-s", "-C", repo, "publish", f"VENV={ROOT / '.venv'}", env={**os.environ, "TWINE_REPOSITORY_URL": url}
+    )
+    assert ran.code != 0
+    assert refusal in ran.err
+    assert PASSWORD not in ran.out + ran.err
+
+
+def test_a_wrong_password_uploads_nothing_and_is_not_echoed(published: Path, tmp_path: Path) -> None:
+    fresh = Index(tmp_path / "index")
+    wrong = secrets.token_urlsafe(18)
+    env = {**os.environ, "TWINE_REPOSITORY_URL": fresh.url, "TWINE_USERNAME": USER, "TWINE_PASSWORD": wrong}
+    try:
+        ran = _run(sys.executable, "-m", "tools.publish", "upload", published / "dist", cwd=published, env=env)
+    finally:
+        fresh.close()
+    assert ran.code != 0
+    assert "403 Forbidden" in ran.out + ran.err
+    assert "publish: twine upload failed" in ran.err
+    assert wrong not in ran.out + ran.err
+    assert fresh.ours() == []

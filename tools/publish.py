@@ -1,0 +1,139 @@
+"""``make publish``: this version's wheel and sdist to an internal index, with twine, or nothing at all.
+
+``check`` runs before the build and refuses a dirty tree, a release that breaks the rules of
+``tools.releases``, and a version the index already has. ``upload`` sends exactly the two distributions,
+then reads them back from the index and compares their sha256 with ``dist/``.
+
+The upload URL is ``TWINE_REPOSITORY_URL``; the index pip reads is ``PUBLISH_INDEX_URL``, by default that URL
+followed by ``simple/`` (pypiserver, Nexus, Artifactory; devpi's is ``+simple/``). Credentials are twine's own
+``TWINE_USERNAME`` and ``TWINE_PASSWORD``: never on a command line, never printed.
+"""
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import httpx
+
+from tools.releases import VERSION_LINE, ReleaseError, check
+
+DISTRIBUTION = "yandex_market_returns_client"
+PROJECT_PAGE = "yandex-market-returns-client/"
+_LINK = re.compile(r'href="([^"#]+)(?:#sha256=([0-9a-f]{64}))?"')
+
+
+class PublishError(Exception):
+    pass
+
+
+def _setting(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise PublishError(f"{name} is not set: the index to publish to (see the README's 'Publishing')")
+    return value
+
+
+def _urls() -> tuple[str, str]:
+    upload = _setting("TWINE_REPOSITORY_URL")
+    index = os.environ.get("PUBLISH_INDEX_URL", "").strip() or upload.rstrip("/") + "/simple/"
+    for name, url in (("TWINE_REPOSITORY_URL", upload), ("PUBLISH_INDEX_URL", index)):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PublishError(f"{name} must be an http(s) URL, not {url!r}")
+        if parts.username or parts.password:
+            raise PublishError(f"{name} holds credentials: put them in TWINE_USERNAME and TWINE_PASSWORD instead")
+    return upload, index.rstrip("/") + "/"
+
+
+def published(index: str) -> dict[str, str | None]:
+    """The project's files on the index, with the sha256 it gives for each (``{}`` before the first upload)."""
+    username, password = os.environ.get("TWINE_USERNAME"), os.environ.get("TWINE_PASSWORD")
+    try:
+        answer = httpx.get(
+            urllib.parse.urljoin(index, PROJECT_PAGE),
+            auth=(username, password) if username and password else None,
+            follow_redirects=True,
+            timeout=30,
+        )
+    except httpx.HTTPError as error:
+        raise PublishError(f"the index at {index} cannot be read: {error}") from None
+    if answer.status_code == 404:
+        return {}
+    if answer.status_code != 200:
+        raise PublishError(f"the index at {index} answered {answer.status_code} for {PROJECT_PAGE}")
+    page = answer.text
+    return {urllib.parse.unquote(href.rsplit("/", 1)[-1]): sha for href, sha in _LINK.findall(page)}
+
+
+def _version(root: Path) -> str:
+    found = VERSION_LINE.search((root / "openapi.yaml").read_text(encoding="utf-8"))
+    if not found:
+        raise PublishError("openapi.yaml has no info.version")
+    return found.group(1)
+
+
+def _files(version: str) -> tuple[str, str]:
+    return f"{DISTRIBUTION}-{version}-py3-none-any.whl", f"{DISTRIBUTION}-{version}.tar.gz"
+
+
+def preflight(root: Path) -> str:
+    """What must hold before anything is built; the version to publish."""
+    _, index = _urls()
+    status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True)
+    if status.returncode or status.stdout.strip():
+        dirty = status.stdout.strip() or status.stderr.strip()
+        raise PublishError(f"the working tree is not clean; commit or stash first:\n{dirty}")
+    problems = check(root)
+    if problems:
+        raise PublishError("not a release:\n" + "\n".join(problems))
+    version = _version(root)
+    already = [name for name in published(index) if name in _files(version)]
+    if already:
+        raise PublishError(f"{version} is already on {index}: {', '.join(already)}; raise info.version to publish")
+    return version
+
+
+def upload(root: Path, dist: Path) -> list[str]:
+    """Upload the two distributions, then prove the index serves exactly them."""
+    _, index = _urls()
+    files = [dist / name for name in _files(_version(root))]
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise PublishError(f"not built: {', '.join(missing)} (make publish builds them)")
+    twine = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar"]
+    if subprocess.run([*twine, *map(str, files)], check=False).returncode:
+        raise PublishError("twine upload failed (its message is above)")
+    served = published(index)
+    report = []
+    for path in files:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if served.get(path.name) != digest:
+            raise PublishError(f"{index} serves {path.name} with sha256 {served.get(path.name)}, not {digest}")
+        report.append(f"{path.name} sha256:{digest}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    root = Path.cwd()
+    try:
+        if args == ["check"]:
+            print(f"publish: {preflight(root)} may be published")
+        elif len(args) == 2 and args[0] == "upload":
+            for line in upload(root, Path(args[1])):
+                print(f"published and read back: {line}")
+        else:
+            print("usage: python -m tools.publish check | upload DIST", file=sys.stderr)
+            return 2
+    except (PublishError, ReleaseError) as error:
+        print(f"publish: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
