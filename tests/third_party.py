@@ -1,4 +1,5 @@
-"""Third-party tools the tests run: the npm ones that `make test` installs from package-lock.json."""
+"""Third-party tools the tests run: the npm ones that `make test` installs from package-lock.json, and the
+Debian packages CI installs (.ci/run)."""
 
 import shutil
 from pathlib import Path
@@ -17,3 +18,11 @@ def node_tool(name: str) -> Path:
 
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def debian_jar(name: str, package: str) -> Path:
+    """A jar from a Debian package, or a failure that names the package (never a skip: .ci/run installs it)."""
+    jar = Path("/usr/share/java") / name
+    if not jar.exists():
+        raise AssertionError(f"{jar} is missing: install Debian's {package} (apt-get install {package})")
+    return jar
