@@ -12,7 +12,7 @@ GENERATED = ROOT / "generated" / "yandex_market_returns_client"
 
 def _check_generated(folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", "-s", "check-generated", f"GENERATED={folder}"],
+        ["make", "-s", "check-generated", f"GENERATED_DIR={folder}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
