@@ -121,7 +121,14 @@ vendor: ## Copy both packages, the spec and the licence into DEST (make vendor D
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder> [GENERATED=<package name>]" >&2; exit 2; }
 	@echo "$(GENERATED)" | grep -Eqx '[a-z_][a-z0-9_]*' && test "$(GENERATED)" != "$(HANDWRITTEN)" || \
 		{ echo "GENERATED must be a lower-case Python package name other than $(HANDWRITTEN), not '$(GENERATED)'" >&2; exit 2; }
-	mkdir -p $(DEST)
+	@case "$(DEST)" in *[[:space:]]*) echo "DEST must not contain spaces: '$(DEST)'" >&2; exit 2;; esac
+	@mkdir -p "$(DEST)" && dest=$$(cd "$(DEST)" && pwd -P) && here=$$(pwd -P) && \
+	case "$$dest/" in "$$here"/*) echo "DEST must be outside this repository, not '$(DEST)'" >&2; exit 2;; esac
+	@for folder in $(GENERATED) $(HANDWRITTEN); do \
+		if [ -e "$(DEST)/$$folder" ] && [ ! -f "$(DEST)/VENDORED.txt" ]; then \
+			echo "$(DEST)/$$folder exists and no VENDORED.txt says make vendor wrote it: refusing to replace it" >&2; exit 2; \
+		fi; \
+	done
 	rm -rf $(DEST)/$(GENERATED) $(DEST)/$(HANDWRITTEN) $(DEST)/VENDORED.txt
 	cp -R $(GENERATED_DIR) $(DEST)/$(GENERATED)
 	cp -R src/$(HANDWRITTEN) $(DEST)/$(HANDWRITTEN)

@@ -148,3 +148,33 @@ def test_make_vendor_refuses_a_generated_name_that_is_not_a_package(tmp_path: Pa
     assert refused.returncode == 2
     assert f"not '{name}'" in refused.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("dest", "refusal"),
+    [
+        ("with space/svc", "DEST must not contain spaces"),
+        ("inside-repo", "DEST must be outside this repository"),
+        ("foreign", "exists and no VENDORED.txt says make vendor wrote it"),
+    ],
+)
+def test_make_vendor_refuses_a_dest_it_could_damage(tmp_path: Path, dest: str, refusal: str) -> None:
+    """A space would split the path in make's commands (rm -rf of a neighbour); the repository's own folders
+    and a service's own package of the same name must never be replaced."""
+    (tmp_path / "with").mkdir()
+    (tmp_path / "with" / "keep.txt").write_text("kept")
+    target = ROOT / "src" if dest == "inside-repo" else tmp_path / dest
+    if dest == "foreign":
+        (target / "yandex_market_returns").mkdir(parents=True)
+        (target / "yandex_market_returns" / "keep.py").write_text("kept")
+    refused = subprocess.run(
+        ["make", "-s", "-C", ROOT, "vendor", f"DEST={target}"], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2
+    assert refusal in refused.stderr
+    assert (tmp_path / "with" / "keep.txt").read_text() == "kept"
+    assert not subprocess.run(
+        ["git", "-C", ROOT, "status", "--porcelain", "src"], capture_output=True, text=True
+    ).stdout
+    if dest == "foreign":
+        assert (target / "yandex_market_returns" / "keep.py").read_text() == "kept"
