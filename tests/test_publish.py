@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_packaging import SMOKE, VERSION
+from tools import publish
 from tools.wheelhouse import runtime_pins
 
 WHEELHOUSE = ROOT / "build" / "wheelhouse"
@@ -265,8 +266,10 @@ def test_publish_refuses_a_version_without_its_changelog_entry(tmp_path: Path) -
             "TWINE_REPOSITORY_URL holds credentials: put them in TWINE_USERNAME",
         ),
         ("ftp://127.0.0.1/", "TWINE_REPOSITORY_URL must be an http(s) URL"),
+        (f"htps://{USER}:{PASSWORD}@127.0.0.1:9/", "TWINE_REPOSITORY_URL holds credentials"),
+        (f"{USER}:{PASSWORD}@127.0.0.1:9", "TWINE_REPOSITORY_URL holds credentials"),
     ],
-    ids=["unset", "credentials-in-url", "not-http"],
+    ids=["unset", "credentials-in-url", "not-http", "credentials-in-a-bad-url", "credentials-without-scheme"],
 )
 def test_publish_refuses_a_bad_index_url_without_echoing_it(tmp_path: Path, url: str, refusal: str) -> None:
     repo = _snapshot(tmp_path / "repo")
@@ -291,3 +294,26 @@ def test_a_wrong_password_uploads_nothing_and_is_not_echoed(published: Path, tmp
     assert "publish: twine upload failed" in ran.err
     assert wrong not in ran.out + ran.err
     assert fresh.ours() == []
+
+
+def test_a_mistyped_index_url_is_not_read_as_nothing_published(published: Path, index: Index) -> None:
+    """A 404 from a page that is not the index must not let the same version be uploaded again."""
+    ran = _publish(published, index, PUBLISH_INDEX_URL=index.url + "simpel/")
+    assert ran.code != 0
+    assert f"{index.url}simpel/ does not look like a package index (it answered " in ran.err
+    assert "Uploading" not in ran.out + ran.err
+
+
+def test_the_read_back_catches_a_file_the_index_serves_changed(published: Path, index: Index) -> None:
+    files = [published / "dist" / name for name in FILES]
+    assert publish.verify(files, index.url + "simple/", index.url) == [
+        f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}" for path in files
+    ]
+    served = index.packages / FILES[1]
+    original = served.read_bytes()
+    try:
+        served.write_bytes(original + b"tampered")
+        with pytest.raises(publish.PublishError, match=f"serves {FILES[1]} with sha256 [0-9a-f]{{64}}, not "):
+            publish.verify(files, index.url + "simple/", index.url)
+    finally:
+        served.write_bytes(original)

@@ -41,32 +41,39 @@ def _urls() -> tuple[str, str]:
     upload = _setting("TWINE_REPOSITORY_URL")
     index = os.environ.get("PUBLISH_INDEX_URL", "").strip() or upload.rstrip("/") + "/simple/"
     for name, url in (("TWINE_REPOSITORY_URL", upload), ("PUBLISH_INDEX_URL", index)):
+        # Never printed: a URL may hold a password, and these messages end up in CI logs.
+        if "@" in urllib.parse.urlsplit(url).netloc or ("://" not in url and "@" in url):
+            raise PublishError(f"{name} holds credentials: put them in TWINE_USERNAME and TWINE_PASSWORD instead")
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise PublishError(f"{name} must be an http(s) URL, not {url!r}")
-        if parts.username or parts.password:
-            raise PublishError(f"{name} holds credentials: put them in TWINE_USERNAME and TWINE_PASSWORD instead")
+            raise PublishError(f"{name} must be an http(s) URL with a host")
     return upload, index.rstrip("/") + "/"
 
 
-def published(index: str) -> dict[str, str | None]:
-    """The project's files on the index, with the sha256 it gives for each (``{}`` before the first upload)."""
+def _get(url: str, upload: str) -> httpx.Response:
+    """Credentials go only to the upload URL's own scheme, host and port."""
     username, password = os.environ.get("TWINE_USERNAME"), os.environ.get("TWINE_PASSWORD")
+    same = urllib.parse.urlsplit(url)[:2] == urllib.parse.urlsplit(upload)[:2]
     try:
-        answer = httpx.get(
-            urllib.parse.urljoin(index, PROJECT_PAGE),
-            auth=(username, password) if username and password else None,
-            follow_redirects=True,
-            timeout=30,
-        )
+        return httpx.get(url, auth=(username, password) if same and username and password else None, timeout=30)
     except httpx.HTTPError as error:
-        raise PublishError(f"the index at {index} cannot be read: {error}") from None
+        raise PublishError(f"the index at {url} cannot be read: {type(error).__name__}") from None
+
+
+def published(index: str, upload: str) -> dict[str, str | None]:
+    """The project's files on the index, with the sha256 it gives for each (``{}`` before the first upload).
+
+    A 404 is believed only from an index whose own page answers: a mistyped index URL must not read as
+    "nothing published yet"."""
+    answer = _get(urllib.parse.urljoin(index, PROJECT_PAGE), upload)
     if answer.status_code == 404:
+        root = _get(index, upload)
+        if root.status_code != 200:
+            raise PublishError(f"{index} does not look like a package index (it answered {root.status_code})")
         return {}
     if answer.status_code != 200:
         raise PublishError(f"the index at {index} answered {answer.status_code} for {PROJECT_PAGE}")
-    page = answer.text
-    return {urllib.parse.unquote(href.rsplit("/", 1)[-1]): sha for href, sha in _LINK.findall(page)}
+    return {urllib.parse.unquote(href.rsplit("/", 1)[-1]): sha for href, sha in _LINK.findall(answer.text)}
 
 
 def _version(root: Path) -> str:
@@ -82,7 +89,7 @@ def _files(version: str) -> tuple[str, str]:
 
 def preflight(root: Path) -> str:
     """What must hold before anything is built; the version to publish."""
-    _, index = _urls()
+    upload, index = _urls()
     status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True)
     if status.returncode or status.stdout.strip():
         dirty = status.stdout.strip() or status.stderr.strip()
@@ -91,7 +98,7 @@ def preflight(root: Path) -> str:
     if problems:
         raise PublishError("not a release:\n" + "\n".join(problems))
     version = _version(root)
-    already = [name for name in published(index) if name in _files(version)]
+    already = [name for name in published(index, upload) if name in _files(version)]
     if already:
         raise PublishError(f"{version} is already on {index}: {', '.join(already)}; raise info.version to publish")
     return version
@@ -99,7 +106,7 @@ def preflight(root: Path) -> str:
 
 def upload(root: Path, dist: Path) -> list[str]:
     """Upload the two distributions, then prove the index serves exactly them."""
-    _, index = _urls()
+    upload_url, index = _urls()
     files = [dist / name for name in _files(_version(root))]
     missing = [str(path) for path in files if not path.is_file()]
     if missing:
@@ -107,7 +114,12 @@ def upload(root: Path, dist: Path) -> list[str]:
     twine = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar"]
     if subprocess.run([*twine, *map(str, files)], check=False).returncode:
         raise PublishError("twine upload failed (its message is above)")
-    served = published(index)
+    return verify(files, index, upload_url)
+
+
+def verify(files: list[Path], index: str, upload_url: str) -> list[str]:
+    """Each file as the index serves it has the sha256 of the file in dist/."""
+    served = published(index, upload_url)
     report = []
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
