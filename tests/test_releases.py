@@ -187,3 +187,17 @@ def test_make_breaking_and_release_check_run_from_history(repo: Repo, capsys: py
     out, err = capsys.readouterr()
     assert "release check: src/client.py changed since 0.2.0" in err
     assert out.strip() == repo.git("log", "-1", "--format=%H", "--grep=0.2.0")
+
+
+def test_a_pre_release_may_become_final_and_no_version_is_released_twice(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    for version in ("0.9.0", "1.0.0rc1"):
+        repo.write(_spec(version), (version,))
+        repo.commit(version)
+    repo.write(_spec("1.0.0"), ("1.0.0",))
+    assert check(repo.root) == []
+    repo.commit("1.0.0")
+    repo.write(_spec("0.9.5"), ("0.9.5",))
+    repo.commit("down")
+    repo.write(_spec("0.9.6"), ("0.9.6",))
+    assert check(repo.root) == ["info.version 0.9.6 is not above 1.0.0, the highest version released before"]

@@ -80,7 +80,7 @@ def _changed_since(root: Path, commit: str) -> list[str]:
 def _next(old: Version, breaking: bool) -> Version:
     """The lowest version that may follow ``old``: a major bump for a breaking change (a minor one before 1.0)."""
     if not breaking:
-        return Version(f"{old.major}.{old.minor}.{old.micro + 1}")
+        return Version(old.base_version if old.is_prerelease else f"{old.major}.{old.minor}.{old.micro + 1}")
     return Version(f"{old.major + 1}.0.0" if old.major else f"0.{old.minor + 1}.0")
 
 
@@ -107,6 +107,11 @@ def check(root: Path) -> list[str]:
         problems.append(
             f"info.version {current} against the release {released} (commit {commit[:12]}): {why} {needed} or higher"
         )
+    history = releases(root)
+    earlier = history[1:] if history and history[0][1] == current else history  # not the tree's own release
+    highest = max((version for _, version in earlier), default=None)
+    if not problems and highest is not None and current <= highest:
+        problems.append(f"info.version {current} is not above {highest}, the highest version released before")
     return problems + _changelog_problems(root, current)
 
 
