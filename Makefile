@@ -119,29 +119,7 @@ publish: $(READY) ## Build and upload this version's wheel and sdist to TWINE_RE
 
 vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=svc/_vendor [GENERATED=name])
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder> [GENERATED=<package name>]" >&2; exit 2; }
-	@echo "$(GENERATED)" | grep -Eqx '[a-z_][a-z0-9_]*' && test "$(GENERATED)" != "$(HANDWRITTEN)" || \
-		{ echo "GENERATED must be a lower-case Python package name other than $(HANDWRITTEN), not '$(GENERATED)'" >&2; exit 2; }
-	@case "$(DEST)" in *[[:space:]]*) echo "DEST must not contain spaces: '$(DEST)'" >&2; exit 2;; esac
-	@mkdir -p "$(DEST)" && dest=$$(cd "$(DEST)" && pwd -P) && here=$$(pwd -P) && \
-	case "$$dest/" in "$$here"/*) echo "DEST must be outside this repository, not '$(DEST)'" >&2; exit 2;; esac
-	@for folder in $(GENERATED) $(HANDWRITTEN); do \
-		if [ -e "$(DEST)/$$folder" ] && [ ! -f "$(DEST)/VENDORED.txt" ]; then \
-			echo "$(DEST)/$$folder exists and no VENDORED.txt says make vendor wrote it: refusing to replace it" >&2; exit 2; \
-		fi; \
-	done
-	rm -rf $(DEST)/$(GENERATED) $(DEST)/$(HANDWRITTEN) $(DEST)/VENDORED.txt
-	cp -R $(GENERATED_DIR) $(DEST)/$(GENERATED)
-	cp -R src/$(HANDWRITTEN) $(DEST)/$(HANDWRITTEN)
-	find $(DEST)/$(GENERATED) $(DEST)/$(HANDWRITTEN) -name __pycache__ -prune -exec rm -rf {} +
-	sed -i 's/^NAME = "$(PACKAGE)"$$/NAME = "$(GENERATED)"/' $(DEST)/$(HANDWRITTEN)/generated.py
-	grep -qx 'NAME = "$(GENERATED)"' $(DEST)/$(HANDWRITTEN)/generated.py
-	cp openapi.yaml LICENSE $(DEST)/
-	{ echo "Vendored from yandex-market-returns-client $$(sed -n 's/^  version: //p' openapi.yaml)," \
-	       "openapi.yaml sha256 $$(sha256sum openapi.yaml | cut -d' ' -f1). Do not edit: update with make vendor."; \
-	  echo "$(HANDWRITTEN) finds $(GENERATED) beside it: import both through the package that holds this folder."; \
-	  echo "Runtime dependencies to install beside it:"; \
-	  $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")'; \
-	} > $(DEST)/VENDORED.txt
+	@$(PYTHON) -m tools.vendor "$(DEST)" --generated "$(GENERATED)"
 
 record: $(READY) ## Record fresh cassettes from a live server: make record BASE_URL=... (YANDEX_MARKET_API_KEY set)
 	@test -n "$(BASE_URL)" -a -n "$(CAMPAIGN_ID)" -a -n "$(RETURN_ID)" || \

@@ -137,7 +137,7 @@ def test_a_renamed_copy_is_what_package_name_override_generates(tmp_path: Path) 
     assert differ.returncode == 0, differ.stdout + differ.stderr
 
 
-@pytest.mark.parametrize("name", ["Svc", "yandex_market_returns", "svc-client", "1svc"])
+@pytest.mark.parametrize("name", ["Svc", "yandex_market_returns", "svc-client", "1svc", "class"])
 def test_make_vendor_refuses_a_generated_name_that_is_not_a_package(tmp_path: Path, name: str) -> None:
     refused = subprocess.run(
         ["make", "-s", "-C", ROOT, "vendor", f"DEST={tmp_path}", f"GENERATED={name}"],
@@ -153,16 +153,12 @@ def test_make_vendor_refuses_a_generated_name_that_is_not_a_package(tmp_path: Pa
 @pytest.mark.parametrize(
     ("dest", "refusal"),
     [
-        ("with space/svc", "DEST must not contain spaces"),
         ("inside-repo", "DEST must be outside this repository"),
         ("foreign", "exists and no VENDORED.txt says make vendor wrote it"),
     ],
 )
 def test_make_vendor_refuses_a_dest_it_could_damage(tmp_path: Path, dest: str, refusal: str) -> None:
-    """A space would split the path in make's commands (rm -rf of a neighbour); the repository's own folders
-    and a service's own package of the same name must never be replaced."""
-    (tmp_path / "with").mkdir()
-    (tmp_path / "with" / "keep.txt").write_text("kept")
+    """The repository's own folders, and a service's own package of the same name, are never replaced."""
     target = ROOT / "src" if dest == "inside-repo" else tmp_path / dest
     if dest == "foreign":
         (target / "yandex_market_returns").mkdir(parents=True)
@@ -172,9 +168,56 @@ def test_make_vendor_refuses_a_dest_it_could_damage(tmp_path: Path, dest: str, r
     )
     assert refused.returncode == 2
     assert refusal in refused.stderr
-    assert (tmp_path / "with" / "keep.txt").read_text() == "kept"
     assert not subprocess.run(
         ["git", "-C", ROOT, "status", "--porcelain", "src"], capture_output=True, text=True
     ).stdout
     if dest == "foreign":
         assert (target / "yandex_market_returns" / "keep.py").read_text() == "kept"
+
+
+def test_a_dest_with_spaces_is_vendored_and_its_neighbours_are_untouched(tmp_path: Path) -> None:
+    (tmp_path / "my").mkdir()
+    (tmp_path / "my" / "keep.txt").write_text("kept")
+    folder = _vendor(tmp_path / "my project", "svc._vendor")
+    assert (folder / "yandex_market_returns" / "generated.py").is_file()
+    assert (tmp_path / "my" / "keep.txt").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my", "my project"]
+
+
+def test_vendoring_again_under_another_name_removes_the_old_copy(tmp_path: Path) -> None:
+    folder = _vendor(tmp_path, "svc._vendor")
+    _vendor(tmp_path, "svc._vendor", "GENERATED=svc_market_client")
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["svc_market_client", "yandex_market_returns"]
+    assert "Packages: yandex_market_returns svc_market_client" in (folder / "VENDORED.txt").read_text()
+
+
+def test_a_vendored_copy_type_checks_against_itself(tmp_path: Path) -> None:
+    """mypy sees the copy's own generated package (its TYPE_CHECKING imports are rewritten), not another."""
+    _vendor(tmp_path, "svc.third_party.ym", "GENERATED=svc_market_client")
+    (tmp_path / "svc" / "app.py").write_text(
+        "from svc.third_party.ym.yandex_market_returns import OperationType, ReturnsClient\n\n\n"
+        "def kind() -> OperationType:\n    return OperationType.RETURN_CANCELLATION\n\n\n"
+        "reveal_type(ReturnsClient.get_operations)\n"
+    )
+    mypy = Path(sys.executable).parent / "mypy"
+    checked = subprocess.run(
+        [mypy, "--strict", "--cache-dir", tmp_path / ".mypy", "svc/app.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "operation_type: svc.third_party.ym.svc_market_client.models.operation_type.OperationType" in checked.stdout
+
+
+def test_a_top_level_dest_on_sys_path_imports_from_its_folder(tmp_path: Path) -> None:
+    """Without an ``__init__.py``, DEST is a folder of top-level packages, as ``third_party/`` on sys.path."""
+    dest = tmp_path / "third_party"
+    _run("make", "-s", "-C", ROOT, "vendor", f"DEST={dest}")
+    assert "both are top-level packages" in (dest / "VENDORED.txt").read_text()
+    script = "import sys; sys.path.insert(0, sys.argv[1]); import yandex_market_returns as h; "
+    script += "print(h.generated.models.__file__, h.__file__, h.ReturnsClient)"
+    where = _run(sys.executable, "-I", "-c", script, dest).split()
+    assert where[0].startswith(str(dest / "yandex_market_returns_client"))
+    assert where[1].startswith(str(dest / "yandex_market_returns"))

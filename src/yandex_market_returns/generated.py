@@ -2,8 +2,9 @@
 
 The two packages ship side by side: at the top level when installed, or together under a service's own
 package when vendored (``svc._vendor``). The generated package is looked up beside this one, never by an
-absolute name, so a vendored copy can never pick up an installed copy by accident. ``make vendor
-GENERATED=<name>`` writes the name of a renamed generated package (``package_name_override``) into ``NAME``.
+absolute name, so a vendored copy can never pick up an installed copy by accident. ``make vendor``
+(tools/vendor.py) writes a renamed generated package's name (``package_name_override``) into ``NAME``, and
+points the ``TYPE_CHECKING`` imports, which only type checkers read, at the copy's own sibling.
 """
 
 import importlib

@@ -1,0 +1,101 @@
+"""``make vendor``: both packages, the spec and the licence copied into a service's own package.
+
+The copy finds its generated package beside itself at run time (see ``generated.py``), so it works under any
+parent package. For type checkers, which do not run that code, the copy's ``TYPE_CHECKING`` imports are
+written to name the sibling: relative when DEST is a package (it has an ``__init__.py``), absolute when DEST
+is a top-level folder on ``sys.path``. Only folders that an earlier ``make vendor`` wrote, as its
+``VENDORED.txt`` says, are ever replaced.
+"""
+
+import argparse
+import hashlib
+import keyword
+import re
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+GENERATED = "yandex_market_returns_client"
+HANDWRITTEN = "yandex_market_returns"
+NOTE = "VENDORED.txt"
+_PACKAGES_LINE = re.compile(r"^Packages: (.+)$", re.MULTILINE)
+
+
+class VendorError(Exception):
+    pass
+
+
+def _written_before(dest: Path) -> list[str]:
+    """The package folders an earlier ``make vendor`` wrote into DEST (none without its note)."""
+    note = dest / NOTE
+    if not note.is_file():
+        return []
+    found = _PACKAGES_LINE.search(note.read_text(encoding="utf-8"))
+    return found.group(1).split() if found else [GENERATED, HANDWRITTEN]  # notes from before this line existed
+
+
+def _point_at(module: Path, generated: str, nested: bool) -> None:
+    text = module.read_text(encoding="utf-8")
+    target = f"..{generated}" if nested else generated
+    text, names = re.subn(rf'^NAME = "{GENERATED}"$', f'NAME = "{generated}"', text, flags=re.MULTILINE)
+    text, imports = re.subn(rf"^    from {GENERATED}\b", f"    from {target}", text, flags=re.MULTILINE)
+    if names != 1 or imports == 0:
+        raise VendorError(f"{module} no longer has the lines make vendor rewrites: update tools/vendor.py")
+    module.write_text(text, encoding="utf-8")
+
+
+def vendor(dest: Path, generated: str = GENERATED) -> Path:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", generated) or keyword.iskeyword(generated) or generated == HANDWRITTEN:
+        raise VendorError(
+            f"GENERATED must be a lower-case Python package name other than {HANDWRITTEN}, not {generated!r}"
+        )
+    dest = dest.resolve()
+    if dest == ROOT.resolve() or ROOT.resolve() in dest.parents:
+        raise VendorError(f"DEST must be outside this repository, not {dest}")
+    before = _written_before(dest)
+    for folder in (generated, HANDWRITTEN):
+        if (dest / folder).exists() and folder not in before:
+            raise VendorError(f"{dest / folder} exists and no {NOTE} says make vendor wrote it: refusing to replace it")
+    dest.mkdir(parents=True, exist_ok=True)
+    for folder in before:  # a generated package vendored before under another name goes too
+        shutil.rmtree(dest / folder, ignore_errors=True)
+    unwanted = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "generated" / GENERATED, dest / generated, ignore=unwanted)
+    shutil.copytree(ROOT / "src" / HANDWRITTEN, dest / HANDWRITTEN, ignore=unwanted)
+    nested = (dest / "__init__.py").is_file()
+    _point_at(dest / HANDWRITTEN / "generated.py", generated, nested)
+    for name in ("openapi.yaml", "LICENSE"):
+        shutil.copy(ROOT / name, dest / name)
+    spec = (ROOT / "openapi.yaml").read_bytes()
+    version = re.search(rb"^  version: (\S+)$", spec, re.MULTILINE)
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    (dest / NOTE).write_text(
+        f"Vendored from yandex-market-returns-client {version.group(1).decode() if version else '?'}, "
+        f"openapi.yaml sha256 {hashlib.sha256(spec).hexdigest()}. Do not edit: update with make vendor.\n"
+        f"Packages: {HANDWRITTEN} {generated}\n"
+        f"{HANDWRITTEN} finds {generated} beside it: "
+        + ("import both through the package that holds this folder.\n" if nested else "both are top-level packages.\n")
+        + "Runtime dependencies to install beside it:\n"
+        + "".join(f"{line}\n" for line in dependencies),
+        encoding="utf-8",
+    )
+    return dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dest", type=Path)
+    parser.add_argument("--generated", default=GENERATED)
+    args = parser.parse_args(argv)
+    try:
+        print(f"vendored into {vendor(args.dest, args.generated)}")
+    except VendorError as error:
+        print(f"make vendor: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
