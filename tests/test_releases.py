@@ -73,9 +73,9 @@ class Repo:
 def repo(tmp_path: Path) -> Repo:
     """Released 0.1.0, then 0.2.0, with code in src/."""
     made = Repo(tmp_path / "repo")
-    made.write(_spec("0.1.0"), ("0.1.0",), files={"src/client.py": "one = 1\n"})
+    made.write(_spec("0.1.0"), ("0.1.0",), files={"src/yandex_market_returns/client.py": "one = 1\n"})
     made.commit("0.1.0")
-    made.write(_spec("0.2.0"), ("0.2.0", "0.1.0"), files={"src/client.py": "one = 1\ntwo = 2\n"})
+    made.write(_spec("0.2.0"), ("0.2.0", "0.1.0"), files={"src/yandex_market_returns/client.py": "one = 1\ntwo = 2\n"})
     made.commit("0.2.0")
     return made
 
@@ -88,12 +88,22 @@ def test_a_release_with_nothing_changed_since_holds_against_the_one_before(repo:
 
 
 def test_changes_that_do_not_ship_need_no_release(repo: Repo) -> None:
-    repo.write(files={"tests/test_client.py": "def test(): pass\n", "docs/notes.md": "notes\n"})
+    repo.write(
+        files={"tests/test_client.py": "def test(): pass\n", "generated/README.md": "notes\n", "src/README.md": "x\n"}
+    )
     repo.commit()
     assert check(repo.root) == []
 
 
-@pytest.mark.parametrize("shipped", ["src/client.py", "README.md", "pyproject.toml", "generated/pkg/models.py"])
+@pytest.mark.parametrize(
+    "shipped",
+    [
+        "src/yandex_market_returns/client.py",
+        "README.md",
+        "pyproject.toml",
+        "generated/yandex_market_returns_client/models.py",
+    ],
+)
 def test_a_shipped_change_without_a_higher_version_is_refused(repo: Repo, shipped: str) -> None:
     repo.write(files={shipped: "changed = True\n"})
     repo.commit()
@@ -103,12 +113,12 @@ def test_a_shipped_change_without_a_higher_version_is_refused(repo: Repo, shippe
 
 
 def test_an_uncommitted_change_counts_too(repo: Repo) -> None:
-    repo.write(files={"src/client.py": "one = 1\n"})
-    assert "src/client.py changed since 0.2.0" in check(repo.root)[0]
+    repo.write(files={"src/yandex_market_returns/client.py": "one = 1\n"})
+    assert "src/yandex_market_returns/client.py changed since 0.2.0" in check(repo.root)[0]
 
 
 def test_a_raised_version_needs_its_changelog_entry(repo: Repo) -> None:
-    repo.write(_spec("0.2.1"), files={"src/client.py": "fixed = 1\n"})
+    repo.write(_spec("0.2.1"), files={"src/yandex_market_returns/client.py": "fixed = 1\n"})
     repo.commit()
     assert check(repo.root) == [
         "CHANGELOG.md has no entry for 0.2.1: add a heading '## 0.2.1 — <date>' and what changed"
@@ -178,14 +188,14 @@ def test_a_shallow_clone_is_refused_not_guessed(repo: Repo, tmp_path: Path) -> N
 
 
 def test_make_breaking_and_release_check_run_from_history(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.write(files={"src/client.py": "changed = 1\n"})
+    repo.write(files={"src/yandex_market_returns/client.py": "changed = 1\n"})
     repo.commit()
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(repo.root)
         assert releases.main(["check"]) == 1
         assert releases.main(["base"]) == 0
     out, err = capsys.readouterr()
-    assert "release check: src/client.py changed since 0.2.0" in err
+    assert "release check: src/yandex_market_returns/client.py changed since 0.2.0" in err
     assert out.strip() == repo.git("log", "-1", "--format=%H", "--grep=0.2.0")
 
 
@@ -201,3 +211,27 @@ def test_a_pre_release_may_become_final_and_no_version_is_released_twice(tmp_pat
     repo.commit("down")
     repo.write(_spec("0.9.6"), ("0.9.6",))
     assert check(repo.root) == ["info.version 0.9.6 is not above 1.0.0, the highest version released before"]
+
+
+def test_a_merged_branch_is_released_at_the_merge_on_mains_first_parent_line(repo: Repo) -> None:
+    """Only main's own line counts: a branch's bump is released where main took it, the merge commit."""
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(_spec("0.3.0"), ("0.3.0", "0.2.0", "0.1.0"), files={"src/yandex_market_returns/feature.py": "x = 1\n"})
+    repo.commit("0.3.0 on a branch")
+    repo.git("checkout", "-q", "main")
+    repo.write(files={"src/yandex_market_returns/client.py": "fixed = 1\n"})
+    repo.commit("a fix on main meanwhile")
+    repo.git("-c", "core.editor=true", "merge", "-q", "--no-ff", "feature", "-m", "merge 0.3.0")
+    assert check(repo.root) == []
+    commit, version = base(repo.root) or ("", None)
+    assert str(version) == "0.2.0"
+    assert repo.git("log", "-1", "--format=%s", commit) == "0.2.0"
+
+
+def test_a_version_nothing_could_be_built_from_is_not_a_release(repo: Repo) -> None:
+    (repo.root / "openapi.yaml").write_text(
+        (repo.root / "openapi.yaml").read_text().replace("version: 0.2.0", "version: '0.2.1'")
+    )
+    repo.commit("quoted by mistake")
+    repo.write(_spec("0.2.1"), ("0.2.1", "0.2.0"), files={"src/yandex_market_returns/client.py": "fixed = 1\n"})
+    assert check(repo.root) == []

@@ -19,7 +19,14 @@ from packaging.version import InvalidVersion, Version
 from tools.breaking import breaking_changes
 
 # What the wheel and the sdist are made of (pyproject.toml's build targets, and the package's readme).
-SHIPPED = ("openapi.yaml", "generated", "src", "pyproject.toml", "README.md", "LICENSE")
+SHIPPED = (
+    "openapi.yaml",
+    "generated/yandex_market_returns_client",
+    "src/yandex_market_returns",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+)
 # The line pyproject.toml reads the version from: the same pattern, so the two can never disagree.
 VERSION_LINE = re.compile(r"^  version: (\S+)$", re.MULTILINE)
 
@@ -54,7 +61,10 @@ def releases(root: Path) -> list[tuple[str, Version]]:
     found: list[tuple[str, Version]] = []
     candidates = _git(root, "log", "--first-parent", "--format=%H", "-G", VERSION_LINE.pattern, "--", "openapi.yaml")
     for commit in reversed(candidates.split()):
-        version = _version(_spec_at(root, commit), commit[:12])
+        try:
+            version = _version(_spec_at(root, commit), commit[:12])
+        except ReleaseError:
+            continue  # a version nothing could be built from (hatch reads the same line) was never released
         if not found or found[-1][1] != version:
             found.append((commit, version))
     return found[::-1]
