@@ -45,10 +45,14 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(READY): requirements-dev.txt
+ifeq ($(origin VENV),command line)
+	@echo "$(VENV) is not ready for this requirements-dev.txt; a VENV given on the command line is never rebuilt" >&2; exit 1
+else
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+endif
 
 $(WHEELHOUSE_READY): $(READY)
 	rm -rf $(WHEELHOUSE)

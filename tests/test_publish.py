@@ -317,3 +317,20 @@ def test_the_read_back_catches_a_file_the_index_serves_changed(published: Path, 
             publish.verify(files, index.url + "simple/", index.url)
     finally:
         served.write_bytes(original)
+
+
+def test_publish_refuses_a_branch_other_than_main(tmp_path: Path) -> None:
+    """The release rules read main's history: a version published from a branch might never reach main."""
+    repo = _snapshot(tmp_path / "repo")
+    subprocess.run(["git", "-C", repo, "checkout", "-q", "-b", "experiment"], check=True)
+    ran = _run(
+        "make",
+        "-s",
+        "-C",
+        repo,
+        "publish",
+        f"VENV={ROOT / '.venv'}",
+        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
+    )
+    assert ran.code != 0
+    assert "publish: publish from main, not experiment" in ran.err

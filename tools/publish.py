@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tools.releases import VERSION_LINE, ReleaseError, check
+from tools.releases import ReleaseError, check, spec_version
 
 DISTRIBUTION = "yandex_market_returns_client"
 PROJECT_PAGE = "yandex-market-returns-client/"
@@ -77,10 +77,8 @@ def published(index: str, upload: str) -> dict[str, str | None]:
 
 
 def _version(root: Path) -> str:
-    found = VERSION_LINE.search((root / "openapi.yaml").read_text(encoding="utf-8"))
-    if not found:
-        raise PublishError("openapi.yaml has no info.version")
-    return found.group(1)
+    """As hatch names the files: normalised (``v0.5`` is ``0.5``)."""
+    return str(spec_version((root / "openapi.yaml").read_text(encoding="utf-8"), "the working tree"))
 
 
 def _files(version: str) -> tuple[str, str]:
@@ -90,10 +88,16 @@ def _files(version: str) -> tuple[str, str]:
 def preflight(root: Path) -> str:
     """What must hold before anything is built; the version to publish."""
     upload, index = _urls()
-    status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True)
-    if status.returncode or status.stdout.strip():
-        dirty = status.stdout.strip() or status.stderr.strip()
-        raise PublishError(f"the working tree is not clean; commit or stash first:\n{dirty}")
+    git = ["git", "-C", str(root)]
+    branch = subprocess.run([*git, "symbolic-ref", "--short", "-q", "HEAD"], capture_output=True, text=True)
+    if branch.returncode > 1:
+        raise PublishError(f"{root} is not a git checkout: {branch.stderr.strip()}")
+    if branch.stdout.strip() != "main":
+        # The release rules read main's history: a version published from elsewhere may never reach main.
+        raise PublishError(f"publish from main, not {branch.stdout.strip() or 'a detached HEAD'}")
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True, check=False)
+    if status.stdout.strip():
+        raise PublishError(f"the working tree is not clean; commit or stash first:\n{status.stdout.strip()}")
     problems = check(root)
     if problems:
         raise PublishError("not a release:\n" + "\n".join(problems))

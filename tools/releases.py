@@ -42,7 +42,7 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout
 
 
-def _version(spec: str, where: str) -> Version:
+def spec_version(spec: str, where: str) -> Version:
     found = VERSION_LINE.search(spec)
     try:
         return Version(found.group(1) if found else "")
@@ -62,7 +62,7 @@ def releases(root: Path) -> list[tuple[str, Version]]:
     candidates = _git(root, "log", "--first-parent", "--format=%H", "-G", VERSION_LINE.pattern, "--", "openapi.yaml")
     for commit in reversed(candidates.split()):
         try:
-            version = _version(_spec_at(root, commit), commit[:12])
+            version = spec_version(_spec_at(root, commit), commit[:12])
         except ReleaseError:
             continue  # a version nothing could be built from (hatch reads the same line) was never released
         if not found or found[-1][1] != version:
@@ -74,7 +74,7 @@ def base(root: Path) -> tuple[str, Version] | None:
     """The release the working tree is measured against: the one it replaces, or (if it changes nothing
     that ships) the one before it. ``None`` before the first release."""
     history = releases(root)
-    current = _version((root / "openapi.yaml").read_text(encoding="utf-8"), "the working tree")
+    current = spec_version((root / "openapi.yaml").read_text(encoding="utf-8"), "the working tree")
     if not history:
         return None
     last_commit, last_version = history[0]
@@ -97,7 +97,7 @@ def _next(old: Version, breaking: bool) -> Version:
 def check(root: Path) -> list[str]:
     """What is wrong with the working tree as a release; empty when it holds."""
     spec_text = (root / "openapi.yaml").read_text(encoding="utf-8")
-    current = _version(spec_text, "the working tree")
+    current = spec_version(spec_text, "the working tree")
     against = base(root)
     if against is None:
         return _changelog_problems(root, current)
