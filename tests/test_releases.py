@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tools import releases
+from tools.breaking import breaking_changes
 from tools.releases import ReleaseError, base, check
 
 Spec = dict[str, Any]
@@ -193,7 +194,7 @@ def test_make_breaking_and_release_check_run_from_history(repo: Repo, capsys: py
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(repo.root)
         assert releases.main(["check"]) == 1
-        assert releases.main(["base"]) == 0
+        assert releases.main(["last"]) == 0
     out, err = capsys.readouterr()
     assert "release check: src/yandex_market_returns/client.py changed since 0.2.0" in err
     assert out.strip() == repo.git("log", "-1", "--format=%H", "--grep=0.2.0")
@@ -235,3 +236,37 @@ def test_a_version_nothing_could_be_built_from_is_not_a_release(repo: Repo) -> N
     repo.commit("quoted by mistake")
     repo.write(_spec("0.2.1"), ("0.2.1", "0.2.0"), files={"src/yandex_market_returns/client.py": "fixed = 1\n"})
     assert check(repo.root) == []
+
+
+def test_make_breaking_compares_with_the_last_release_even_right_after_a_breaking_one(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Right after 0.3.0 made a field required, the last release is 0.3.0 itself: nothing breaks its clients."""
+    repo.write(_spec("0.3.0", required=["note"]), ("0.3.0", "0.2.0", "0.1.0"))
+    released = repo.commit("0.3.0")
+    repo.write(files={"tests/test_more.py": "x = 1\n"})
+    repo.commit("tests only")
+    assert check(repo.root) == []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(repo.root)
+        assert releases.main(["last"]) == 0
+    assert capsys.readouterr().out.strip() == released
+    old = yaml.safe_load(repo.git("show", f"{released}:openapi.yaml"))
+    assert breaking_changes(old, yaml.safe_load((repo.root / "openapi.yaml").read_text())) == []
+
+
+def test_pre_releases_follow_each_other_freely(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.write(_spec("1.0.0rc1"), ("1.0.0rc1",))
+    repo.commit()
+    repo.write(_spec("1.0.0rc2", required=["note"]), ("1.0.0rc2",))
+    assert check(repo.root) == []
+    repo.write(_spec("1.0.0rc1"), ("1.0.0rc1",), files={"src/yandex_market_returns/x.py": "x = 1\n"})
+    (problem,) = check(repo.root)
+    assert "src/yandex_market_returns/x.py changed since 1.0.0rc1 was released" in problem
+    assert "raise it to above 1.0.0rc1" in problem
+
+
+def test_a_new_file_that_would_ship_counts_before_it_is_committed(repo: Repo) -> None:
+    repo.write(files={"src/yandex_market_returns/new_module.py": "x = 1\n"})
+    assert "src/yandex_market_returns/new_module.py changed since 0.2.0" in check(repo.root)[0]

@@ -84,13 +84,18 @@ def base(root: Path) -> tuple[str, Version] | None:
 
 
 def _changed_since(root: Path, commit: str) -> list[str]:
-    return _git(root, "diff", "--name-only", commit, "--", *SHIPPED).split()
+    changed = _git(root, "diff", "--name-only", commit, "--", *SHIPPED).split()
+    new = _git(root, "ls-files", "--others", "--exclude-standard", "--", *SHIPPED).split()  # hatch ships them too
+    return sorted({*changed, *new})
 
 
-def _next(old: Version, breaking: bool) -> Version:
-    """The lowest version that may follow ``old``: a major bump for a breaking change (a minor one before 1.0)."""
+def _lowest_allowed(old: Version, breaking: bool) -> Version | None:
+    """The lowest version that may follow ``old``: a major bump for a breaking change (a minor one before 1.0).
+    ``None`` after a pre-release: any higher version, as pre-releases promise nothing to each other."""
+    if old.is_prerelease:
+        return None
     if not breaking:
-        return Version(old.base_version if old.is_prerelease else f"{old.major}.{old.minor}.{old.micro + 1}")
+        return Version(f"{old.major}.{old.minor}.{old.micro + 1}")
     return Version(f"{old.major + 1}.0.0" if old.major else f"0.{old.minor + 1}.0")
 
 
@@ -104,19 +109,18 @@ def check(root: Path) -> list[str]:
     commit, released = against
     problems: list[str] = []
     findings = breaking_changes(yaml.safe_load(_spec_at(root, commit)), yaml.safe_load(spec_text))
-    needed = _next(released, breaking=bool(findings))
+    needed = _lowest_allowed(released, breaking=bool(findings))
+    wanted = f"{needed} or higher" if needed else f"above {released}"
     if current == released:
         files = _changed_since(root, commit)
         changed = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         problems.append(
             f"{changed} changed since {released} was released (commit {commit[:12]}) but info.version is still "
-            f"{released}: raise it to {needed} or higher in openapi.yaml and add its CHANGELOG.md entry"
+            f"{released}: raise it to {wanted} in openapi.yaml and add its CHANGELOG.md entry"
         )
-    elif current < needed:
+    elif current < released or (needed and current < needed):
         why = f"{len(findings)} breaking change(s) ({'; '.join(findings)}) need" if findings else "must be"
-        problems.append(
-            f"info.version {current} against the release {released} (commit {commit[:12]}): {why} {needed} or higher"
-        )
+        problems.append(f"info.version {current} against the release {released} (commit {commit[:12]}): {why} {wanted}")
     history = releases(root)
     earlier = history[1:] if history and history[0][1] == current else history  # not the tree's own release
     highest = max((version for _, version in earlier), default=None)
@@ -133,16 +137,16 @@ def _changelog_problems(root: Path, version: Version) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``check``: report and fail; ``base``: print the commit ``make breaking`` compares with."""
+    """``check``: report and fail; ``last``: print the last release's commit (``make breaking`` compares with it)."""
     command = (argv if argv is not None else sys.argv[1:]) or ["check"]
     root = Path.cwd()
     try:
-        if command == ["base"]:
-            against = base(root)
-            print(against[0] if against else "")
+        if command == ["last"]:
+            history = releases(root)
+            print(history[0][0] if history else "")
             return 0
         if command != ["check"]:
-            print("usage: python -m tools.releases [check | base]", file=sys.stderr)
+            print("usage: python -m tools.releases [check | last]", file=sys.stderr)
             return 2
         problems = check(root)
     except ReleaseError as error:
