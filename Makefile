@@ -44,7 +44,8 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(READY): requirements-dev.txt
+# The markers' names hold their inputs' hashes: a changed input is a missing marker, whatever the file dates.
+$(READY): | requirements-dev.txt
 ifeq ($(origin VENV),command line)
 	@echo "$(VENV) is not ready for this requirements-dev.txt; a VENV given on the command line is never rebuilt" >&2; exit 1
 else
@@ -54,12 +55,12 @@ else
 	touch $@
 endif
 
-$(WHEELHOUSE_READY): $(READY)
+$(WHEELHOUSE_READY): | $(READY)
 	rm -rf $(WHEELHOUSE)
 	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE)
 	touch $@
 
-$(NODE_READY): package-lock.json
+$(NODE_READY): | package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
@@ -110,16 +111,16 @@ faults: $(READY) ## Replay the faults a service meets on the fake Market and pri
 	PYTHONPATH=generated:src:. $(BIN)/python -m tools.fault_report
 
 build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the released spec (YAML, JSON) beside them
-	rm -rf $(DIST)
-	$(BIN)/python -m build --outdir $(DIST) .
-	$(BIN)/twine check --strict $(DIST)/*
-	cp openapi.yaml $(DIST)/openapi.yaml
-	cp $(GENERATED_DIR)/openapi.json $(DIST)/openapi.json
+	rm -f "$(DIST)"/*.whl "$(DIST)"/*.tar.gz
+	$(BIN)/python -m build --outdir "$(DIST)" .
+	$(BIN)/twine check --strict "$(DIST)"/*.whl "$(DIST)"/*.tar.gz
+	cp openapi.yaml "$(DIST)"/openapi.yaml
+	cp $(GENERATED_DIR)/openapi.json "$(DIST)"/openapi.json
 
 publish: $(READY) ## Build and upload this version's wheel and sdist to TWINE_REPOSITORY_URL (see the README's Publishing)
 	$(BIN)/python -m tools.publish check
 	$(MAKE) --no-print-directory build
-	$(BIN)/python -m tools.publish upload $(DIST)
+	$(BIN)/python -m tools.publish upload "$(DIST)"
 
 vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=svc/_vendor [GENERATED=name])
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=<folder> [GENERATED=<package name>]" >&2; exit 2; }
