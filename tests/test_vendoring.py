@@ -137,7 +137,7 @@ def test_a_renamed_copy_is_what_package_name_override_generates(tmp_path: Path) 
     assert differ.returncode == 0, differ.stdout + differ.stderr
 
 
-@pytest.mark.parametrize("name", ["Svc", "yandex_market_returns", "svc-client", "1svc", "class"])
+@pytest.mark.parametrize("name", ["Svc", "yandex_market_returns", "svc-client", "1svc", "class", "json", "httpx"])
 def test_make_vendor_refuses_a_generated_name_that_is_not_a_package(tmp_path: Path, name: str) -> None:
     refused = subprocess.run(
         ["make", "-s", "-C", ROOT, "vendor", f"DEST={tmp_path}", f"GENERATED={name}"],
@@ -146,23 +146,28 @@ def test_make_vendor_refuses_a_generated_name_that_is_not_a_package(tmp_path: Pa
         check=False,
     )
     assert refused.returncode == 2
-    assert f"not '{name}'" in refused.stderr
+    assert f"not '{name}'" in refused.stderr or f"GENERATED={name} would shadow the module" in refused.stderr
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
-    ("dest", "refusal"),
+    ("dest", "own", "refusal"),
     [
-        ("inside-repo", "DEST must be outside this repository"),
-        ("foreign", "exists and no VENDORED.txt says make vendor wrote it"),
+        ("inside-repo", None, "DEST must be outside this repository"),
+        ("foreign", "yandex_market_returns/keep.py", "exists and no VENDORED.txt says make vendor wrote it"),
+        ("foreign", "LICENSE", "LICENSE exists and no VENDORED.txt says make vendor wrote it"),
+        ("foreign-note", "yandex_market_returns/keep.py", "exists and no VENDORED.txt says make vendor wrote it"),
     ],
+    ids=["inside-repo", "a-package-of-the-service", "the-service-licence", "a-note-not-ours"],
 )
-def test_make_vendor_refuses_a_dest_it_could_damage(tmp_path: Path, dest: str, refusal: str) -> None:
-    """The repository's own folders, and a service's own package of the same name, are never replaced."""
+def test_make_vendor_refuses_a_dest_it_could_damage(tmp_path: Path, dest: str, own: str | None, refusal: str) -> None:
+    """The repository's own folders, and a service's own files of the same names, are never replaced."""
     target = ROOT / "src" if dest == "inside-repo" else tmp_path / dest
-    if dest == "foreign":
-        (target / "yandex_market_returns").mkdir(parents=True)
-        (target / "yandex_market_returns" / "keep.py").write_text("kept")
+    if own:
+        (target / own).parent.mkdir(parents=True, exist_ok=True)
+        (target / own).write_text("kept")
+    if dest == "foreign-note":
+        (target / "VENDORED.txt").write_text("Third-party code the service vendored by hand.\n")
     refused = subprocess.run(
         ["make", "-s", "-C", ROOT, "vendor", f"DEST={target}"], capture_output=True, text=True, check=False
     )
@@ -171,8 +176,17 @@ def test_make_vendor_refuses_a_dest_it_could_damage(tmp_path: Path, dest: str, r
     assert not subprocess.run(
         ["git", "-C", ROOT, "status", "--porcelain", "src"], capture_output=True, text=True
     ).stdout
-    if dest == "foreign":
-        assert (target / "yandex_market_returns" / "keep.py").read_text() == "kept"
+    if own:
+        assert (target / own).read_text() == "kept"
+
+
+def test_a_note_naming_paths_outside_dest_removes_nothing_there(tmp_path: Path) -> None:
+    folder = _vendor(tmp_path / "service", "svc._vendor")
+    (tmp_path / "victim").mkdir()
+    note = folder / "VENDORED.txt"
+    note.write_text(note.read_text().replace("Wrote: ", "Wrote: ../../../victim "))
+    _vendor(tmp_path / "service", "svc._vendor")
+    assert (tmp_path / "victim").is_dir()
 
 
 def test_a_dest_with_spaces_is_vendored_and_its_neighbours_are_untouched(tmp_path: Path) -> None:
@@ -188,27 +202,34 @@ def test_vendoring_again_under_another_name_removes_the_old_copy(tmp_path: Path)
     folder = _vendor(tmp_path, "svc._vendor")
     _vendor(tmp_path, "svc._vendor", "GENERATED=svc_market_client")
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["svc_market_client", "yandex_market_returns"]
-    assert "Packages: yandex_market_returns svc_market_client" in (folder / "VENDORED.txt").read_text()
+    assert (
+        "Wrote: yandex_market_returns svc_market_client openapi.yaml LICENSE" in (folder / "VENDORED.txt").read_text()
+    )
 
 
-def test_a_vendored_copy_type_checks_against_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parent", ["svc.third_party.ym", ""], ids=["nested-and-renamed", "top-level-and-renamed"])
+def test_a_vendored_copy_type_checks_against_itself(tmp_path: Path, parent: str) -> None:
     """mypy sees the copy's own generated package (its TYPE_CHECKING imports are rewritten), not another."""
-    _vendor(tmp_path, "svc.third_party.ym", "GENERATED=svc_market_client")
-    (tmp_path / "svc" / "app.py").write_text(
-        "from svc.third_party.ym.yandex_market_returns import OperationType, ReturnsClient\n\n\n"
+    if parent:
+        _vendor(tmp_path, parent, "GENERATED=svc_market_client")
+    else:
+        _run("make", "-s", "-C", ROOT, "vendor", f"DEST={tmp_path}", "GENERATED=svc_market_client")
+    prefix = f"{parent}." if parent else ""
+    (tmp_path / "app.py").write_text(
+        f"from {prefix}yandex_market_returns import OperationType, ReturnsClient\n\n\n"
         "def kind() -> OperationType:\n    return OperationType.RETURN_CANCELLATION\n\n\n"
         "reveal_type(ReturnsClient.get_operations)\n"
     )
     mypy = Path(sys.executable).parent / "mypy"
     checked = subprocess.run(
-        [mypy, "--strict", "--cache-dir", tmp_path / ".mypy", "svc/app.py"],
+        [mypy, "--strict", "--cache-dir", tmp_path / ".mypy", "app.py"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "operation_type: svc.third_party.ym.svc_market_client.models.operation_type.OperationType" in checked.stdout
+    assert f"operation_type: {prefix}svc_market_client.models.operation_type.OperationType" in checked.stdout
 
 
 def test_a_top_level_dest_on_sys_path_imports_from_its_folder(tmp_path: Path) -> None:

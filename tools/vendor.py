@@ -3,8 +3,8 @@
 The copy finds its generated package beside itself at run time (see ``generated.py``), so it works under any
 parent package. For type checkers, which do not run that code, the copy's ``TYPE_CHECKING`` imports are
 written to name the sibling: relative when DEST is a package (it has an ``__init__.py``), absolute when DEST
-is a top-level folder on ``sys.path``. Only folders that an earlier ``make vendor`` wrote, as its
-``VENDORED.txt`` says, are ever replaced.
+is a top-level folder on ``sys.path``. Only what an earlier ``make vendor`` wrote, as its ``VENDORED.txt``
+says, is ever replaced.
 """
 
 import argparse
@@ -20,20 +20,27 @@ ROOT = Path(__file__).parent.parent
 GENERATED = "yandex_market_returns_client"
 HANDWRITTEN = "yandex_market_returns"
 NOTE = "VENDORED.txt"
-_PACKAGES_LINE = re.compile(r"^Packages: (.+)$", re.MULTILINE)
+SPEC_FILES = ("openapi.yaml", "LICENSE")
+_HEADER = "Vendored from yandex-market-returns-client "
+_WROTE_LINE = re.compile(r"^Wrote: (.+)$", re.MULTILINE)
+_PACKAGE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+# Names a generated package must not take: a top-level copy would shadow them for the whole service.
+_TAKEN = {*sys.stdlib_module_names, "httpx", "attrs", "dateutil", "anyio", "httpcore", "h11", "idna", "certifi"}
 
 
 class VendorError(Exception):
     pass
 
 
-def _written_before(dest: Path) -> list[str]:
-    """The package folders an earlier ``make vendor`` wrote into DEST (none without its note)."""
+def _written_before(dest: Path) -> set[str]:
+    """What an earlier ``make vendor`` wrote into DEST, as its note lists it; nothing without our note."""
     note = dest / NOTE
-    if not note.is_file():
-        return []
-    found = _PACKAGES_LINE.search(note.read_text(encoding="utf-8"))
-    return found.group(1).split() if found else [GENERATED, HANDWRITTEN]  # notes from before this line existed
+    if not note.is_file() or not (text := note.read_text(encoding="utf-8")).startswith(_HEADER):
+        return set()
+    found = _WROTE_LINE.search(text)
+    if not found:  # notes from before the line existed
+        return {GENERATED, HANDWRITTEN, "openapi.yaml", "LICENSE"}
+    return {name for name in found.group(1).split() if _PACKAGE_NAME.fullmatch(name) or name in SPEC_FILES}
 
 
 def _point_at(module: Path, generated: str, nested: bool) -> None:
@@ -47,34 +54,36 @@ def _point_at(module: Path, generated: str, nested: bool) -> None:
 
 
 def vendor(dest: Path, generated: str = GENERATED) -> Path:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", generated) or keyword.iskeyword(generated) or generated == HANDWRITTEN:
+    if not _PACKAGE_NAME.fullmatch(generated) or keyword.iskeyword(generated) or generated == HANDWRITTEN:
         raise VendorError(
             f"GENERATED must be a lower-case Python package name other than {HANDWRITTEN}, not {generated!r}"
         )
+    if generated in _TAKEN:
+        raise VendorError(f"GENERATED={generated} would shadow the module of that name: choose another name")
     dest = dest.resolve()
     if dest == ROOT.resolve() or ROOT.resolve() in dest.parents:
         raise VendorError(f"DEST must be outside this repository, not {dest}")
     before = _written_before(dest)
-    for folder in (generated, HANDWRITTEN):
-        if (dest / folder).exists() and folder not in before:
-            raise VendorError(f"{dest / folder} exists and no {NOTE} says make vendor wrote it: refusing to replace it")
+    for name in (generated, HANDWRITTEN, *SPEC_FILES):
+        if (dest / name).exists() and name not in before:
+            raise VendorError(f"{dest / name} exists and no {NOTE} says make vendor wrote it: refusing to replace it")
     dest.mkdir(parents=True, exist_ok=True)
-    for folder in before:  # a generated package vendored before under another name goes too
-        shutil.rmtree(dest / folder, ignore_errors=True)
+    for name in before - set(SPEC_FILES):  # a generated package vendored before under another name goes too
+        shutil.rmtree(dest / name, ignore_errors=True)
     unwanted = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "generated" / GENERATED, dest / generated, ignore=unwanted)
     shutil.copytree(ROOT / "src" / HANDWRITTEN, dest / HANDWRITTEN, ignore=unwanted)
     nested = (dest / "__init__.py").is_file()
     _point_at(dest / HANDWRITTEN / "generated.py", generated, nested)
-    for name in ("openapi.yaml", "LICENSE"):
+    for name in SPEC_FILES:
         shutil.copy(ROOT / name, dest / name)
     spec = (ROOT / "openapi.yaml").read_bytes()
     version = re.search(rb"^  version: (\S+)$", spec, re.MULTILINE)
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     (dest / NOTE).write_text(
-        f"Vendored from yandex-market-returns-client {version.group(1).decode() if version else '?'}, "
+        f"{_HEADER}{version.group(1).decode() if version else '?'}, "
         f"openapi.yaml sha256 {hashlib.sha256(spec).hexdigest()}. Do not edit: update with make vendor.\n"
-        f"Packages: {HANDWRITTEN} {generated}\n"
+        f"Wrote: {HANDWRITTEN} {generated} {' '.join(SPEC_FILES)}\n"
         f"{HANDWRITTEN} finds {generated} beside it: "
         + ("import both through the package that holds this folder.\n" if nested else "both are top-level packages.\n")
         + "Runtime dependencies to install beside it:\n"
