@@ -8,12 +8,14 @@ clean-tree rule holds and its refusals can be provoked.
 
 import base64
 import hashlib
+import http.server
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import venv
 from collections.abc import Callable, Iterator
@@ -334,3 +336,50 @@ def test_publish_refuses_a_branch_other_than_main(tmp_path: Path) -> None:
     )
     assert ran.code != 0
     assert "publish: publish from main, not experiment" in ran.err
+
+
+class _EchoingIndex(http.server.BaseHTTPRequestHandler):
+    """An index that answers every upload 500 with the Authorization header it got in its reason phrase."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(500, f"Boom {self.headers.get('Authorization')}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_credentials_an_index_echoes_are_redacted_from_twines_output(published: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoingIndex)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    env = {**os.environ, "TWINE_REPOSITORY_URL": url, "TWINE_USERNAME": USER, "TWINE_PASSWORD": PASSWORD}
+    try:
+        ran = _run(sys.executable, "-m", "tools.publish", "upload", published / "dist", cwd=published, env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    assert ran.code != 0
+    assert "Boom Basic <redacted>" in ran.out + ran.err, "the index did echo it: the test must see the echo"
+    assert basic not in ran.out + ran.err
+    assert PASSWORD not in ran.out + ran.err
+
+
+@pytest.mark.parametrize(
+    ("index", "sent"), [("http://127.0.0.1:9/simple/", True), ("http://127.0.0.2:9/simple/", False)]
+)
+def test_credentials_go_only_to_the_upload_host(monkeypatch: pytest.MonkeyPatch, index: str, sent: bool) -> None:
+    seen: list[object] = []
+
+    def get(url: str, **options: object) -> httpx.Response:
+        seen.append(options["auth"])
+        return httpx.Response(200, text="<html></html>")
+
+    monkeypatch.setattr(publish.httpx, "get", get)
+    monkeypatch.setenv("TWINE_USERNAME", USER)
+    monkeypatch.setenv("TWINE_PASSWORD", PASSWORD)
+    assert publish.published(index, "http://127.0.0.1:9/") == {}
+    assert seen == [(USER, PASSWORD) if sent else None]

@@ -9,6 +9,7 @@ followed by ``simple/`` (pypiserver, Nexus, Artifactory; devpi's is ``+simple/``
 ``TWINE_USERNAME`` and ``TWINE_PASSWORD``: never on a command line, never printed.
 """
 
+import base64
 import hashlib
 import os
 import re
@@ -116,9 +117,21 @@ def upload(root: Path, dist: Path) -> list[str]:
     if missing:
         raise PublishError(f"not built: {', '.join(missing)} (make publish builds them)")
     twine = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar"]
-    if subprocess.run([*twine, *map(str, files)], check=False).returncode:
+    done = subprocess.run([*twine, *map(str, files)], capture_output=True, text=True, check=False)
+    print(_redacted(done.stdout + done.stderr), end="")
+    if done.returncode:
         raise PublishError("twine upload failed (its message is above)")
     return verify(files, index, upload_url)
+
+
+def _redacted(text: str) -> str:
+    """twine prints what the index says, and an index may echo the credentials it was sent."""
+    username, password = os.environ.get("TWINE_USERNAME", ""), os.environ.get("TWINE_PASSWORD", "")
+    if password:
+        basic = base64.b64encode(f"{username}:{password}".encode()).decode()
+        for secret in (basic, basic.rstrip("="), password):
+            text = text.replace(secret, "<redacted>")
+    return text
 
 
 def verify(files: list[Path], index: str, upload_url: str) -> list[str]:
