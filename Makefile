@@ -39,7 +39,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking release-check build publish vendor record lock clean
+.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking release-check build publish vendor wheelhouse record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,8 @@ $(WHEELHOUSE_READY): | $(READY)
 	rm -rf $(WHEELHOUSE)
 	$(BIN)/python -m tools.wheelhouse $(WHEELHOUSE)
 	touch $@
+
+wheelhouse: $(WHEELHOUSE_READY) ## Download the runtime dependencies' wheels into build/wheelhouse/ (make test does)
 
 $(NODE_READY): | package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error

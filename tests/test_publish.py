@@ -56,7 +56,7 @@ class Index:
 
     def __init__(self, folder: Path) -> None:
         if not list(WHEELHOUSE.glob("*.whl")):
-            raise AssertionError(f"{WHEELHOUSE} is empty: run the tests with `make test`, which downloads it")
+            raise AssertionError(f"{WHEELHOUSE} is empty: run the tests with `make test` (or run `make wheelhouse`)")
         self.packages = folder / "packages"
         shutil.copytree(WHEELHOUSE, self.packages, ignore=shutil.ignore_patterns(".ready-*"))
         digest = base64.b64encode(hashlib.sha1(PASSWORD.encode()).digest()).decode()  # noqa: S324 (htpasswd {SHA})

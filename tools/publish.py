@@ -1,12 +1,13 @@
 """``make publish``: this version's wheel and sdist to an internal index, with twine, or nothing at all.
 
-``check`` runs before the build and refuses a dirty tree, a release that breaks the rules of
-``tools.releases``, and a version the index already has. ``upload`` sends exactly the two distributions,
+``check`` runs before the build and refuses a branch other than main, a dirty tree, a release that breaks
+the rules of ``tools.releases``, and a version the index already has. ``upload`` sends exactly the two distributions,
 then reads them back from the index and compares their sha256 with ``dist/``.
 
 The upload URL is ``TWINE_REPOSITORY_URL``; the index pip reads is ``PUBLISH_INDEX_URL``, by default that URL
 followed by ``simple/`` (pypiserver, Nexus, Artifactory; devpi's is ``+simple/``). Credentials are twine's own
-``TWINE_USERNAME`` and ``TWINE_PASSWORD``: never on a command line, never printed.
+``TWINE_USERNAME`` and ``TWINE_PASSWORD``: never on a command line, sent only to the upload URL's host, and
+redacted from twine's output.
 """
 
 import base64

@@ -1,11 +1,12 @@
 """Releases found in main's history alone, without tags (``make release-check``, ``make breaking``).
 
-A version is released at the commit that set ``info.version`` in openapi.yaml. Against the last release,
-the working tree must hold:
+A version is released at the commit that set ``info.version`` in openapi.yaml on main's first-parent line.
+Against the last release, the working tree must hold:
 
 - nothing that ships (``SHIPPED``) changed since the release unless ``info.version`` was raised,
-- a raised version higher than the release's, with an entry in CHANGELOG.md,
-- a major bump (a minor one before 1.0) when ``tools.breaking`` finds a change that breaks clients.
+- a raised version above every earlier release, with an entry in CHANGELOG.md,
+- a major bump (a minor one before 1.0) when ``tools.breaking`` finds a change that breaks clients; after
+  a pre-release, any higher version.
 """
 
 import re
