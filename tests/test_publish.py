@@ -378,7 +378,7 @@ def test_credentials_go_only_to_the_upload_host(monkeypatch: pytest.MonkeyPatch,
         seen.append(options["auth"])
         return httpx.Response(200, text="<html></html>")
 
-    monkeypatch.setattr(publish.httpx, "get", get)
+    monkeypatch.setattr(httpx, "get", get)
     monkeypatch.setenv("TWINE_USERNAME", USER)
     monkeypatch.setenv("TWINE_PASSWORD", PASSWORD)
     assert publish.published(index, "http://127.0.0.1:9/") == {}
