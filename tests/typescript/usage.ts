@@ -1,4 +1,4 @@
-// Compiled by tests/test_other_generators.py against the types openapi-typescript makes from openapi.yaml.
+// Compiled by tests/test_other_tools.py against the types openapi-typescript makes from openapi.yaml.
 import type { components, paths } from "./openapi";
 
 type CancelReturn = paths["/v1/campaigns/{campaignId}/returns/cancel"]["post"];
