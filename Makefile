@@ -1,5 +1,5 @@
-# The project's interface. Every target bootstraps the pinned environment in .venv/ itself, so a fresh
-# clone needs nothing but python3 and make.
+# The project's interface. Every target that needs the pinned tools bootstraps them (.venv/, node_modules/)
+# itself, so a fresh clone needs nothing but python3, make, Node.js and a JDK.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,6 @@ BIN := $(abspath $(VENV))/bin
 READY := $(VENV)/.ready-$(shell $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(open("requirements-dev.txt","rb").read()).hexdigest()[:12])')
 PACKAGE := yandex_market_returns_client
 GENERATED_DIR := generated/$(PACKAGE)
-HANDWRITTEN := yandex_market_returns
 # make vendor: the generated package's name in DEST (a service's own package_name_override).
 GENERATED ?= $(PACKAGE)
 DEST ?=
@@ -113,15 +112,19 @@ faults: $(READY) ## Replay the faults a service meets on the fake Market and pri
 	PYTHONPATH=generated:src:. $(BIN)/python -m tools.fault_report
 
 build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the released spec (YAML, JSON) beside them
-	rm -f "$(DIST)"/*.whl "$(DIST)"/*.tar.gz
+	rm -f "$(DIST)"/$(PACKAGE)-*.whl "$(DIST)"/$(PACKAGE)-*.tar.gz
 	$(BIN)/python -m build --outdir "$(DIST)" .
-	$(BIN)/twine check --strict "$(DIST)"/*.whl "$(DIST)"/*.tar.gz
+	$(BIN)/twine check --strict "$(DIST)"/$(PACKAGE)-*.whl "$(DIST)"/$(PACKAGE)-*.tar.gz
 	cp openapi.yaml "$(DIST)"/openapi.yaml
 	cp $(GENERATED_DIR)/openapi.json "$(DIST)"/openapi.json
 
-publish: $(READY) ## Build and upload this version's wheel and sdist to TWINE_REPOSITORY_URL (see the README's Publishing)
+# Built from `git archive HEAD`, not from the working tree: a file git hides only locally (.git/info/exclude, a
+# global ignore) passes the clean-tree check but hatch would ship it.
+publish: $(READY) ## Build HEAD and upload its wheel and sdist to TWINE_REPOSITORY_URL (see the README's Publishing)
 	$(BIN)/python -m tools.publish check
-	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory -s check-generated
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && git archive HEAD | tar -x -C "$$tmp" && \
+	$(MAKE) --no-print-directory -s -C "$$tmp" build VENV="$(abspath $(VENV))" DIST="$(abspath $(DIST))"
 	$(BIN)/python -m tools.publish upload "$(DIST)"
 
 vendor: ## Copy both packages, the spec and the licence into DEST (make vendor DEST=svc/_vendor [GENERATED=name])

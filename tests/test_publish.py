@@ -15,9 +15,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 import venv
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -54,7 +56,7 @@ class Ran:
 class Index:
     """pypiserver on a free loopback port: uploads need the htpasswd login, reads are open."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, hash_algo: str = "sha256") -> None:
         if not list(WHEELHOUSE.glob("*.whl")):
             raise AssertionError(f"{WHEELHOUSE} is empty: run the tests with `make test` (or run `make wheelhouse`)")
         self.packages = folder / "packages"
@@ -67,7 +69,7 @@ class Index:
         self.url = f"http://127.0.0.1:{port}/"
         server = Path(sys.executable).parent / "pypi-server"
         command = [server, "run", "-p", port, "-i", "127.0.0.1", "-a", "update", "-P", folder / "htpasswd"]
-        command += ["--disable-fallback", "--hash-algo", "sha256", self.packages]
+        command += ["--disable-fallback", "--hash-algo", hash_algo, self.packages]
         self.log = (folder / "pypiserver.log").open("w")
         self.process = subprocess.Popen([str(c) for c in command], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -132,6 +134,10 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
 def published(index: Index, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The snapshot, published once; its dist/ is what was uploaded."""
     repo = _snapshot(tmp_path_factory.mktemp("repo"))
+    # Hidden from git only here: the clean-tree check cannot see it, so the build must not take it.
+    (repo / "src" / "yandex_market_returns" / "local_settings.py").write_text('API_KEY = "local-only"\n')
+    with (repo / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write("src/yandex_market_returns/local_settings.py\n")
     ran = _publish(repo, index)
     assert ran.code == 0, ran.out + ran.err
     for name in FILES:
@@ -169,6 +175,10 @@ def test_publish_uploads_the_wheel_and_sdist_only_and_the_index_serves_them_unch
     assert index.ours() == sorted(FILES), "the spec files beside them in dist/ are not uploaded"
     for name in FILES:
         assert (index.packages / name).read_bytes() == (published / "dist" / name).read_bytes()
+    with zipfile.ZipFile(index.packages / FILES[0]) as wheel, tarfile.open(index.packages / FILES[1]) as sdist:
+        shipped = [*wheel.namelist(), *sdist.getnames()]
+    assert "yandex_market_returns/__init__.py" in shipped
+    assert not [name for name in shipped if "local_settings" in name], "built from HEAD, not the working tree"
 
 
 def test_installed_from_that_index_alone_it_works(published: Path, index: Index, tmp_path: Path) -> None:
@@ -343,7 +353,8 @@ class _EchoingIndex(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(500, f"Boom {self.headers.get('Authorization')}")
+        credentials = self.headers.get("Authorization", "")
+        self.send_response(500, f"Boom {credentials} {base64.b64decode(credentials.split()[-1]).decode()}")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -363,7 +374,8 @@ def test_credentials_an_index_echoes_are_redacted_from_twines_output(published: 
         server.server_close()
     basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     assert ran.code != 0
-    assert "Boom Basic <redacted>" in ran.out + ran.err, "the index did echo it: the test must see the echo"
+    shown = " ".join((ran.out + ran.err).split())  # rich wraps twine's lines
+    assert f"Boom Basic <redacted> {USER}:<redacted>" in shown, "the test must see the echo"
     assert basic not in ran.out + ran.err
     assert PASSWORD not in ran.out + ran.err
 
@@ -383,3 +395,36 @@ def test_credentials_go_only_to_the_upload_host(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("TWINE_PASSWORD", PASSWORD)
     assert publish.published(index, "http://127.0.0.1:9/") == {}
     assert seen == [(USER, PASSWORD) if sent else None]
+
+
+def test_an_index_that_gives_no_sha256_is_still_read_back_and_refuses_the_version_again(
+    published: Path, tmp_path: Path
+) -> None:
+    """pypiserver with md5 links: the read-back downloads the files, and the version is seen as published."""
+    md5 = Index(tmp_path / "index", hash_algo="md5")
+    env = {**os.environ, "TWINE_REPOSITORY_URL": md5.url, "TWINE_USERNAME": USER, "TWINE_PASSWORD": PASSWORD}
+    try:
+        uploaded = _run(sys.executable, "-m", "tools.publish", "upload", published / "dist", cwd=published, env=env)
+        again = _run(sys.executable, "-m", "tools.publish", "check", cwd=published, env=env)
+    finally:
+        md5.close()
+    assert uploaded.code == 0, uploaded.out + uploaded.err
+    assert f"published and read back: {FILES[0]} sha256:" in uploaded.out
+    assert again.code != 0
+    assert f"{VERSION} is already on {md5.url}simple/" in again.err
+
+
+def test_publish_refuses_a_generated_package_that_drifted_from_the_spec(tmp_path: Path) -> None:
+    repo = _snapshot(tmp_path / "repo")
+    spec = repo / "generated" / "yandex_market_returns_client" / "openapi.json"
+    spec.write_text(spec.read_text().replace('"title"', '"title" ', 1))
+    amend = ["commit", "-q", "--amend", "-a", "--no-edit"]  # one commit: the release rules hold, only drift is left
+    subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@localhost", *amend], check=True)
+    fresh = Index(tmp_path / "index")
+    try:
+        ran = _publish(repo, fresh)
+    finally:
+        fresh.close()
+    assert ran.code != 0
+    assert "generated/ has drifted from its inputs" in ran.err
+    assert fresh.ours() == []

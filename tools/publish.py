@@ -12,20 +12,24 @@ redacted from twine's output.
 
 import base64
 import hashlib
+import html
 import os
 import re
+import ssl
 import subprocess
 import sys
 import urllib.parse
 from pathlib import Path
 
 import httpx
+from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+from packaging.version import Version
 
 from tools.releases import ReleaseError, check, spec_version
 
 DISTRIBUTION = "yandex_market_returns_client"
 PROJECT_PAGE = "yandex-market-returns-client/"
-_LINK = re.compile(r'href="([^"#]+)(?:#sha256=([0-9a-f]{64}))?"')
+_LINK = re.compile(r"""href=["']([^"']+)["']""")
 
 
 class PublishError(Exception):
@@ -56,18 +60,26 @@ def _get(url: str, upload: str) -> httpx.Response:
     """Credentials go only to the upload URL's own scheme, host and port."""
     username, password = os.environ.get("TWINE_USERNAME"), os.environ.get("TWINE_PASSWORD")
     same = urllib.parse.urlsplit(url)[:2] == urllib.parse.urlsplit(upload)[:2]
+    cert = os.environ.get("TWINE_CERT")  # the index's CA, as twine takes it
     try:
-        return httpx.get(url, auth=(username, password) if same and username and password else None, timeout=30)
+        return httpx.get(
+            url,
+            auth=(username, password) if same and username and password else None,
+            verify=ssl.create_default_context(cafile=cert) if cert else True,
+            timeout=30,
+        )
     except httpx.HTTPError as error:
         raise PublishError(f"the index at {url} cannot be read: {type(error).__name__}") from None
 
 
-def published(index: str, upload: str) -> dict[str, str | None]:
-    """The project's files on the index, with the sha256 it gives for each (``{}`` before the first upload).
+def published(index: str, upload: str) -> dict[str, tuple[str, str | None]]:
+    """The project's files on the index: each name's URL and the sha256 the index gives for it, if any
+    (``{}`` before the first upload).
 
     A 404 is believed only from an index whose own page answers: a mistyped index URL must not read as
     "nothing published yet"."""
-    answer = _get(urllib.parse.urljoin(index, PROJECT_PAGE), upload)
+    page = urllib.parse.urljoin(index, PROJECT_PAGE)
+    answer = _get(page, upload)
     if answer.status_code == 404:
         root = _get(index, upload)
         if root.status_code != 200:
@@ -75,7 +87,22 @@ def published(index: str, upload: str) -> dict[str, str | None]:
         return {}
     if answer.status_code != 200:
         raise PublishError(f"the index at {index} answered {answer.status_code} for {PROJECT_PAGE}")
-    return {urllib.parse.unquote(href.rsplit("/", 1)[-1]): sha for href, sha in _LINK.findall(answer.text)}
+    files: dict[str, tuple[str, str | None]] = {}
+    for href in _LINK.findall(answer.text):
+        url, _, fragment = html.unescape(href).partition("#")
+        name = urllib.parse.unquote(url.rsplit("/", 1)[-1])
+        files[name] = (urllib.parse.urljoin(page, url), fragment[7:] if fragment.startswith("sha256=") else None)
+    return files
+
+
+def _version_of(name: str) -> Version | None:
+    """The version in a distribution's file name, however the index spells the project's name."""
+    try:
+        if name.endswith(".whl"):
+            return parse_wheel_filename(name)[1]
+        return parse_sdist_filename(name)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
 
 
 def _version(root: Path) -> str:
@@ -104,7 +131,7 @@ def preflight(root: Path) -> str:
     if problems:
         raise PublishError("not a release:\n" + "\n".join(problems))
     version = _version(root)
-    already = [name for name in published(index, upload) if name in _files(version)]
+    already = sorted(name for name in published(index, upload) if _version_of(name) == Version(version))
     if already:
         raise PublishError(f"{version} is already on {index}: {', '.join(already)}; raise info.version to publish")
     return version
@@ -136,13 +163,18 @@ def _redacted(text: str) -> str:
 
 
 def verify(files: list[Path], index: str, upload_url: str) -> list[str]:
-    """Each file as the index serves it has the sha256 of the file in dist/."""
+    """Each file as the index serves it has the sha256 of the file in dist/ (downloaded when the index gives
+    no sha256 of its own)."""
     served = published(index, upload_url)
     report = []
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if served.get(path.name) != digest:
-            raise PublishError(f"{index} serves {path.name} with sha256 {served.get(path.name)}, not {digest}")
+        if path.name not in served:
+            raise PublishError(f"{index} does not list {path.name}")
+        url, given = served[path.name]
+        found = given or hashlib.sha256(_get(url, upload_url).content).hexdigest()
+        if found != digest:
+            raise PublishError(f"{index} serves {path.name} with sha256 {found}, not {digest}")
         report.append(f"{path.name} sha256:{digest}")
     return report
 
