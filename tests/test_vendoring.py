@@ -5,6 +5,7 @@ path holds the service's root and, after it, the installed wheel: a vendored cop
 generated package by its absolute name would import the installed one, and the test would see it.
 """
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -12,8 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
+from tools.vendor import RUNTIME_MODULES
+from tools.wheelhouse import runtime_pins
 
 # Run inside the service: sys.argv = [-, the package holding the copy, the generated package's name, *sys.path].
 SERVICE = """
@@ -242,3 +246,29 @@ def test_a_top_level_dest_on_sys_path_imports_from_its_folder(tmp_path: Path) ->
     where = _run(sys.executable, "-I", "-c", script, dest).split()
     assert where[0].startswith(str(dest / "yandex_market_returns_client"))
     assert where[1].startswith(str(dest / "yandex_market_returns"))
+
+
+def test_a_dest_without_init_inside_a_package_is_refused(tmp_path: Path) -> None:
+    """It would import as a namespace package at run time, while mypy could not follow the copy's imports."""
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "__init__.py").touch()
+    refused = subprocess.run(
+        ["make", "-s", "-C", ROOT, "vendor", f"DEST={tmp_path / 'svc' / '_vendor'}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert f"{tmp_path / 'svc'} is a package but {tmp_path / 'svc' / '_vendor'} has no __init__.py" in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "svc").iterdir()) == ["__init__.py"]
+
+
+def test_the_names_a_generated_package_may_not_take_cover_what_the_runtime_dependencies_import() -> None:
+    distributions = {pin.split("==")[0] for pin in runtime_pins()}
+    imported = {
+        module
+        for module, owners in importlib.metadata.packages_distributions().items()
+        if distributions & {canonicalize_name(owner) for owner in owners} and module.isidentifier()
+    }
+    assert imported, "the runtime dependencies are installed in the dev environment"
+    assert imported <= RUNTIME_MODULES, imported - RUNTIME_MODULES

@@ -12,6 +12,7 @@ Against the last release, the working tree must hold:
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -28,8 +29,9 @@ SHIPPED = (
     "README.md",
     "LICENSE",
 )
-# The line pyproject.toml reads the version from: the same pattern, so the two can never disagree.
-VERSION_LINE = re.compile(r"^  version: (\S+)$", re.MULTILINE)
+# The line hatch reads the version from, taken from pyproject.toml itself so that the two cannot disagree.
+_PYPROJECT = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+VERSION_LINE = re.compile(_PYPROJECT["tool"]["hatch"]["version"]["pattern"], re.MULTILINE)
 
 
 class ReleaseError(Exception):

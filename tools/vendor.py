@@ -24,8 +24,12 @@ SPEC_FILES = ("openapi.yaml", "LICENSE")
 _HEADER = "Vendored from yandex-market-returns-client "
 _WROTE_LINE = re.compile(r"^Wrote: (.+)$", re.MULTILINE)
 _PACKAGE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-# Names a generated package must not take: a top-level copy would shadow them for the whole service.
-_TAKEN = {*sys.stdlib_module_names, "httpx", "attrs", "dateutil", "anyio", "httpcore", "h11", "idna", "certifi"}
+# What the runtime dependencies import (tests/test_vendoring.py checks it against the lock): a generated
+# package of one of these names, or a standard module's, would shadow it for the whole service.
+RUNTIME_MODULES = frozenset(
+    {"httpx", "attr", "attrs", "dateutil", "anyio", "httpcore", "h11", "idna", "certifi", "sniffio", "six", "tzdata"}
+    | {"typing_extensions", "exceptiongroup"}
+)
 
 
 class VendorError(Exception):
@@ -58,7 +62,7 @@ def vendor(dest: Path, generated: str = GENERATED) -> Path:
         raise VendorError(
             f"GENERATED must be a lower-case Python package name other than {HANDWRITTEN}, not {generated!r}"
         )
-    if generated in _TAKEN:
+    if generated in sys.stdlib_module_names or generated in RUNTIME_MODULES:
         raise VendorError(f"GENERATED={generated} would shadow the module of that name: choose another name")
     dest = dest.resolve()
     if dest == ROOT.resolve() or ROOT.resolve() in dest.parents:
@@ -67,21 +71,27 @@ def vendor(dest: Path, generated: str = GENERATED) -> Path:
     for name in (generated, HANDWRITTEN, *SPEC_FILES):
         if (dest / name).exists() and name not in before:
             raise VendorError(f"{dest / name} exists and no {NOTE} says make vendor wrote it: refusing to replace it")
+    nested = (dest / "__init__.py").is_file()
+    if not nested and (dest.parent / "__init__.py").is_file():
+        raise VendorError(
+            f"{dest.parent} is a package but {dest} has no __init__.py: create it first (touch "
+            f"{dest / '__init__.py'}) to vendor into the package, or vendor into a folder on sys.path"
+        )
     dest.mkdir(parents=True, exist_ok=True)
     for name in before - set(SPEC_FILES):  # a generated package vendored before under another name goes too
         shutil.rmtree(dest / name, ignore_errors=True)
     unwanted = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "generated" / GENERATED, dest / generated, ignore=unwanted)
     shutil.copytree(ROOT / "src" / HANDWRITTEN, dest / HANDWRITTEN, ignore=unwanted)
-    nested = (dest / "__init__.py").is_file()
     _point_at(dest / HANDWRITTEN / "generated.py", generated, nested)
     for name in SPEC_FILES:
         shutil.copy(ROOT / name, dest / name)
     spec = (ROOT / "openapi.yaml").read_bytes()
-    version = re.search(rb"^  version: (\S+)$", spec, re.MULTILINE)
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    version = re.search(pyproject["tool"]["hatch"]["version"]["pattern"], spec.decode(), re.MULTILINE)
+    dependencies = pyproject["project"]["dependencies"]
     (dest / NOTE).write_text(
-        f"{_HEADER}{version.group(1).decode() if version else '?'}, "
+        f"{_HEADER}{version.group(1) if version else '?'}, "
         f"openapi.yaml sha256 {hashlib.sha256(spec).hexdigest()}. Do not edit: update with make vendor.\n"
         f"Wrote: {HANDWRITTEN} {generated} {' '.join(SPEC_FILES)}\n"
         f"{HANDWRITTEN} finds {generated} beside it: "

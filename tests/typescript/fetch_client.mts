@@ -50,11 +50,12 @@ for (const returnId of returnIds.map((text) => integer(text, "a return id"))) {
     body: { returnId },
   });
   const answer = { returnId, http: response.status, rateLimit: rateLimitOf(response) };
-  if (error !== undefined) {
+  if (!response.ok || error !== undefined) {
     // Typed as the union of the bodies of every error status the spec lists (400, 401, 403, 420, 500), not
-    // narrowed by response.status: the spec gives them all one shape, ApiErrorResponse.
-    const first = error.errors?.[0];
-    console.log(JSON.stringify({ ...answer, status: error.status, code: first?.code, message: first?.message }));
+    // narrowed by response.status: the spec gives them all one shape, ApiErrorResponse. An empty error body
+    // leaves it undefined, so the status decides, not `error`.
+    const first = error?.errors?.[0];
+    console.log(JSON.stringify({ ...answer, status: error?.status, code: first?.code, message: first?.message }));
   } else {
     const operation = data.result?.operation;
     const started = operation && { id: operation.id, type: operation.type };
