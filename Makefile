@@ -96,8 +96,8 @@ test: lint-spec $(NODE_READY) $(WHEELHOUSE_READY) ## Lint the spec, then run the
 docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs/
 	$(NODE_BIN)/redocly build-docs --config redocly.yaml --inlineBundle --output build/docs/index.html openapi.yaml
 
-breaking: $(READY) ## Fail on changes to openapi.yaml that break clients of BASE (by default the last release)
-	@base="$(BASE)"; test -n "$$base" || base=$$($(BIN)/python -m tools.releases last) || exit 1; \
+breaking: $(READY) ## List changes to openapi.yaml that break clients of BASE (by default the release it replaces) and fail on any
+	@base="$(BASE)"; test -n "$$base" || base=$$($(BIN)/python -m tools.releases base) || exit 1; \
 	if test -z "$$base"; then echo "no release before this one to compare with"; exit 0; fi; \
 	tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && git show "$$base:openapi.yaml" > "$$tmp" && \
 	$(BIN)/python -m tools.breaking "$$tmp" openapi.yaml --base-name "openapi.yaml at $$base"

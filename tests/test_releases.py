@@ -194,7 +194,7 @@ def test_make_breaking_and_release_check_run_from_history(repo: Repo, capsys: py
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(repo.root)
         assert releases.main(["check"]) == 1
-        assert releases.main(["last"]) == 0
+        assert releases.main(["base"]) == 0
     out, err = capsys.readouterr()
     assert "release check: src/yandex_market_returns/client.py changed since 0.2.0" in err
     assert out.strip() == repo.git("log", "-1", "--format=%H", "--grep=0.2.0")
@@ -238,21 +238,26 @@ def test_a_version_nothing_could_be_built_from_is_not_a_release(repo: Repo) -> N
     assert check(repo.root) == []
 
 
-def test_make_breaking_compares_with_the_last_release_even_right_after_a_breaking_one(
+def test_on_a_breaking_release_make_breaking_lists_what_it_broke_and_release_check_passes(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Right after 0.3.0 made a field required, the last release is 0.3.0 itself: nothing breaks its clients."""
+    """make breaking compares with the release the tree replaces (0.2.0), even once 0.3.0 is committed:
+    it names the change; release-check decides that 0.3.0 is the bump it needs."""
     repo.write(_spec("0.3.0", required=["note"]), ("0.3.0", "0.2.0", "0.1.0"))
-    released = repo.commit("0.3.0")
+    repo.commit("0.3.0")
     repo.write(files={"tests/test_more.py": "x = 1\n"})
     repo.commit("tests only")
     assert check(repo.root) == []
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(repo.root)
-        assert releases.main(["last"]) == 0
-    assert capsys.readouterr().out.strip() == released
-    old = yaml.safe_load(repo.git("show", f"{released}:openapi.yaml"))
-    assert breaking_changes(old, yaml.safe_load((repo.root / "openapi.yaml").read_text())) == []
+        assert releases.main(["base"]) == 0
+    previous = capsys.readouterr().out.strip()
+    assert previous == repo.git("log", "-1", "--format=%H", "--grep=^0.2.0$")
+    old = yaml.safe_load(repo.git("show", f"{previous}:openapi.yaml"))
+    new = yaml.safe_load((repo.root / "openapi.yaml").read_text())
+    assert breaking_changes(old, new) == [
+        "POST /returns/cancel: request body (application/json): new required field note"
+    ]
 
 
 def test_pre_releases_follow_each_other_freely(tmp_path: Path) -> None:

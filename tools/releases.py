@@ -62,7 +62,9 @@ def releases(root: Path) -> list[tuple[str, Version]]:
     if _git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
         raise ReleaseError("a shallow clone cannot show the last release: run `git fetch --unshallow`")
     found: list[tuple[str, Version]] = []
-    candidates = _git(root, "log", "--first-parent", "--format=%H", "-G", VERSION_LINE.pattern, "--", "openapi.yaml")
+    # git's -G takes a POSIX regex: the pattern's literal start finds the candidates, Python reads them.
+    touched = VERSION_LINE.pattern.split("(")[0]
+    candidates = _git(root, "log", "--first-parent", "--format=%H", "-G", touched, "--", "openapi.yaml")
     for commit in reversed(candidates.split()):
         try:
             version = spec_version(_spec_at(root, commit), commit[:12])
@@ -140,16 +142,17 @@ def _changelog_problems(root: Path, version: Version) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``check``: report and fail; ``last``: print the last release's commit (``make breaking`` compares with it)."""
+    """``check``: report and fail; ``base``: print the commit of the release the working tree is measured
+    against (``make breaking`` compares with it)."""
     command = (argv if argv is not None else sys.argv[1:]) or ["check"]
     root = Path.cwd()
     try:
-        if command == ["last"]:
-            history = releases(root)
-            print(history[0][0] if history else "")
+        if command == ["base"]:
+            against = base(root)
+            print(against[0] if against else "")
             return 0
         if command != ["check"]:
-            print("usage: python -m tools.releases [check | last]", file=sys.stderr)
+            print("usage: python -m tools.releases [check | base]", file=sys.stderr)
             return 2
         problems = check(root)
     except ReleaseError as error:
