@@ -428,3 +428,24 @@ def test_publish_refuses_a_generated_package_that_drifted_from_the_spec(tmp_path
     assert ran.code != 0
     assert "generated/ has drifted from its inputs" in ran.err
     assert fresh.ours() == []
+
+
+def test_publish_refuses_commits_main_does_not_have_yet(tmp_path: Path) -> None:
+    origin = _snapshot(tmp_path / "origin")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", f"file://{origin}", clone], check=True)
+    (clone / "CHANGELOG.md").write_text((clone / "CHANGELOG.md").read_text() + "\nUnpushed.\n")
+    subprocess.run(
+        ["git", "-C", clone, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", "x"], check=True
+    )
+    ran = _run(
+        "make",
+        "-s",
+        "-C",
+        clone,
+        "publish",
+        f"VENV={ROOT / '.venv'}",
+        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
+    )
+    assert ran.code != 0
+    assert "publish: HEAD is not on origin/main: push it first" in ran.err

@@ -124,6 +124,10 @@ def preflight(root: Path) -> str:
     if branch.stdout.strip() != "main":
         # The release rules read main's history: a version published from elsewhere may never reach main.
         raise PublishError(f"publish from main, not {branch.stdout.strip() or 'a detached HEAD'}")
+    remote = subprocess.run([*git, "rev-parse", "--verify", "-q", "refs/remotes/origin/main"], capture_output=True)
+    ancestor = subprocess.run([*git, "merge-base", "--is-ancestor", "HEAD", "origin/main"], capture_output=True)
+    if remote.returncode == 0 and ancestor.returncode != 0:
+        raise PublishError("HEAD is not on origin/main: push it first (main's history is what the release rules read)")
     status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True, check=False)
     if status.stdout.strip():
         raise PublishError(f"the working tree is not clean; commit or stash first:\n{status.stdout.strip()}")
