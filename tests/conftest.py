@@ -1,6 +1,8 @@
 """Fixtures for the hand-written client's tests: a fake Market on loopback and clients pointed at it."""
 
 import subprocess
+import sys
+import venv
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,17 @@ RETURNS = range(1, 10_000)
 # Short waits, so that retry tests take milliseconds, not seconds.
 FAST: dict[str, Any] = {"backoff": 0.01, "retry_budget": 5.0}
 ROOT = Path(__file__).parent.parent
+
+
+def clean_venv(folder: Path) -> Path:
+    """A venv without pip, filled by this environment's pip (``pip_install``): no ensurepip per test."""
+    venv.create(folder, with_pip=False)
+    return folder / "bin" / "python"
+
+
+def pip_install(python: Path, *args: str | Path) -> list[str | Path]:
+    """The command that installs into the venv of ``python`` with this environment's pip."""
+    return [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--disable-pip-version-check", *args]
 
 
 @pytest.fixture(scope="session")

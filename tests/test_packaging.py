@@ -6,8 +6,6 @@ installs it with the newest (the dev lock's) from an index, so both ends of the 
 
 import json
 import subprocess
-import sys
-import venv
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import clean_venv, pip_install
 from tools.wheelhouse import LOWEST
 
 ROOT = Path(__file__).parent.parent
@@ -97,23 +96,8 @@ def test_wheel_holds_the_generated_package_and_its_metadata(wheel: Path) -> None
 
 def test_wheel_installs_and_works_in_a_clean_venv_with_the_lowest_dependencies(wheel: Path, tmp_path: Path) -> None:
     """The newest are installed from an index by tests/test_publish.py; these from the wheelhouse, offline."""
-    venv.create(tmp_path / "venv", with_pip=False)
-    python = tmp_path / "venv" / "bin" / "python"
-    _run(
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        python,
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-index",
-        "--find-links",
-        ROOT / "build" / "wheelhouse",
-        wheel,
-        *LOWEST,
-    )
+    python = clean_venv(tmp_path / "venv")
+    _run(*pip_install(python, "--no-index", "--find-links", ROOT / "build" / "wheelhouse", wheel, *LOWEST))
     assert _run(python, "-c", SMOKE, VERSION).split() == list(LOWEST)
 
 

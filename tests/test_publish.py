@@ -18,7 +18,6 @@ import sys
 import tarfile
 import threading
 import time
-import venv
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, clean_venv, pip_install
 from tests.test_packaging import SMOKE, VERSION
 from tools import publish
 from tools.wheelhouse import runtime_pins
@@ -34,6 +33,7 @@ from tools.wheelhouse import runtime_pins
 WHEELHOUSE = ROOT / "build" / "wheelhouse"
 USER = "publisher"
 PASSWORD = secrets.token_urlsafe(18)
+UNREACHABLE = "http://127.0.0.1:9/"  # for refusals that come before the index is asked
 FILES = (f"yandex_market_returns_client-{VERSION}-py3-none-any.whl", f"yandex_market_returns_client-{VERSION}.tar.gz")
 
 
@@ -114,8 +114,9 @@ def _snapshot(folder: Path) -> Path:
     return folder
 
 
-def _publish(repo: Path, index: Index, **settings: str) -> Ran:
-    env = {**os.environ, "TWINE_REPOSITORY_URL": index.url, "TWINE_USERNAME": USER, "TWINE_PASSWORD": PASSWORD}
+def _publish(repo: Path, index: "Index | str", **settings: str) -> Ran:
+    url = index if isinstance(index, str) else index.url
+    env = {**os.environ, "TWINE_REPOSITORY_URL": url, "TWINE_USERNAME": USER, "TWINE_PASSWORD": PASSWORD}
     env.update(settings)
     # The snapshot uses this checkout's environment rather than building its own.
     ran = _run("make", "-s", "-C", repo, "publish", f"VENV={ROOT / '.venv'}", "DIST=dist", env=env)
@@ -149,24 +150,9 @@ def published(index: Index, tmp_path_factory: pytest.TempPathFactory) -> Path:
 Spoil = Callable[[Path], object]
 
 
-def _venv(folder: Path) -> Path:
-    venv.create(folder, with_pip=False)  # filled by this environment's pip (--python): no ensurepip per test
-    return folder / "bin" / "python"
-
-
-def _pip(python: Path, *args: str | Path) -> Ran:
-    return _run(
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        python,
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-cache-dir",
-        *args,
-    )
+def _only(index: Index) -> tuple[str, ...]:
+    """pip's options to install from that index and nothing else."""
+    return ("--no-cache-dir", "--index-url", index.url + "simple/")
 
 
 def test_publish_uploads_the_wheel_and_sdist_only_and_the_index_serves_them_unchanged(
@@ -182,8 +168,12 @@ def test_publish_uploads_the_wheel_and_sdist_only_and_the_index_serves_them_unch
 
 
 def test_installed_from_that_index_alone_it_works(published: Path, index: Index, tmp_path: Path) -> None:
-    python = _venv(tmp_path / "venv")
-    _pip(python, "--index-url", index.url + "simple/", f"yandex-market-returns-client=={VERSION}").ok()
+    python = clean_venv(tmp_path / "venv")
+    _run(
+        *pip_install(
+            python, "--no-cache-dir", "--index-url", index.url + "simple/", f"yandex-market-returns-client=={VERSION}"
+        )
+    ).ok()
     versions = _run(python, "-c", SMOKE, VERSION).ok().split()
     assert sorted(versions) == [
         pin for pin in runtime_pins() if pin.split("==")[0] in ("httpx", "attrs", "python-dateutil")
@@ -204,15 +194,15 @@ def test_installed_with_require_hashes_and_a_tampered_hash_is_refused(
             p for p in WHEELHOUSE.glob("*.whl") if p.name.lower().startswith(f"{name.replace('-', '_')}-{version}-")
         ]
         pins.append(line(pin, file))
-    python = _venv(tmp_path / "venv")
+    python = clean_venv(tmp_path / "venv")
     tampered = tmp_path / "tampered.txt"
     tampered.write_text("".join(pins).replace(pins[0].split("sha256:")[1].strip(), "0" * 64))
-    refused = _pip(python, "--index-url", index.url + "simple/", "--require-hashes", "-r", tampered)
+    refused = _run(*pip_install(python, *_only(index), "--require-hashes", "-r", tampered))
     assert refused.code != 0
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in refused.err
     hashed = tmp_path / "requirements.txt"
     hashed.write_text("".join(pins))
-    _pip(python, "--index-url", index.url + "simple/", "--require-hashes", "-r", hashed).ok()
+    _run(*pip_install(python, *_only(index), "--require-hashes", "-r", hashed)).ok()
     _run(python, "-c", SMOKE, VERSION).ok()
 
 
@@ -235,15 +225,7 @@ def test_a_second_publish_of_the_same_version_is_refused(published: Path, index:
 def test_publish_refuses_a_dirty_tree(tmp_path: Path, spoil: Spoil, refusal: str) -> None:
     repo = _snapshot(tmp_path / "repo")
     spoil(repo)
-    ran = _run(
-        "make",
-        "-s",
-        "-C",
-        repo,
-        "publish",
-        f"VENV={ROOT / '.venv'}",
-        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
-    )
+    ran = _publish(repo, UNREACHABLE)
     assert ran.code != 0
     assert refusal in ran.err
     assert not (repo / "dist").exists(), "refused before building"
@@ -256,15 +238,7 @@ def test_publish_refuses_a_version_without_its_changelog_entry(tmp_path: Path) -
     subprocess.run(
         ["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", "x"], check=True
     )
-    ran = _run(
-        "make",
-        "-s",
-        "-C",
-        repo,
-        "publish",
-        f"VENV={ROOT / '.venv'}",
-        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
-    )
+    ran = _publish(repo, UNREACHABLE)
     assert ran.code != 0
     assert f"CHANGELOG.md has no entry for {VERSION}" in ran.err
 
@@ -284,13 +258,9 @@ def test_publish_refuses_a_version_without_its_changelog_entry(tmp_path: Path) -
     ids=["unset", "credentials-in-url", "not-http", "credentials-in-a-bad-url", "credentials-without-scheme"],
 )
 def test_publish_refuses_a_bad_index_url_without_echoing_it(tmp_path: Path, url: str, refusal: str) -> None:
-    repo = _snapshot(tmp_path / "repo")
-    ran = _run(
-        "make", "-s", "-C", repo, "publish", f"VENV={ROOT / '.venv'}", env={**os.environ, "TWINE_REPOSITORY_URL": url}
-    )
+    ran = _publish(_snapshot(tmp_path / "repo"), url)  # which also holds that the password is not echoed
     assert ran.code != 0
     assert refusal in ran.err
-    assert PASSWORD not in ran.out + ran.err
 
 
 def test_a_wrong_password_uploads_nothing_and_is_not_echoed(published: Path, tmp_path: Path) -> None:
@@ -335,15 +305,7 @@ def test_publish_refuses_a_branch_other_than_main(tmp_path: Path) -> None:
     """The release rules read main's history: a version published from a branch might never reach main."""
     repo = _snapshot(tmp_path / "repo")
     subprocess.run(["git", "-C", repo, "checkout", "-q", "-b", "experiment"], check=True)
-    ran = _run(
-        "make",
-        "-s",
-        "-C",
-        repo,
-        "publish",
-        f"VENV={ROOT / '.venv'}",
-        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
-    )
+    ran = _publish(repo, UNREACHABLE)
     assert ran.code != 0
     assert "publish: publish from main, not experiment" in ran.err
 
@@ -438,14 +400,6 @@ def test_publish_refuses_commits_main_does_not_have_yet(tmp_path: Path) -> None:
     subprocess.run(
         ["git", "-C", clone, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", "x"], check=True
     )
-    ran = _run(
-        "make",
-        "-s",
-        "-C",
-        clone,
-        "publish",
-        f"VENV={ROOT / '.venv'}",
-        env={**os.environ, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/"},
-    )
+    ran = _publish(clone, UNREACHABLE)
     assert ran.code != 0
     assert "publish: HEAD is not on origin/main: push it first" in ran.err
