@@ -19,7 +19,6 @@ from .request_deadlines import RequestDeadlines
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
-from .task_slots import TaskSlots
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -35,7 +34,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     """
 
     def _open(self) -> None:
-        self._slots = TaskSlots()
+        self._slots = self._limits.task_slots()
         self._deadlines = RequestDeadlines()
         self._closed = False
         self._closing = asyncio.Event()  # set by aclose(): wakes calls waiting to retry

@@ -12,8 +12,9 @@ import httpx
 from . import errors
 from .generated import AuthenticatedClient, cancel_return, get_operations, models
 from .generated import types as generated_types
+from .limits import InProcessLimits, Limits, check_limits
 from .operations import Confirmations, Round
-from .pacing import HourlyGate, Key
+from .pacing import Key
 from .rate_limit import RateLimit
 from .redaction import Redactor
 from .responses import Answer, interpret, operation_statuses, started_operation, transport_error
@@ -101,6 +102,9 @@ class ClientBase(Generic[Transport]):
     - ``grace_period``: seconds a store's slot stays taken after a request timed out or was abandoned,
       since the Market may still be working on it; the request's read timeout when not given.
     - ``transport``: an httpx transport, to route or mock requests.
+    - ``limits``: where the Market's limits are kept (``yandex_market_returns.limits``): this client's own
+      by default; an ``InProcessLimits`` shared by clients of one process, or a ``RedisLimits`` shared by
+      every process that uses the same Redis.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class ClientBase(Generic[Transport]):
         backoff: float = 0.5,
         grace_period: float | None = None,
         transport: Transport | None = None,
+        limits: Limits | None = None,
     ) -> None:
         key = check_api_key(os.environ.get(API_KEY_VARIABLE, "") if api_key is None else api_key)
         self._base_url = check_base_url(base_url)
@@ -132,7 +137,8 @@ class ClientBase(Generic[Transport]):
         self._request_seconds = max(
             limit for limit in (checked_timeout.connect, checked_timeout.read, checked_timeout.write) if limit
         )
-        self._gate = HourlyGate()
+        self._limits = InProcessLimits() if limits is None else check_limits(limits)
+        self._gate = self._limits.gate()
         self._redactor = Redactor(key)
         transport = self._bounded(transport)
         self._generated = AuthenticatedClient(

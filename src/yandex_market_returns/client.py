@@ -18,7 +18,7 @@ from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
 from .generated import models
 from .operations import Confirmations, Round, Wait, in_order, requests_for
-from .pacing import PARALLEL_REQUESTS, ThreadSlots
+from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
@@ -47,7 +47,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         return BoundedTransport(transport or httpx.HTTPTransport(), self._request_seconds)
 
     def _open(self) -> None:
-        self._slots = ThreadSlots()
+        self._slots = self._limits.thread_slots()
         self._closed = threading.Event()
         self._stops_lock = threading.Lock()
         # One per running batch: its stop, set when the client closes, and its queue, told so.

@@ -1,0 +1,86 @@
+"""Where a client keeps the Market's limits: 4 requests in flight per store (and per business), the grace
+period after an abandoned request, and the hourly gate learned from ``X-RateLimit-Resource-*``.
+
+``InProcessLimits``, the default, keeps them for one process. ``RedisLimits`` (``pip install
+yandex-market-returns-client[redis]``) shares them with every process and host that uses the same Redis, as
+the Market counts them: pass the same one, or one on the same Redis and prefix, to every client of a store.
+"""
+
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from ..pacing import HourlyGate, Key, ThreadSlots
+from ..rate_limit import RateLimit
+
+if TYPE_CHECKING:
+    import threading
+
+    from .redis_limits import RedisLimits
+
+
+class SyncSlots(Protocol):
+    """A store's slots for the threads of a ``ReturnsClient``."""
+
+    def acquire(self, key: Key, stop: "threading.Event", deadline: float | None) -> bool: ...
+    def release(self, key: Key, grace: float = 0.0) -> None: ...
+    def wake(self) -> None: ...
+
+
+class AsyncSlots(Protocol):
+    """A store's slots for the tasks of an ``AsyncReturnsClient``."""
+
+    async def acquire(self, key: Key, deadline: float | None) -> bool: ...
+    def release(self, key: Key, grace: float = 0.0) -> None: ...
+    def close(self) -> None: ...
+
+
+class Gate(Protocol):
+    """Holds a store's requests once an answer says its hourly limit is spent (see ``HourlyGate``)."""
+
+    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None: ...
+    def held(self, key: Key) -> tuple[float, RateLimit] | None: ...
+
+
+class Limits(Protocol):
+    """What a client asks for when it opens: its slots and the hourly gate."""
+
+    def thread_slots(self) -> SyncSlots: ...
+    def task_slots(self) -> AsyncSlots: ...
+    def gate(self) -> Gate: ...
+
+
+class InProcessLimits:
+    """The limits kept in this process. Clients given the same object share them: sync clients one set of
+    slots, async clients one set per client (its event loop's), and all of them one hourly gate."""
+
+    def __init__(self) -> None:
+        self._gate = HourlyGate()
+        self._thread_slots = ThreadSlots()
+
+    def thread_slots(self) -> ThreadSlots:
+        return self._thread_slots
+
+    def task_slots(self) -> AsyncSlots:
+        from ..task_slots import TaskSlots  # asyncio only for async clients
+
+        return TaskSlots()
+
+    def gate(self) -> HourlyGate:
+        return self._gate
+
+
+def check_limits(limits: object) -> Limits:
+    """Anything else would fail at the client's first request, not where it was passed."""
+    if not all(callable(getattr(limits, method, None)) for method in ("thread_slots", "task_slots", "gate")):
+        raise TypeError(f"limits must be an InProcessLimits or a RedisLimits, not {type(limits).__name__}")
+    return cast(Limits, limits)  # the methods are there; their types are the caller's word
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisLimits":  # the redis extra is imported only by those who ask for it
+        from .redis_limits import RedisLimits
+
+        return RedisLimits
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["AsyncSlots", "Gate", "InProcessLimits", "Limits", "RedisLimits", "SyncSlots"]

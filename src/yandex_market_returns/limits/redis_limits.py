@@ -1,0 +1,278 @@
+"""``RedisLimits``: the Market's limits shared through Redis by every process and host that uses a store.
+
+- A slot is a lease: a sorted set per store holds each request in flight with the moment its lease ends, by
+  Redis's clock. A worker killed while holding one blocks the store until the lease ends, never longer; a
+  request that runs longer renews its lease. A slot released with a grace period stays in the set until
+  the grace period ends, as in one process.
+- Retries go first: a retry that waits is in a second set (with a lease of its own), and first attempts
+  wait while that set is not empty.
+- Taking, releasing, renewing and the hourly gate are Lua scripts: atomic, with no read-modify-write race.
+- A release publishes on the prefix's channel; waiters are woken by it, and look again on their own only
+  when a lease or grace period is due to end (a worker that died releases nothing).
+- Keys are ``<prefix>{campaign:<id>}:...``: one store's keys share a hash tag, so one Redis Cluster slot.
+"""
+
+import contextlib
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from ..pacing import LONGEST_HOLD, PARALLEL_REQUESTS, Key
+from ..rate_limit import RateLimit
+
+# Milliseconds by Redis's clock, in every script.
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+
+# KEYS: slots, retrying. ARGV: lease id, lease ms, retry (0/1), waiter id, limit.
+# -1: taken. Otherwise the ms until the first lease or grace period ends (0: none is running).
+_TAKE = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local retry = ARGV[3] == '1'
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[5]) and (retry or redis.call('ZCARD', KEYS[2]) == 0) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+  if retry then redis.call('ZREM', KEYS[2], ARGV[4]) end
+  return -1
+end
+if retry then redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[4]) end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then return math.max(tonumber(first[2]) - now, 1) end
+return 0
+"""
+)
+# KEYS: slots (or retrying). ARGV: id, grace ms, channel. The id stays until its grace period ends.
+_RELEASE = (
+    _NOW
+    + """
+if tonumber(ARGV[2]) > 0 then
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+redis.call('PUBLISH', ARGV[3], KEYS[1])
+"""
+)
+# KEYS: slots. ARGV: lease ms, ids. How many of the ids were still held.
+_RENEW = (
+    _NOW
+    + """
+local held = 0
+for i = 2, #ARGV do
+  held = held + redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[i])
+end
+return held
+"""
+)
+# KEYS: hold. ARGV: exhausted (0/1), wait ms, ms since the request was sent, remaining > 0 (0/1),
+# until (epoch ms, or ''), the rate limit as JSON. Mirrors HourlyGate.observe.
+_OBSERVE = (
+    _NOW
+    + """
+local resume = tonumber(redis.call('HGET', KEYS[1], 'resume') or '0')
+if ARGV[1] == '1' then
+  local wait = tonumber(ARGV[2])
+  if wait > 0 and now + wait > resume then
+    redis.call('HSET', KEYS[1], 'resume', now + wait, 'learned', now, 'until', ARGV[5], 'rate_limit', ARGV[6])
+    redis.call('PEXPIRE', KEYS[1], wait)
+  end
+elseif ARGV[4] == '1' and resume > 0 then
+  local held_until = tonumber(redis.call('HGET', KEYS[1], 'until') or '')
+  local later = ARGV[5] ~= '' and held_until ~= nil and tonumber(ARGV[5]) > held_until
+  if later or now - tonumber(ARGV[3]) > tonumber(redis.call('HGET', KEYS[1], 'learned')) then
+    redis.call('DEL', KEYS[1])
+  end
+end
+"""
+)
+# KEYS: hold. {ms left, rate limit JSON}, or nil.
+_HELD = (
+    _NOW
+    + """
+local resume = tonumber(redis.call('HGET', KEYS[1], 'resume') or '0')
+if resume <= now then return nil end
+return {resume - now, redis.call('HGET', KEYS[1], 'rate_limit')}
+"""
+)
+
+
+class RedisLimits:
+    """The Market's limits in Redis, for every client given one on the same Redis and ``prefix``.
+
+    - ``lease``: seconds a slot stays taken by a worker that stops answering (killed, frozen); a running
+      request renews it every third of that.
+    """
+
+    def __init__(self, client: "redis.Redis", *, prefix: str = "yandex-market-returns:", lease: float = 30.0) -> None:
+        if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
+            raise ValueError(f"prefix must be a string without braces (they make Redis Cluster hash tags): {prefix!r}")
+        if not isinstance(lease, int | float) or not 1 <= lease <= 3600:
+            raise ValueError(f"lease must be seconds from 1 to 3600, not {lease!r}")
+        self._redis = client
+        self._prefix = prefix
+        self._lease_ms = int(lease * 1000)
+        self._channel = f"{prefix}freed"
+        self._take = client.register_script(_TAKE)
+        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self._observe = client.register_script(_OBSERVE)
+        self._held = client.register_script(_HELD)
+        self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
+        self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
+        self._listener: Any = None
+        self._renewer: threading.Thread | None = None
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> "RedisLimits":
+        return cls(redis.Redis.from_url(url), **options)
+
+    def key(self, key: Key, part: str) -> str:
+        kind, number = key
+        return f"{self._prefix}{{{kind}:{number}}}:{part}"
+
+    def thread_slots(self) -> "_ThreadSlots":
+        self._listen()
+        return _ThreadSlots(self)
+
+    def task_slots(self) -> Any:
+        raise NotImplementedError("AsyncReturnsClient with RedisLimits: not yet")
+
+    def gate(self) -> "_Gate":
+        return _Gate(self)
+
+    def _listen(self) -> None:
+        """One subscription per process: every release on the prefix wakes this process's waiters."""
+        with self._lock:
+            if self._listener is None:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                pubsub.subscribe(**{self._channel: self._on_release})
+                self._listener = pubsub.run_in_thread(sleep_time=1.0, daemon=True, exception_handler=_reconnect)
+            if self._renewer is None:
+                self._renewer = threading.Thread(target=self._renew_leases, name="RedisLimits leases", daemon=True)
+                self._renewer.start()
+
+    def _on_release(self, message: Any) -> None:
+        with self._freed:
+            self._freed.notify_all()
+
+    def _renew_leases(self) -> None:
+        while True:
+            time.sleep(self._lease_ms / 3000)
+            with self._lock:
+                held = {key: list(ids) for key, ids in self._leases.items() if ids}
+            for key, ids in held.items():
+                # On an error the next round tries again; a lease that ends meanwhile frees its slot early.
+                with contextlib.suppress(redis.RedisError):
+                    self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, *ids])
+
+
+def _reconnect(error: BaseException, pubsub: Any, thread: Any) -> None:
+    """Redis went away: the listener tries again, and waiters meanwhile look again when their leases end."""
+    time.sleep(0.5)
+
+
+class _ThreadSlots:
+    """``ThreadSlots`` in Redis (see the module's docstring)."""
+
+    def __init__(self, limits: RedisLimits) -> None:
+        self._limits = limits
+
+    def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
+        limits = self._limits
+        retry = deadline is not None
+        lease, waiter = uuid.uuid4().hex, uuid.uuid4().hex
+        keys = [limits.key(key, "slots"), limits.key(key, "retrying")]
+        waited = False
+        try:
+            while not stop.is_set():
+                wait_ms = int(
+                    limits._take(keys=keys, args=[lease, limits._lease_ms, int(retry), waiter, PARALLEL_REQUESTS])
+                )
+                if wait_ms < 0:
+                    with limits._lock:
+                        limits._leases.setdefault(key, []).append(lease)
+                    waited = False
+                    return True
+                waited = retry
+                now = time.monotonic()
+                if deadline is not None and deadline <= now:
+                    return False
+                timeout = min(wait_ms / 1000 if wait_ms else limits._lease_ms / 1000, limits._lease_ms / 3000)
+                if deadline is not None:
+                    timeout = min(timeout, deadline - now)
+                with limits._freed:
+                    if not stop.is_set():
+                        limits._freed.wait(timeout)
+            return False
+        finally:
+            if waited:  # a retry that gave up: first attempts held back for it may go
+                limits._release(keys=[keys[1]], args=[waiter, 0, limits._channel])
+
+    def release(self, key: Key, grace: float = 0.0) -> None:
+        limits = self._limits
+        with limits._lock:
+            lease = limits._leases[key].pop()
+        limits._release(keys=[limits.key(key, "slots")], args=[lease, int(grace * 1000), limits._channel])
+
+    def wake(self) -> None:
+        with self._limits._freed:
+            self._limits._freed.notify_all()
+
+
+class _Gate:
+    """``HourlyGate`` in Redis: one process's answer that the hour is spent holds every other process."""
+
+    def __init__(self, limits: RedisLimits) -> None:
+        self._limits = limits
+
+    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
+        wait = (rate_limit.resets_in(datetime.now(UTC)) or 0.0) if rate_limit.exhausted else 0.0
+        if rate_limit.exhausted and not 0 < wait <= LONGEST_HOLD:
+            return
+        until = "" if rate_limit.until is None else str(int(rate_limit.until.timestamp() * 1000))
+        self._limits._observe(
+            keys=[self._limits.key(key, "hold")],
+            args=[
+                int(rate_limit.exhausted),
+                int(wait * 1000),
+                int((time.monotonic() - sent_at) * 1000),
+                int(bool(rate_limit.remaining)),
+                until,
+                _dumps(rate_limit),
+            ],
+        )
+
+    def held(self, key: Key) -> tuple[float, RateLimit] | None:
+        found = self._limits._held(keys=[self._limits.key(key, "hold")])
+        if not found:
+            return None
+        ms_left, payload = found
+        return int(ms_left) / 1000, _loads(payload)
+
+
+def _dumps(rate_limit: RateLimit) -> str:
+    return json.dumps(
+        {
+            "limit": rate_limit.limit,
+            "remaining": rate_limit.remaining,
+            "until": _moment(rate_limit.until),
+            "date": _moment(rate_limit.date),
+        }
+    )
+
+
+def _moment(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _loads(payload: bytes | str) -> RateLimit:
+    fields = json.loads(payload)
+    until, date = (None if fields[name] is None else datetime.fromisoformat(fields[name]) for name in ("until", "date"))
+    return RateLimit(limit=fields["limit"], remaining=fields["remaining"], until=until, date=date)

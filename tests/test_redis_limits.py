@@ -1,0 +1,154 @@
+"""RedisLimits against a real redis-server on loopback: the Market's limits held across processes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.redis_server import RedisServer
+from yandex_market_returns import ReturnsClient
+from yandex_market_returns.limits import RedisLimits
+from yandex_market_returns.rate_limit import RateLimit
+from yandex_market_returns.testing import FakeMarket
+
+CAMPAIGN = 21621656
+KEY = "fake-market-key-redis"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    started = RedisServer(tmp_path_factory.mktemp("redis"))
+    started.start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def limits(server: RedisServer, request: pytest.FixtureRequest) -> RedisLimits:
+    """A prefix of the test's own, so that tests never share keys."""
+    return RedisLimits.from_url(server.url, prefix=f"test-{request.node.name}:")
+
+
+# A worker process: cancels its share of returns with threads, through RedisLimits, and prints outcomes.
+WORKER = """
+import json, sys
+from concurrent.futures import ThreadPoolExecutor
+from yandex_market_returns import ReturnsClient
+from yandex_market_returns.limits import RedisLimits
+url, prefix, base_url, key, campaign, *ids = sys.argv[1:]
+limits = RedisLimits.from_url(url, prefix=prefix)
+with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) as client:
+    def cancel(return_id):
+        try:
+            return [return_id, client.cancel_return(int(campaign), int(return_id)).id, None]
+        except Exception as error:
+            return [return_id, None, type(error).__name__]
+    with ThreadPoolExecutor(8) as pool:
+        print(json.dumps(list(pool.map(cancel, ids))))
+"""
+
+
+def _workers(
+    server: RedisServer, prefix: str, market: FakeMarket, shares: list[list[int]]
+) -> list[subprocess.Popen[str]]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, server.url, prefix, market.base_url, KEY, str(CAMPAIGN), *map(str, share)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for share in shares
+    ]
+
+
+def test_processes_sharing_redis_keep_four_in_flight_and_get_no_420(server: RedisServer) -> None:
+    returns = list(range(1, 121))
+    with FakeMarket(api_key=KEY, latency=0.05) as market:
+        market.add_returns(CAMPAIGN, *returns)
+        started = time.monotonic()
+        workers = _workers(server, "test-processes:", market, [returns[i::3] for i in range(3)])
+        outcomes = [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
+        elapsed = time.monotonic() - started
+        statuses = [exchange.status for exchange in market.exchanges]
+        in_flight = market.max_in_flight(CAMPAIGN)
+    results = [outcome for share in outcomes for outcome in share]
+    assert sorted(int(result[0]) for result in results) == returns, "every return has exactly one outcome"
+    assert [result for result in results if result[1] is None] == []
+    assert in_flight <= 4
+    assert 420 not in statuses
+    ideal = len(returns) * 0.05 / 4
+    assert ideal / elapsed > 0.5, (ideal, elapsed)
+
+
+def test_a_killed_worker_holds_its_slots_only_until_the_lease_ends(server: RedisServer) -> None:
+    limits = RedisLimits.from_url(server.url, prefix="test-killed:", lease=1)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, threading, time\n"
+                "from yandex_market_returns.limits import RedisLimits\n"
+                "slots = RedisLimits.from_url(sys.argv[1], prefix='test-killed:', lease=1).thread_slots()\n"
+                "for _ in range(4): assert slots.acquire(('campaign', 7), threading.Event(), None)\n"
+                "print('held', flush=True)\n"
+                "time.sleep(60)\n"
+            ),
+            server.url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))},
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    slots = limits.thread_slots()
+
+    assert not slots.acquire(("campaign", 7), threading.Event(), time.monotonic() + 0.3), "all four are held"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    holder.stdout.close()
+    started = time.monotonic()
+    assert slots.acquire(("campaign", 7), threading.Event(), time.monotonic() + 5)
+    assert time.monotonic() - started < 1.5, "free once the lease (1 s) ends"
+
+
+def test_one_process_learns_the_hour_is_spent_and_another_is_held(limits: RedisLimits, server: RedisServer) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    spent = RateLimit(limit=5000, remaining=0, until=now + timedelta(seconds=30), date=now)
+    limits.gate().observe(("campaign", 9), spent, time.monotonic())
+    other = RedisLimits.from_url(server.url, prefix=limits._prefix)
+    held = other.gate().held(("campaign", 9))
+    assert held is not None
+    seconds, rate_limit = held
+    assert 28 < seconds <= 30
+    assert rate_limit == spent
+
+
+def test_one_stores_keys_share_a_hash_tag(limits: RedisLimits) -> None:
+    assert limits.key(("campaign", 5), "slots") == f"{limits._prefix}{{campaign:5}}:slots"
+    assert limits.key(("business", 5), "hold") == f"{limits._prefix}{{business:5}}:hold"
+
+
+@pytest.mark.parametrize("prefix", ["a{b", "c}"])
+def test_a_prefix_with_braces_is_refused(server: RedisServer, prefix: str) -> None:
+    with pytest.raises(ValueError, match="without braces"):
+        RedisLimits.from_url(server.url, prefix=prefix)
+
+
+def test_a_client_with_redis_limits_cancels(limits: RedisLimits) -> None:
+    with FakeMarket(api_key=KEY) as market, ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as c:
+        market.add_returns(CAMPAIGN, 1)
+        assert c.cancel_return(CAMPAIGN, 1).type.value == "RETURN_CANCELLATION"
