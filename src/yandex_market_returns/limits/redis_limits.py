@@ -25,39 +25,65 @@ import redis
 from ..pacing import LONGEST_HOLD, PARALLEL_REQUESTS, Key
 from ..rate_limit import RateLimit
 
+# How long a waiter stays queued without asking again: one that died leaves the queue within it.
+_QUEUED_MS = 10_000
 # Milliseconds by Redis's clock, in every script.
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
-# KEYS: slots, retrying. ARGV: lease id, lease ms, retry (0/1), waiter id, limit.
-# -1: taken. Otherwise the ms until the first lease or grace period ends (0: none is running).
+# Every slot script: KEYS slots, queue, alive; ARGV[1] id, ARGV[2] lease ms, ARGV[3] limit, ARGV[4] channel.
+# Leases and waiters that ended are dropped, then free slots are handed to the waiters at the head of the
+# queue (retries first, then in order of arrival), each told by a message on the channel with its id.
+_HAND_OVER = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
+  redis.call('ZREM', KEYS[2], gone)
+  redis.call('ZREM', KEYS[3], gone)
+end
+local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
+while free > 0 do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not head then break end
+  redis.call('ZREM', KEYS[2], head)
+  redis.call('ZREM', KEYS[3], head)
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), head)
+  redis.call('PUBLISH', ARGV[4], head)
+  free = free - 1
+end
+"""
+# ARGV[5] the waiter's place in the queue, ARGV[6] ms it stays there unless it asks again.
+# -1: the slot is the caller's. Otherwise ms until the first lease or grace period ends (0: none runs).
 _TAKE = (
     _NOW
     + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local retry = ARGV[3] == '1'
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[5]) and (retry or redis.call('ZCARD', KEYS[2]) == 0) then
+local queued = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not queued then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
+"""
+    + _HAND_OVER
+    + """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-  if retry then redis.call('ZREM', KEYS[2], ARGV[4]) end
   return -1
 end
-if retry then redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[4]) end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if first[2] then return math.max(tonumber(first[2]) - now, 1) end
 return 0
 """
 )
-# KEYS: slots (or retrying). ARGV: id, grace ms, channel. The id stays until its grace period ends.
+# ARGV[5] grace ms: a slot released with a grace period stays taken until it ends. Also how a waiter that
+# gives up leaves the queue (grace 0), handing on a slot given to it meanwhile.
 _RELEASE = (
     _NOW
     + """
-if tonumber(ARGV[2]) > 0 then
-  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if tonumber(ARGV[5]) > 0 then
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), ARGV[1])
 else
   redis.call('ZREM', KEYS[1], ARGV[1])
 end
-redis.call('PUBLISH', ARGV[3], KEYS[1])
 """
+    + _HAND_OVER
 )
 # KEYS: slots. ARGV: lease ms, ids. How many of the ids were still held.
 _RENEW = (
@@ -117,14 +143,14 @@ class RedisLimits:
         self._redis = client
         self._prefix = prefix
         self._lease_ms = int(lease * 1000)
-        self._channel = f"{prefix}freed"
+        self._channel = f"{prefix}handed-over"
         self._take = client.register_script(_TAKE)
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
         self._observe = client.register_script(_OBSERVE)
         self._held = client.register_script(_HELD)
         self._lock = threading.Lock()
-        self._freed = threading.Condition(self._lock)
+        self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
         self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
         self._listener: Any = None
         self._renewer: threading.Thread | None = None
@@ -159,8 +185,31 @@ class RedisLimits:
                 self._renewer.start()
 
     def _on_release(self, message: Any) -> None:
-        with self._freed:
-            self._freed.notify_all()
+        waiter = self._waiters.get(message["data"].decode())
+        if waiter is not None:
+            waiter.granted = True
+            waiter.event.set()
+
+    def _waiting(self, name: str) -> "_Waiter":
+        with self._lock:
+            waiter = self._waiters[name] = _Waiter()
+        return waiter
+
+    def _done_waiting(self, waiter: str) -> None:
+        with self._lock:
+            del self._waiters[waiter]
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            waiting = list(self._waiters.values())
+        for waiter in waiting:
+            waiter.event.set()
+
+    def _slot_keys(self, key: Key) -> list[str]:
+        return [self.key(key, "slots"), self.key(key, "queue"), self.key(key, "alive")]
+
+    def _slot_args(self, lease: str) -> list[str | int]:
+        return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channel]
 
     def _renew_leases(self) -> None:
         while True:
@@ -178,6 +227,14 @@ def _reconnect(error: BaseException, pubsub: Any, thread: Any) -> None:
     time.sleep(0.5)
 
 
+class _Waiter:
+    """A thread waiting for a slot: woken to look again, or told that a release handed it one."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.granted = False
+
+
 class _ThreadSlots:
     """``ThreadSlots`` in Redis (see the module's docstring)."""
 
@@ -186,44 +243,42 @@ class _ThreadSlots:
 
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         limits = self._limits
-        retry = deadline is not None
-        lease, waiter = uuid.uuid4().hex, uuid.uuid4().hex
-        keys = [limits.key(key, "slots"), limits.key(key, "retrying")]
-        waited = False
+        me = name = uuid.uuid4().hex
+        # Retries before first attempts, each kind in order of arrival (by this host's clock: a tie-break).
+        place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
+        waiter = limits._waiting(name)
+        keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, _QUEUED_MS]
         try:
             while not stop.is_set():
-                wait_ms = int(
-                    limits._take(keys=keys, args=[lease, limits._lease_ms, int(retry), waiter, PARALLEL_REQUESTS])
-                )
+                # A hand-over names this waiter: the slot is already its own (the release leased it).
+                wait_ms = -1 if waiter.granted else int(limits._take(keys=keys, args=args))
                 if wait_ms < 0:
                     with limits._lock:
-                        limits._leases.setdefault(key, []).append(lease)
-                    waited = False
+                        limits._leases.setdefault(key, []).append(me)
+                    me = ""
                     return True
-                waited = retry
                 now = time.monotonic()
                 if deadline is not None and deadline <= now:
                     return False
-                timeout = min(wait_ms / 1000 if wait_ms else limits._lease_ms / 1000, limits._lease_ms / 3000)
-                if deadline is not None:
-                    timeout = min(timeout, deadline - now)
-                with limits._freed:
-                    if not stop.is_set():
-                        limits._freed.wait(timeout)
+                # Told by the release that hands a slot over; on its own only when a lease or grace period
+                # ends, and often enough to stay in the queue.
+                timeout = min(wait_ms / 1000 if wait_ms else _QUEUED_MS / 1000, _QUEUED_MS / 3000)
+                waiter.event.wait(timeout if deadline is None else min(timeout, deadline - now))
+                waiter.event.clear()
             return False
         finally:
-            if waited:  # a retry that gave up: first attempts held back for it may go
-                limits._release(keys=[keys[1]], args=[waiter, 0, limits._channel])
+            limits._done_waiting(name)
+            if me:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
+                limits._release(keys=keys, args=[*limits._slot_args(me), 0])
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
         with limits._lock:
             lease = limits._leases[key].pop()
-        limits._release(keys=[limits.key(key, "slots")], args=[lease, int(grace * 1000), limits._channel])
+        limits._release(keys=limits._slot_keys(key), args=[*limits._slot_args(lease), int(grace * 1000)])
 
     def wake(self) -> None:
-        with self._limits._freed:
-            self._limits._freed.notify_all()
+        self._limits._wake_all()
 
 
 class _Gate:
