@@ -58,6 +58,14 @@ with FakeMarket() as market:
         else:
             raise AssertionError("a second cancellation must fail")
 assert operation.type == "RETURN_CANCELLATION" and operation.rate_limit.until.tzinfo is not None, operation
+import yandex_market_returns.limits as limits
+assert "redis" not in sys.modules, "the base install never imports redis"
+try:
+    limits.RedisLimits
+except ImportError as error:
+    assert "pip install 'yandex-market-returns-client[redis]'" in str(error), error
+else:
+    raise AssertionError("RedisLimits without the extra must say how to get it")
 print(" ".join(f"{d}=={importlib.metadata.version(d)}" for d in ("httpx", "attrs", "python-dateutil")))
 """
 
@@ -91,7 +99,9 @@ def test_wheel_holds_the_generated_package_and_its_metadata(wheel: Path) -> None
         "attrs<27,>=23.1.0",
         "httpx<0.29,>=0.28.1",
         "python-dateutil<5,>=2.9.0.post0",
+        "redis<9,>=5.0.8; extra == 'redis'",
     ]
+    assert metadata.get_all("Provides-Extra") == ["redis"]
 
 
 def test_wheel_installs_and_works_in_a_clean_venv_with_the_lowest_dependencies(wheel: Path, tmp_path: Path) -> None:

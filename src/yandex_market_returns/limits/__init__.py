@@ -77,8 +77,14 @@ def check_limits(limits: object) -> Limits:
 
 def __getattr__(name: str) -> Any:
     if name == "RedisLimits":  # the redis extra is imported only by those who ask for it
-        from .redis_limits import RedisLimits
-
+        try:
+            from .redis_limits import RedisLimits
+        except ModuleNotFoundError as error:
+            if error.name != "redis":
+                raise
+            raise ImportError(
+                "RedisLimits needs the redis extra: pip install 'yandex-market-returns-client[redis]'"
+            ) from None
         return RedisLimits
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
