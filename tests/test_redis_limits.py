@@ -8,12 +8,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.redis_server import RedisServer
 from yandex_market_returns import ReturnsClient
+from yandex_market_returns.errors import LimitsUnavailableError
 from yandex_market_returns.limits import RedisLimits
 from yandex_market_returns.rate_limit import RateLimit
 from yandex_market_returns.testing import FakeMarket
@@ -152,3 +154,31 @@ def test_a_client_with_redis_limits_cancels(limits: RedisLimits) -> None:
     with FakeMarket(api_key=KEY) as market, ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as c:
         market.add_returns(CAMPAIGN, 1)
         assert c.cancel_return(CAMPAIGN, 1).type.value == "RETURN_CANCELLATION"
+
+
+@pytest.mark.parametrize("on_unavailable", ["fail", "local"])
+def test_redis_stopped_mid_batch_and_started_again(tmp_path: Path, on_unavailable: str) -> None:
+    """Nothing is lost or sent twice, the batch finishes, and the only error a call may end in is ours."""
+    server = RedisServer(tmp_path)
+    server.start()
+    limits = RedisLimits.from_url(server.url, prefix="test-restart:", on_unavailable=on_unavailable)
+    returns = list(range(1, 81))
+    try:
+        with FakeMarket(api_key=KEY, latency=0.05) as market:
+            market.add_returns(CAMPAIGN, *returns)
+            with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, backoff=0.3) as client:
+                outage = threading.Timer(0.3, server.stop)
+                back = threading.Timer(1.3, server.start)
+                outage.start()
+                back.start()
+                outcomes = client.cancel_returns(CAMPAIGN, returns)
+                outage.join()
+                back.join()
+            sent = [json.loads(exchange.body)["returnId"] for exchange in market.exchanges]
+    finally:
+        server.stop()
+    assert sorted(outcome.return_id for outcome in outcomes) == returns
+    assert sorted(sent) == sorted(set(sent)), "no return was sent twice"
+    failed = [outcome.error for outcome in outcomes if outcome.error is not None]
+    assert all(isinstance(error, LimitsUnavailableError) for error in failed), failed
+    assert len(failed) < len(returns) // 2, "the batch went on once Redis was back"

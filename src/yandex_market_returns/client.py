@@ -327,7 +327,16 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
     def _call(self, request: Request[Result], attempts: Attempts, stop: threading.Event) -> Result:
         while True:
-            if not self._slots.acquire(request.key, stop, attempts.deadline):
+            try:
+                taken = self._slots.acquire(request.key, stop, attempts.deadline)
+            except errors.LimitsUnavailableError as error:  # nothing was sent: retried as such
+                delay = self._retry_wait(request, attempts, error)
+                if delay is None:
+                    raise attempts.outcome() from None
+                if stop.wait(delay):
+                    raise _StoppedError from None
+                continue
+            if not taken:
                 if stop.is_set():
                     raise _StoppedError
                 raise attempts.outcome()  # the budget ran out waiting for a slot to retry in

@@ -27,6 +27,7 @@ __all__ = [
     "ClientClosedError",
     "ConnectionError",
     "ForbiddenError",
+    "LimitsUnavailableError",
     "MarketError",
     "OutcomeUnknownError",
     "RateLimitError",
@@ -172,6 +173,16 @@ class AbandonedRequestError(TransportError):
     carried it out. Only ever seen in the outcomes of a stopped batch."""
 
     may_have_started = True
+    retryable = True
+
+
+class LimitsUnavailableError(MarketError):
+    """The shared limits (``RedisLimits``) could not be reached, so the request was not sent: certain.
+
+    Retried like a connection that could not be made, within the call's budget. ``RedisLimits`` with
+    ``on_unavailable="local"`` keeps this process's own limits meanwhile instead.
+    """
+
     retryable = True
 
 

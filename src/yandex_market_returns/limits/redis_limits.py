@@ -14,16 +14,23 @@
 
 import contextlib
 import json
+import logging
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import redis
 
-from ..pacing import LONGEST_HOLD, PARALLEL_REQUESTS, Key
+from .. import errors
+from ..pacing import LONGEST_HOLD, PARALLEL_REQUESTS, Key, ThreadSlots
 from ..rate_limit import RateLimit
+from . import InProcessLimits
+
+logger = logging.getLogger("yandex_market_returns")
+# In a process's list of its leases: one taken from its own limits while Redis was away.
+_LOCAL = ""
 
 # How long a waiter stays queued without asking again: one that died leaves the queue within it.
 _QUEUED_MS = 10_000
@@ -133,13 +140,29 @@ class RedisLimits:
 
     - ``lease``: seconds a slot stays taken by a worker that stops answering (killed, frozen); a running
       request renews it every third of that.
+    - ``on_unavailable``: while Redis cannot be reached, ``"fail"`` (the default) fails each call's attempt
+      with ``LimitsUnavailableError`` (nothing sent; retried within the call's budget), and ``"local"``
+      keeps this process's own limits, with a warning: the store may then see more than 4 requests at once.
     """
 
-    def __init__(self, client: "redis.Redis", *, prefix: str = "yandex-market-returns:", lease: float = 30.0) -> None:
+    def __init__(
+        self,
+        client: "redis.Redis",
+        *,
+        prefix: str = "yandex-market-returns:",
+        lease: float = 30.0,
+        on_unavailable: Literal["fail", "local"] = "fail",
+    ) -> None:
         if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
             raise ValueError(f"prefix must be a string without braces (they make Redis Cluster hash tags): {prefix!r}")
         if not isinstance(lease, int | float) or not 1 <= lease <= 3600:
             raise ValueError(f"lease must be seconds from 1 to 3600, not {lease!r}")
+        if on_unavailable not in ("fail", "local"):
+            raise ValueError(f"on_unavailable must be 'fail' or 'local', not {on_unavailable!r}")
+        # While Redis cannot be reached: this process's own limits ("local"), or none, and calls fail.
+        self._local = InProcessLimits() if on_unavailable == "local" else None
+        settings = client.connection_pool.connection_kwargs
+        self._where = settings.get("path") or f"{settings.get('host')}:{settings.get('port')}"  # no password
         self._redis = client
         self._prefix = prefix
         self._lease_ms = int(lease * 1000)
@@ -205,6 +228,16 @@ class RedisLimits:
         for waiter in waiting:
             waiter.event.set()
 
+    def _unavailable(self, error: redis.RedisError) -> ThreadSlots:
+        """This process's own slots while Redis is away, or the error a call's attempt fails with."""
+        if self._local is None:
+            raise errors.LimitsUnavailableError(
+                f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
+                "the request was not sent"
+            ) from None
+        logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._where, error)
+        return self._local.thread_slots()
+
     def _slot_keys(self, key: Key) -> list[str]:
         return [self.key(key, "slots"), self.key(key, "queue"), self.key(key, "alive")]
 
@@ -251,7 +284,15 @@ class _ThreadSlots:
         try:
             while not stop.is_set():
                 # A hand-over names this waiter: the slot is already its own (the release leased it).
-                wait_ms = -1 if waiter.granted else int(limits._take(keys=keys, args=args))
+                try:
+                    wait_ms = -1 if waiter.granted else int(limits._take(keys=keys, args=args))
+                except redis.RedisError as error:
+                    local = limits._unavailable(error)
+                    if local.acquire(key, stop, deadline):
+                        with limits._lock:
+                            limits._leases.setdefault(key, []).append(_LOCAL)
+                        return True
+                    return False
                 if wait_ms < 0:
                     with limits._lock:
                         limits._leases.setdefault(key, []).append(me)
@@ -269,16 +310,26 @@ class _ThreadSlots:
         finally:
             limits._done_waiting(name)
             if me:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
-                limits._release(keys=keys, args=[*limits._slot_args(me), 0])
+                with contextlib.suppress(redis.RedisError):  # unreachable: the place ends within _QUEUED_MS
+                    limits._release(keys=keys, args=[*limits._slot_args(me), 0])
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
         with limits._lock:
             lease = limits._leases[key].pop()
-        limits._release(keys=limits._slot_keys(key), args=[*limits._slot_args(lease), int(grace * 1000)])
+        if lease == _LOCAL:
+            assert limits._local is not None
+            limits._local.thread_slots().release(key, grace)
+            return
+        try:
+            limits._release(keys=limits._slot_keys(key), args=[*limits._slot_args(lease), int(grace * 1000)])
+        except redis.RedisError as error:
+            logger.warning("%s: a slot of %s is freed when its lease ends: %s", limits._where, key, error)
 
     def wake(self) -> None:
         self._limits._wake_all()
+        if self._limits._local is not None:
+            self._limits._local.thread_slots().wake()
 
 
 class _Gate:
@@ -288,6 +339,25 @@ class _Gate:
         self._limits = limits
 
     def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
+        if self._limits._local is not None:
+            self._limits._local.gate().observe(key, rate_limit, sent_at)
+        try:
+            self._observe(key, rate_limit, sent_at)
+        except redis.RedisError as error:
+            logger.warning("%s: the hourly limit of %s is not shared: %s", self._limits._where, key, error)
+
+    def held(self, key: Key) -> tuple[float, RateLimit] | None:
+        try:
+            found = self._limits._held(keys=[self._limits.key(key, "hold")])
+        except redis.RedisError as error:
+            logger.warning("%s: the shared hourly limit of %s is unknown: %s", self._limits._where, key, error)
+            return None if self._limits._local is None else self._limits._local.gate().held(key)
+        if not found:
+            return None
+        ms_left, payload = found
+        return int(ms_left) / 1000, _loads(payload)
+
+    def _observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
         wait = (rate_limit.resets_in(datetime.now(UTC)) or 0.0) if rate_limit.exhausted else 0.0
         if rate_limit.exhausted and not 0 < wait <= LONGEST_HOLD:
             return
@@ -303,13 +373,6 @@ class _Gate:
                 _dumps(rate_limit),
             ],
         )
-
-    def held(self, key: Key) -> tuple[float, RateLimit] | None:
-        found = self._limits._held(keys=[self._limits.key(key, "hold")])
-        if not found:
-            return None
-        ms_left, payload = found
-        return int(ms_left) / 1000, _loads(payload)
 
 
 def _dumps(rate_limit: RateLimit) -> str:
