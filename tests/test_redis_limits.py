@@ -1,5 +1,6 @@
 """RedisLimits against a real redis-server on loopback: the Market's limits held across processes."""
 
+import asyncio
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.redis_server import RedisServer
-from yandex_market_returns import ReturnsClient
+from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.errors import LimitsUnavailableError
 from yandex_market_returns.limits import RedisLimits
 from yandex_market_returns.rate_limit import RateLimit
@@ -101,7 +102,7 @@ def test_a_killed_worker_holds_its_slots_only_until_the_lease_ends(server: Redis
             (
                 "import sys, threading, time\n"
                 "from yandex_market_returns.limits import RedisLimits\n"
-                "slots = RedisLimits.from_url(sys.argv[1], prefix='test-killed:', lease=1).thread_slots()\n"
+                "slots = RedisLimits.from_url(sys.argv[1], prefix='test-killed:', lease=1).for_threads()[0]\n"
                 "for _ in range(4): assert slots.acquire(('campaign', 7), threading.Event(), None)\n"
                 "print('held', flush=True)\n"
                 "time.sleep(60)\n"
@@ -114,7 +115,7 @@ def test_a_killed_worker_holds_its_slots_only_until_the_lease_ends(server: Redis
     )
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "held"
-    slots = limits.thread_slots()
+    slots = limits.for_threads()[0]
 
     assert not slots.acquire(("campaign", 7), threading.Event(), time.monotonic() + 0.3), "all four are held"
     holder.send_signal(signal.SIGKILL)
@@ -130,9 +131,9 @@ def test_one_process_learns_the_hour_is_spent_and_another_is_held(limits: RedisL
 
     now = datetime.now(UTC)
     spent = RateLimit(limit=5000, remaining=0, until=now + timedelta(seconds=30), date=now)
-    limits.gate().observe(("campaign", 9), spent, time.monotonic())
+    limits.for_threads()[1].observe(("campaign", 9), spent, time.monotonic())
     other = RedisLimits.from_url(server.url, prefix=limits._prefix)
-    held = other.gate().held(("campaign", 9))
+    held = other.for_threads()[1].held(("campaign", 9))
     assert held is not None
     seconds, rate_limit = held
     assert 28 < seconds <= 30
@@ -182,3 +183,26 @@ def test_redis_stopped_mid_batch_and_started_again(tmp_path: Path, on_unavailabl
     failed = [outcome.error for outcome in outcomes if outcome.error is not None]
     assert all(isinstance(error, LimitsUnavailableError) for error in failed), failed
     assert len(failed) < len(returns) // 2, "the batch went on once Redis was back"
+
+
+def test_async_tasks_and_a_thread_process_share_the_slots(server: RedisServer) -> None:
+    returns = list(range(1, 81))
+    limits = RedisLimits.from_url(server.url, prefix="test-async:")
+
+    async def cancel_all(base_url: str) -> list[object]:
+        async with AsyncReturnsClient(api_key=KEY, base_url=base_url, limits=limits, backoff=0.01) as client:
+            outcomes = await client.cancel_returns(CAMPAIGN, returns[::2])
+            return [outcome.error for outcome in outcomes]
+
+    with FakeMarket(api_key=KEY, latency=0.05) as market:
+        market.add_returns(CAMPAIGN, *returns)
+        (worker,) = _workers(server, "test-async:", market, [returns[1::2]])
+        errors_seen = asyncio.run(cancel_all(market.base_url))
+        threaded = json.loads(worker.communicate(timeout=120)[0])
+        statuses = [exchange.status for exchange in market.exchanges]
+        in_flight = market.max_in_flight(CAMPAIGN)
+    assert errors_seen == [None] * 40
+    assert [result for result in threaded if result[1] is None] == []
+    assert len(statuses) == 80
+    assert 420 not in statuses
+    assert in_flight <= 4

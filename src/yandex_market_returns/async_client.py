@@ -34,7 +34,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     """
 
     def _open(self) -> None:
-        self._slots = self._limits.task_slots()
+        self._slots, self._gate = self._limits.for_tasks()
         self._deadlines = RequestDeadlines()
         self._closed = False
         self._closing = asyncio.Event()  # set by aclose(): wakes calls waiting to retry

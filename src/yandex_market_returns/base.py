@@ -12,7 +12,7 @@ import httpx
 from . import errors
 from .generated import AuthenticatedClient, cancel_return, get_operations, models
 from .generated import types as generated_types
-from .limits import InProcessLimits, Limits, check_limits
+from .limits import Gate, InProcessLimits, Limits, check_limits
 from .operations import Confirmations, Round
 from .pacing import Key
 from .rate_limit import RateLimit
@@ -107,6 +107,8 @@ class ClientBase(Generic[Transport]):
       every process that uses the same Redis.
     """
 
+    _gate: Gate  # the hourly gate of this client's kind (threads or tasks), set when it opens
+
     def __init__(
         self,
         *,
@@ -138,7 +140,6 @@ class ClientBase(Generic[Transport]):
             limit for limit in (checked_timeout.connect, checked_timeout.read, checked_timeout.write) if limit
         )
         self._limits = InProcessLimits() if limits is None else check_limits(limits)
-        self._gate = self._limits.gate()
         self._redactor = Redactor(key)
         transport = self._bounded(transport)
         self._generated = AuthenticatedClient(

@@ -47,7 +47,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         return BoundedTransport(transport or httpx.HTTPTransport(), self._request_seconds)
 
     def _open(self) -> None:
-        self._slots = self._limits.thread_slots()
+        self._slots, self._gate = self._limits.for_threads()
         self._closed = threading.Event()
         self._stops_lock = threading.Lock()
         # One per running batch: its stop, set when the client closes, and its queue, told so.

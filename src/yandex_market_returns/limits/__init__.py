@@ -41,11 +41,10 @@ class Gate(Protocol):
 
 
 class Limits(Protocol):
-    """What a client asks for when it opens: its slots and the hourly gate."""
+    """What a client asks for when it opens: its slots and the hourly gate, for threads or for tasks."""
 
-    def thread_slots(self) -> SyncSlots: ...
-    def task_slots(self) -> AsyncSlots: ...
-    def gate(self) -> Gate: ...
+    def for_threads(self) -> tuple[SyncSlots, Gate]: ...
+    def for_tasks(self) -> tuple[AsyncSlots, Gate]: ...
 
 
 class InProcessLimits:
@@ -56,21 +55,18 @@ class InProcessLimits:
         self._gate = HourlyGate()
         self._thread_slots = ThreadSlots()
 
-    def thread_slots(self) -> ThreadSlots:
-        return self._thread_slots
+    def for_threads(self) -> tuple[ThreadSlots, HourlyGate]:
+        return self._thread_slots, self._gate
 
-    def task_slots(self) -> AsyncSlots:
+    def for_tasks(self) -> tuple[AsyncSlots, HourlyGate]:
         from ..task_slots import TaskSlots  # asyncio only for async clients
 
-        return TaskSlots()
-
-    def gate(self) -> HourlyGate:
-        return self._gate
+        return TaskSlots(), self._gate
 
 
 def check_limits(limits: object) -> Limits:
     """Anything else would fail at the client's first request, not where it was passed."""
-    if not all(callable(getattr(limits, method, None)) for method in ("thread_slots", "task_slots", "gate")):
+    if not all(callable(getattr(limits, method, None)) for method in ("for_threads", "for_tasks")):
         raise TypeError(f"limits must be an InProcessLimits or a RedisLimits, not {type(limits).__name__}")
     return cast(Limits, limits)  # the methods are there; their types are the caller's word
 

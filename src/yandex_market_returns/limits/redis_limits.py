@@ -19,14 +19,18 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import redis
+import redis.asyncio
 
 from .. import errors
 from ..pacing import LONGEST_HOLD, PARALLEL_REQUESTS, Key, ThreadSlots
 from ..rate_limit import RateLimit
 from . import InProcessLimits
+
+if TYPE_CHECKING:
+    from .redis_tasks import RedisTaskGate, RedisTaskSlots
 
 logger = logging.getLogger("yandex_market_returns")
 # In a process's list of its leases: one taken from its own limits while Redis was away.
@@ -147,7 +151,7 @@ class RedisLimits:
 
     def __init__(
         self,
-        client: "redis.Redis",
+        client: "redis.Redis | redis.asyncio.Redis",
         *,
         prefix: str = "yandex-market-returns:",
         lease: float = 30.0,
@@ -161,17 +165,22 @@ class RedisLimits:
             raise ValueError(f"on_unavailable must be 'fail' or 'local', not {on_unavailable!r}")
         # While Redis cannot be reached: this process's own limits ("local"), or none, and calls fail.
         self._local = InProcessLimits() if on_unavailable == "local" else None
+        if not isinstance(client, redis.Redis | redis.asyncio.Redis):
+            raise TypeError(f"client must be a redis.Redis or a redis.asyncio.Redis, not {type(client).__name__}")
         settings = client.connection_pool.connection_kwargs
         self._where = settings.get("path") or f"{settings.get('host')}:{settings.get('port')}"  # no password
-        self._redis = client
+        # A redis.Redis serves ReturnsClient, a redis.asyncio.Redis AsyncReturnsClient; from_url makes both.
+        self._async_redis = client if isinstance(client, redis.asyncio.Redis) else None
+        self._serves_threads = isinstance(client, redis.Redis)
+        sync = self._redis = client if isinstance(client, redis.Redis) else redis.Redis()  # then never used
         self._prefix = prefix
         self._lease_ms = int(lease * 1000)
         self._channel = f"{prefix}handed-over"
-        self._take = client.register_script(_TAKE)
-        self._release = client.register_script(_RELEASE)
-        self._renew = client.register_script(_RENEW)
-        self._observe = client.register_script(_OBSERVE)
-        self._held = client.register_script(_HELD)
+        self._take = sync.register_script(_TAKE)
+        self._release = sync.register_script(_RELEASE)
+        self._renew = sync.register_script(_RENEW)
+        self._observe = sync.register_script(_OBSERVE)
+        self._held = sync.register_script(_HELD)
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
         self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
@@ -180,21 +189,34 @@ class RedisLimits:
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisLimits":
-        return cls(redis.Redis.from_url(url), **options)
+        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL."""
+        limits = cls(redis.Redis.from_url(url), **options)
+        limits._async_redis = redis.asyncio.Redis.from_url(url)
+        return limits
 
     def key(self, key: Key, part: str) -> str:
         kind, number = key
         return f"{self._prefix}{{{kind}:{number}}}:{part}"
 
-    def thread_slots(self) -> "_ThreadSlots":
+    def for_threads(self) -> tuple["_ThreadSlots", "_Gate"]:
+        if not self._serves_threads:
+            raise TypeError(
+                "this RedisLimits was given a redis.asyncio.Redis, which serves AsyncReturnsClient: for a "
+                "ReturnsClient give it a redis.Redis, or make it with RedisLimits.from_url"
+            )
         self._listen()
-        return _ThreadSlots(self)
+        return _ThreadSlots(self), _Gate(self)
 
-    def task_slots(self) -> Any:
-        raise NotImplementedError("AsyncReturnsClient with RedisLimits: not yet")
+    def for_tasks(self) -> tuple["RedisTaskSlots", "RedisTaskGate"]:
+        from .redis_tasks import RedisTaskGate, RedisTaskSlots
 
-    def gate(self) -> "_Gate":
-        return _Gate(self)
+        if self._async_redis is None:
+            raise TypeError(
+                "this RedisLimits was given a redis.Redis, which serves ReturnsClient: for an AsyncReturnsClient "
+                "give it a redis.asyncio.Redis, or make it with RedisLimits.from_url"
+            )
+        gate = RedisTaskGate(self, self._async_redis)
+        return RedisTaskSlots(self, self._async_redis, gate), gate
 
     def _listen(self) -> None:
         """One subscription per process: every release on the prefix wakes this process's waiters."""
@@ -236,7 +258,7 @@ class RedisLimits:
                 "the request was not sent"
             ) from None
         logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._where, error)
-        return self._local.thread_slots()
+        return self._local.for_threads()[0]
 
     def _slot_keys(self, key: Key) -> list[str]:
         return [self.key(key, "slots"), self.key(key, "queue"), self.key(key, "alive")]
@@ -319,7 +341,7 @@ class _ThreadSlots:
             lease = limits._leases[key].pop()
         if lease == _LOCAL:
             assert limits._local is not None
-            limits._local.thread_slots().release(key, grace)
+            limits._local.for_threads()[0].release(key, grace)
             return
         try:
             limits._release(keys=limits._slot_keys(key), args=[*limits._slot_args(lease), int(grace * 1000)])
@@ -329,7 +351,7 @@ class _ThreadSlots:
     def wake(self) -> None:
         self._limits._wake_all()
         if self._limits._local is not None:
-            self._limits._local.thread_slots().wake()
+            self._limits._local.for_threads()[0].wake()
 
 
 class _Gate:
@@ -340,7 +362,7 @@ class _Gate:
 
     def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
         if self._limits._local is not None:
-            self._limits._local.gate().observe(key, rate_limit, sent_at)
+            self._limits._local.for_threads()[1].observe(key, rate_limit, sent_at)
         try:
             self._observe(key, rate_limit, sent_at)
         except redis.RedisError as error:
@@ -351,28 +373,33 @@ class _Gate:
             found = self._limits._held(keys=[self._limits.key(key, "hold")])
         except redis.RedisError as error:
             logger.warning("%s: the shared hourly limit of %s is unknown: %s", self._limits._where, key, error)
-            return None if self._limits._local is None else self._limits._local.gate().held(key)
+            return None if self._limits._local is None else self._limits._local.for_threads()[1].held(key)
         if not found:
             return None
         ms_left, payload = found
         return int(ms_left) / 1000, _loads(payload)
 
     def _observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
-        wait = (rate_limit.resets_in(datetime.now(UTC)) or 0.0) if rate_limit.exhausted else 0.0
-        if rate_limit.exhausted and not 0 < wait <= LONGEST_HOLD:
-            return
-        until = "" if rate_limit.until is None else str(int(rate_limit.until.timestamp() * 1000))
-        self._limits._observe(
-            keys=[self._limits.key(key, "hold")],
-            args=[
-                int(rate_limit.exhausted),
-                int(wait * 1000),
-                int((time.monotonic() - sent_at) * 1000),
-                int(bool(rate_limit.remaining)),
-                until,
-                _dumps(rate_limit),
-            ],
-        )
+        args = _observed(rate_limit, sent_at)
+        if args is not None:
+            self._limits._observe(keys=[self._limits.key(key, "hold")], args=args)
+
+
+def _observed(rate_limit: RateLimit, sent_at: float) -> list[str | int] | None:
+    """The arguments of ``_OBSERVE`` for an answer to a request sent at ``sent_at``; ``None``: nothing to note
+    (a period said to end too far ahead, as ``HourlyGate`` has it)."""
+    wait = (rate_limit.resets_in(datetime.now(UTC)) or 0.0) if rate_limit.exhausted else 0.0
+    if rate_limit.exhausted and not 0 < wait <= LONGEST_HOLD:
+        return None
+    until = "" if rate_limit.until is None else str(int(rate_limit.until.timestamp() * 1000))
+    return [
+        int(rate_limit.exhausted),
+        int(wait * 1000),
+        int((time.monotonic() - sent_at) * 1000),
+        int(bool(rate_limit.remaining)),
+        until,
+        _dumps(rate_limit),
+    ]
 
 
 def _dumps(rate_limit: RateLimit) -> str:
