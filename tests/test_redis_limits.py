@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.redis_server import RedisServer
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
-from yandex_market_returns.errors import LimitsUnavailableError
+from yandex_market_returns.errors import LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits
 from yandex_market_returns.rate_limit import RateLimit
 from yandex_market_returns.testing import FakeMarket
@@ -206,3 +206,22 @@ def test_async_tasks_and_a_thread_process_share_the_slots(server: RedisServer) -
     assert len(statuses) == 80
     assert 420 not in statuses
     assert in_flight <= 4
+
+
+def test_an_hour_spent_in_one_process_holds_the_next_request_of_another(server: RedisServer) -> None:
+    """Two RedisLimits on one Redis and prefix stand for two processes: the second never asks the Market."""
+    first, second = (RedisLimits.from_url(server.url, prefix="test-hour:") for _ in range(2))
+    with FakeMarket(api_key=KEY, hourly_limit=1) as market:
+        market.add_returns(CAMPAIGN, 1, 2)
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=first) as client:
+            client.cancel_return(CAMPAIGN, 1)  # answered with Remaining: 0
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=second, retry_budget=5) as other:
+            started = time.monotonic()
+            with pytest.raises(RateLimitError) as refused:
+                other.cancel_return(CAMPAIGN, 2)
+            took = time.monotonic() - started
+        sent = len(market.exchanges)
+    assert sent == 1, "the second process sent nothing"
+    assert refused.value.response is None
+    assert refused.value.rate_limit.remaining == 0
+    assert took < 1, "failed fast, as the gate of one process does"
