@@ -225,3 +225,15 @@ def test_an_hour_spent_in_one_process_holds_the_next_request_of_another(server: 
     assert refused.value.response is None
     assert refused.value.rate_limit.remaining == 0
     assert took < 1, "failed fast, as the gate of one process does"
+
+
+def test_a_request_longer_than_its_lease_keeps_its_slot(server: RedisServer) -> None:
+    holder, _ = RedisLimits.from_url(server.url, prefix="test-renew:", lease=1).for_threads()
+    other, _ = RedisLimits.from_url(server.url, prefix="test-renew:", lease=1).for_threads()
+    store = ("campaign", 3)
+    for _ in range(4):
+        assert holder.acquire(store, threading.Event(), None)
+    time.sleep(2.5)  # more than two leases: renewed meanwhile
+    assert not other.acquire(store, threading.Event(), time.monotonic() + 0.3)
+    holder.release(store)
+    assert other.acquire(store, threading.Event(), time.monotonic() + 2)
