@@ -8,8 +8,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,9 +35,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def limits(server: RedisServer, request: pytest.FixtureRequest) -> RedisLimits:
+def make_limits() -> Iterator[Callable[..., RedisLimits]]:
+    """RedisLimits closed after the test (their connections and threads)."""
+    made: list[RedisLimits] = []
+
+    def make(url: str, **options: Any) -> RedisLimits:
+        made.append(RedisLimits.from_url(url, **options))
+        return made[-1]
+
+    yield make
+    for limits in made:
+        limits.close()
+
+
+@pytest.fixture
+def limits(server: RedisServer, make_limits: Callable[..., RedisLimits], request: pytest.FixtureRequest) -> RedisLimits:
     """A prefix of the test's own, so that tests never share keys."""
-    return RedisLimits.from_url(server.url, prefix=f"test-{request.node.name}:")
+    return make_limits(server.url, prefix=f"test-{request.node.name}:")
 
 
 # A worker process: cancels its share of returns with threads, through RedisLimits, and prints outcomes.
@@ -53,8 +68,10 @@ with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) 
             return [return_id, client.cancel_return(int(campaign), int(return_id)).id, None]
         except Exception as error:
             return [return_id, None, type(error).__name__]
+    print("ready", flush=True)
+    sys.stdin.readline()  # all start together: the batch is timed, not the interpreters' start-up
     with ThreadPoolExecutor(8) as pool:
-        print(json.dumps(list(pool.map(cancel, ids))))
+        print(json.dumps(list(pool.map(cancel, ids))), flush=True)
 """
 
 
@@ -62,9 +79,10 @@ def _workers(
     server: RedisServer, prefix: str, market: FakeMarket, shares: list[list[int]]
 ) -> list[subprocess.Popen[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))}
-    return [
+    workers = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, server.url, prefix, market.base_url, KEY, str(CAMPAIGN), *map(str, share)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -72,15 +90,32 @@ def _workers(
         )
         for share in shares
     ]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "ready", worker.stderr and worker.stderr.read()
+    return workers
+
+
+def _start(workers: list[subprocess.Popen[str]]) -> None:
+    """The workers' batches start at once."""
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+
+
+def _outcomes(workers: list[subprocess.Popen[str]]) -> list[list[list[Any]]]:
+    return [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
 
 
 def test_processes_sharing_redis_keep_four_in_flight_and_get_no_420(server: RedisServer) -> None:
     returns = list(range(1, 121))
     with FakeMarket(api_key=KEY, latency=0.05) as market:
         market.add_returns(CAMPAIGN, *returns)
-        started = time.monotonic()
         workers = _workers(server, "test-processes:", market, [returns[i::3] for i in range(3)])
-        outcomes = [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
+        started = time.monotonic()
+        _start(workers)
+        outcomes = _outcomes(workers)
         elapsed = time.monotonic() - started
         statuses = [exchange.status for exchange in market.exchanges]
         in_flight = market.max_in_flight(CAMPAIGN)
@@ -93,8 +128,10 @@ def test_processes_sharing_redis_keep_four_in_flight_and_get_no_420(server: Redi
     assert ideal / elapsed > 0.5, (ideal, elapsed)
 
 
-def test_a_killed_worker_holds_its_slots_only_until_the_lease_ends(server: RedisServer) -> None:
-    limits = RedisLimits.from_url(server.url, prefix="test-killed:", lease=1)
+def test_a_killed_worker_holds_its_slots_only_until_the_lease_ends(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    limits = make_limits(server.url, prefix="test-killed:", lease=1)
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -126,13 +163,15 @@ def test_a_killed_worker_holds_its_slots_only_until_the_lease_ends(server: Redis
     assert time.monotonic() - started < 1.5, "free once the lease (1 s) ends"
 
 
-def test_one_process_learns_the_hour_is_spent_and_another_is_held(limits: RedisLimits, server: RedisServer) -> None:
+def test_one_process_learns_the_hour_is_spent_and_another_is_held(
+    limits: RedisLimits, server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
     spent = RateLimit(limit=5000, remaining=0, until=now + timedelta(seconds=30), date=now)
     limits.for_threads()[1].observe(("campaign", 9), spent, time.monotonic())
-    other = RedisLimits.from_url(server.url, prefix=limits._prefix)
+    other = make_limits(server.url, prefix=limits._prefix)
     held = other.for_threads()[1].held(("campaign", 9))
     assert held is not None
     seconds, rate_limit = held
@@ -158,11 +197,13 @@ def test_a_client_with_redis_limits_cancels(limits: RedisLimits) -> None:
 
 
 @pytest.mark.parametrize("on_unavailable", ["fail", "local"])
-def test_redis_stopped_mid_batch_and_started_again(tmp_path: Path, on_unavailable: str) -> None:
+def test_redis_stopped_mid_batch_and_started_again(
+    tmp_path: Path, on_unavailable: str, make_limits: Callable[..., RedisLimits]
+) -> None:
     """Nothing is lost or sent twice, the batch finishes, and the only error a call may end in is ours."""
     server = RedisServer(tmp_path)
     server.start()
-    limits = RedisLimits.from_url(server.url, prefix="test-restart:", on_unavailable=on_unavailable)
+    limits = make_limits(server.url, prefix="test-restart:", on_unavailable=on_unavailable)
     returns = list(range(1, 81))
     try:
         with FakeMarket(api_key=KEY, latency=0.05) as market:
@@ -190,15 +231,19 @@ def test_async_tasks_and_a_thread_process_share_the_slots(server: RedisServer) -
     limits = RedisLimits.from_url(server.url, prefix="test-async:")
 
     async def cancel_all(base_url: str) -> list[object]:
-        async with AsyncReturnsClient(api_key=KEY, base_url=base_url, limits=limits, backoff=0.01) as client:
-            outcomes = await client.cancel_returns(CAMPAIGN, returns[::2])
-            return [outcome.error for outcome in outcomes]
+        try:
+            async with AsyncReturnsClient(api_key=KEY, base_url=base_url, limits=limits, backoff=0.01) as client:
+                outcomes = await client.cancel_returns(CAMPAIGN, returns[::2])
+                return [outcome.error for outcome in outcomes]
+        finally:
+            await limits.aclose()
 
     with FakeMarket(api_key=KEY, latency=0.05) as market:
         market.add_returns(CAMPAIGN, *returns)
-        (worker,) = _workers(server, "test-async:", market, [returns[1::2]])
+        workers = _workers(server, "test-async:", market, [returns[1::2]])
+        _start(workers)
         errors_seen = asyncio.run(cancel_all(market.base_url))
-        threaded = json.loads(worker.communicate(timeout=120)[0])
+        (threaded,) = _outcomes(workers)
         statuses = [exchange.status for exchange in market.exchanges]
         in_flight = market.max_in_flight(CAMPAIGN)
     assert errors_seen == [None] * 40
@@ -208,9 +253,11 @@ def test_async_tasks_and_a_thread_process_share_the_slots(server: RedisServer) -
     assert in_flight <= 4
 
 
-def test_an_hour_spent_in_one_process_holds_the_next_request_of_another(server: RedisServer) -> None:
+def test_an_hour_spent_in_one_process_holds_the_next_request_of_another(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
     """Two RedisLimits on one Redis and prefix stand for two processes: the second never asks the Market."""
-    first, second = (RedisLimits.from_url(server.url, prefix="test-hour:") for _ in range(2))
+    first, second = (make_limits(server.url, prefix="test-hour:") for _ in range(2))
     with FakeMarket(api_key=KEY, hourly_limit=1) as market:
         market.add_returns(CAMPAIGN, 1, 2)
         with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=first) as client:
@@ -227,9 +274,11 @@ def test_an_hour_spent_in_one_process_holds_the_next_request_of_another(server: 
     assert took < 1, "failed fast, as the gate of one process does"
 
 
-def test_a_request_longer_than_its_lease_keeps_its_slot(server: RedisServer) -> None:
-    holder, _ = RedisLimits.from_url(server.url, prefix="test-renew:", lease=1).for_threads()
-    other, _ = RedisLimits.from_url(server.url, prefix="test-renew:", lease=1).for_threads()
+def test_a_request_longer_than_its_lease_keeps_its_slot(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    holder, _ = make_limits(server.url, prefix="test-renew:", lease=1).for_threads()
+    other, _ = make_limits(server.url, prefix="test-renew:", lease=1).for_threads()
     store = ("campaign", 3)
     for _ in range(4):
         assert holder.acquire(store, threading.Event(), None)

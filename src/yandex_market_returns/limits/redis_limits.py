@@ -186,6 +186,7 @@ class RedisLimits:
         self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
         self._listener: Any = None
         self._renewer: threading.Thread | None = None
+        self._closing = threading.Event()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisLimits":
@@ -193,6 +194,22 @@ class RedisLimits:
         limits = cls(redis.Redis.from_url(url), **options)
         limits._async_redis = redis.asyncio.Redis.from_url(url)
         return limits
+
+    def close(self) -> None:
+        """Stop listening and close the connections to Redis; for the owner, once its clients are closed."""
+        self._closing.set()
+        with self._lock:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
+            listener.join(timeout=5)
+        self._redis.close()
+
+    async def aclose(self) -> None:
+        """``close`` for an ``AsyncReturnsClient``'s owner, in the event loop the clients used."""
+        self.close()
+        if self._async_redis is not None:
+            await self._async_redis.aclose()
 
     def key(self, key: Key, part: str) -> str:
         kind, number = key
@@ -267,8 +284,7 @@ class RedisLimits:
         return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channel]
 
     def _renew_leases(self) -> None:
-        while True:
-            time.sleep(self._lease_ms / 3000)
+        while not self._closing.wait(self._lease_ms / 3000):
             with self._lock:
                 held = {key: list(ids) for key, ids in self._leases.items() if ids}
             for key, ids in held.items():
