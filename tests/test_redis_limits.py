@@ -60,8 +60,8 @@ import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from yandex_market_returns import ReturnsClient
 from yandex_market_returns.limits import RedisLimits
-url, prefix, base_url, key, campaign, *ids = sys.argv[1:]
-limits = RedisLimits.from_url(url, prefix=prefix)
+url, prefix, lease, base_url, key, campaign, *ids = sys.argv[1:]
+limits = RedisLimits.from_url(url, prefix=prefix, lease=float(lease))
 with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) as client:
     def cancel(return_id):
         try:
@@ -76,12 +76,13 @@ with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) 
 
 
 def _workers(
-    server: RedisServer, prefix: str, market: FakeMarket, shares: list[list[int]]
+    server: RedisServer, prefix: str, market: FakeMarket, shares: list[list[int]], lease: float = 30
 ) -> list[subprocess.Popen[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, server.url, prefix, market.base_url, KEY, str(CAMPAIGN), *map(str, share)],
+            [sys.executable, "-c", WORKER, server.url, prefix, str(lease), market.base_url, KEY, str(CAMPAIGN)]
+            + [str(return_id) for return_id in share],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -286,3 +287,28 @@ def test_a_request_longer_than_its_lease_keeps_its_slot(
     assert not other.acquire(store, threading.Event(), time.monotonic() + 0.3)
     holder.release(store)
     assert other.acquire(store, threading.Event(), time.monotonic() + 2)
+
+
+def test_a_worker_killed_mid_batch_holds_the_store_until_its_leases_end_and_nothing_is_sent_twice(
+    server: RedisServer,
+) -> None:
+    prefix = "test-killed-batch:"
+    with FakeMarket(api_key=KEY, latency=0.4) as market:
+        market.add_returns(CAMPAIGN, *range(1, 41))
+        doomed, survivor = _workers(server, prefix, market, [list(range(1, 21)), list(range(21, 41))], lease=1)
+        _start([doomed])
+        while market.max_in_flight(CAMPAIGN) < 4:  # the doomed worker holds every slot
+            time.sleep(0.01)
+        doomed.kill()
+        doomed.communicate()
+        killed_at = time.monotonic()
+        _start([survivor])
+        (outcomes,) = _outcomes([survivor])
+        finished = time.monotonic() - killed_at
+        sent = [json.loads(exchange.body)["returnId"] for exchange in market.exchanges]
+        in_flight = market.max_in_flight(CAMPAIGN)
+    assert [outcome for outcome in outcomes if outcome[1] is None] == []
+    assert sorted(sent) == sorted(set(sent)), "nothing was sent twice"
+    assert set(range(21, 41)) <= set(sent)
+    assert in_flight <= 4
+    assert finished < 20 * 0.4 / 4 + 1 + 2, "the survivor went on once the dead worker's leases ended (1 s)"
