@@ -312,3 +312,33 @@ def test_a_worker_killed_mid_batch_holds_the_store_until_its_leases_end_and_noth
     assert set(range(21, 41)) <= set(sent)
     assert in_flight <= 4
     assert finished < 20 * 0.4 / 4 + 1 + 2, "the survivor went on once the dead worker's leases ended (1 s)"
+
+
+def test_redis_stopped_mid_async_batch_and_started_again(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    limits = RedisLimits.from_url(server.url, prefix="test-async-restart:")
+    returns = list(range(1, 61))
+
+    async def cancel_all(base_url: str) -> list[Any]:
+        try:
+            async with AsyncReturnsClient(api_key=KEY, base_url=base_url, limits=limits, backoff=0.3) as client:
+                loop = asyncio.get_running_loop()
+                loop.call_later(0.3, server.stop)
+                loop.call_later(1.3, server.start)
+                return list(await client.cancel_returns(CAMPAIGN, returns))
+        finally:
+            await limits.aclose()
+
+    try:
+        with FakeMarket(api_key=KEY, latency=0.05) as market:
+            market.add_returns(CAMPAIGN, *returns)
+            outcomes = asyncio.run(cancel_all(market.base_url))
+            sent = [json.loads(exchange.body)["returnId"] for exchange in market.exchanges]
+    finally:
+        server.stop()
+    assert sorted(outcome.return_id for outcome in outcomes) == returns
+    assert sorted(sent) == sorted(set(sent)), "no return was sent twice"
+    failed = [outcome.error for outcome in outcomes if outcome.error is not None]
+    assert all(isinstance(error, LimitsUnavailableError) for error in failed), failed
+    assert len(failed) < len(returns) // 2

@@ -238,7 +238,14 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
     async def _call(self, request: Request[Result], attempts: Attempts) -> Result:
         while True:
-            if not await self._slots.acquire(request.key, attempts.deadline):
+            try:
+                taken = await self._slots.acquire(request.key, attempts.deadline)
+            except errors.LimitsUnavailableError as error:  # nothing was sent: retried as such
+                delay = self._retry_wait(request, attempts, error)
+                if delay is None or await self._sleep(delay):
+                    raise attempts.outcome() from None
+                continue
+            if not taken:
                 if self._closed and not attempts.errors:
                     raise self._closed_error()
                 raise attempts.outcome()  # the budget ran out, or the client closed, waiting for a slot
