@@ -217,11 +217,11 @@ def test_redis_stopped_mid_batch_and_started_again(
                 outcomes = client.cancel_returns(CAMPAIGN, returns)
                 outage.join()
                 back.join()
-            sent = [json.loads(exchange.body)["returnId"] for exchange in market.exchanges]
+            exchanges = market.exchanges
     finally:
         server.stop()
     assert sorted(outcome.return_id for outcome in outcomes) == returns
-    assert sorted(sent) == sorted(set(sent)), "no return was sent twice"
+    _assert_sent_again_only_after_420(exchanges)
     failed = [outcome.error for outcome in outcomes if outcome.error is not None]
     assert all(isinstance(error, LimitsUnavailableError) for error in failed), failed
     assert len(failed) < len(returns) // 2, "the batch went on once Redis was back"
@@ -334,11 +334,20 @@ def test_redis_stopped_mid_async_batch_and_started_again(tmp_path: Path) -> None
         with FakeMarket(api_key=KEY, latency=0.05) as market:
             market.add_returns(CAMPAIGN, *returns)
             outcomes = asyncio.run(cancel_all(market.base_url))
-            sent = [json.loads(exchange.body)["returnId"] for exchange in market.exchanges]
+            exchanges = market.exchanges
     finally:
         server.stop()
     assert sorted(outcome.return_id for outcome in outcomes) == returns
-    assert sorted(sent) == sorted(set(sent)), "no return was sent twice"
+    _assert_sent_again_only_after_420(exchanges)
     failed = [outcome.error for outcome in outcomes if outcome.error is not None]
     assert all(isinstance(error, LimitsUnavailableError) for error in failed), failed
     assert len(failed) < len(returns) // 2
+
+
+def _assert_sent_again_only_after_420(exchanges: list[Any]) -> None:
+    """Redis restarted empty may let more than 4 requests through until the leases of those still running
+    are back: the Market refuses the extra ones with 420, and only those are sent again."""
+    seen: dict[int, list[int]] = {}
+    for exchange in exchanges:
+        seen.setdefault(json.loads(exchange.body)["returnId"], []).append(exchange.status)
+    assert all(statuses[-1] == 200 and set(statuses[:-1]) <= {420} for statuses in seen.values()), seen

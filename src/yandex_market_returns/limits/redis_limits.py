@@ -96,15 +96,19 @@ end
 """
     + _HAND_OVER
 )
-# KEYS: slots. ARGV: lease ms, ids. How many of the ids were still held.
+# KEYS: slots. ARGV: lease ms, whether to add back, ids.
+# ARGV[2] '1': added back if missing (after Redis was away: it may have come back empty, and a request
+# still running counts all the same); '0': only those still held.
 _RENEW = (
     _NOW
     + """
-local held = 0
-for i = 2, #ARGV do
-  held = held + redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[i])
+for i = 3, #ARGV do
+  if ARGV[2] == '1' then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
+  else
+    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+  end
 end
-return held
 """
 )
 # KEYS: hold. ARGV: exhausted (0/1), wait ms, ms since the request was sent, remaining > 0 (0/1),
@@ -284,13 +288,25 @@ class RedisLimits:
         return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channel]
 
     def _renew_leases(self) -> None:
-        while not self._closing.wait(self._lease_ms / 3000):
-            with self._lock:
-                held = {key: list(ids) for key, ids in self._leases.items() if ids}
-            for key, ids in held.items():
-                # On an error the next round tries again; a lease that ends meanwhile frees its slot early.
-                with contextlib.suppress(redis.RedisError):
-                    self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, *ids])
+        """Every third of a lease; after an error, every 0.2 s until Redis answers, then the leases of the
+        requests still running are added back (Redis may have come back empty)."""
+        period, restore = self._lease_ms / 3000, False
+        while not self._closing.wait(period):
+            try:
+                if restore:
+                    with self._lock:  # held: a lease released meanwhile must not be added back after it
+                        self._renew_held(restore=True)
+                else:
+                    self._renew_held(restore=False)
+                period, restore = self._lease_ms / 3000, False
+            except redis.RedisError:
+                period, restore = 0.2, True
+
+    def _renew_held(self, restore: bool) -> None:
+        held = {key: [lease for lease in ids if lease != _LOCAL] for key, ids in list(self._leases.items())}
+        for key, ids in held.items():
+            if ids:
+                self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, int(restore), *ids])
 
 
 def _reconnect(error: BaseException, pubsub: Any, thread: Any) -> None:
