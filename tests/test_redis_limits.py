@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.redis_server import RedisServer
+from tools.redis_server import RedisServer
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.errors import LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits

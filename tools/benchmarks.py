@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tools import bench_calls
+from tools import bench_calls, bench_workers
 from yandex_market_returns import AsyncReturnsClient, OperationStatusType, ReturnsClient
 from yandex_market_returns.testing import FakeMarket
 
@@ -203,7 +203,7 @@ def footprint() -> list[Row]:
 
 
 def main() -> int:
-    rows = [*per_call(), *imports(), *batches(), *confirmations(), *footprint()]
+    rows = [*per_call(), *imports(), *batches(), *confirmations(), *bench_workers.rows(), *footprint()]
     width = max(len(row[0]) for row in rows)
     measured_width = max(len(row[1]) for row in rows)
     print(f"make bench ({bench_calls.CALLS} calls a round, medians of {bench_calls.ROUNDS} interleaved rounds):")
