@@ -23,8 +23,10 @@ THREAD_PROCESSES = 4
 THREADS = 8
 
 # argv: mode (threads|tasks), Redis URL or "" for the process's own limits, Market URL, key, return ids.
+# A worker opens its client before it says it is ready: the batch is timed, not the start of a process.
+# It reports its outcomes and when it had the last (the monotonic clock is the machine's, not the process's).
 WORKER = """
-import asyncio, json, sys
+import asyncio, json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.limits import RedisLimits
@@ -33,8 +35,8 @@ ids = [int(i) for i in ids]
 limits = RedisLimits.from_url(url, prefix="bench:") if url else None
 def outcome(return_id, error):
     return [return_id, None if error is None else type(error).__name__]
-print("ready", flush=True)
-sys.stdin.readline()
+def report(outcomes):
+    print(json.dumps({"outcomes": outcomes, "finished": time.monotonic()}), flush=True)
 if mode == "threads":
     with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.05) as client:
         def cancel(return_id):
@@ -44,15 +46,20 @@ if mode == "threads":
             except Exception as error:
                 return outcome(return_id, error)
         with ThreadPoolExecutor(THREADS) as pool:
-            print(json.dumps(list(pool.map(cancel, ids))), flush=True)
+            list(pool.map(lambda _: None, range(THREADS)))  # the threads are started before the batch
+            print("ready", flush=True)
+            sys.stdin.readline()
+            report(list(pool.map(cancel, ids)))
 else:
     async def main():
         async with AsyncReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.05) as client:
+            print("ready", flush=True)
+            sys.stdin.readline()
             outcomes = await client.cancel_returns(STORE, ids)
+            report([outcome(o.return_id, o.error) for o in outcomes])
         if limits is not None:
             await limits.aclose()
-        return [outcome(o.return_id, o.error) for o in outcomes]
-    print(json.dumps(asyncio.run(main())), flush=True)
+    asyncio.run(main())
 """.replace("STORE", str(STORE)).replace("THREADS", str(THREADS))
 
 
@@ -83,8 +90,9 @@ def run(url: str) -> dict[str, Any]:
             assert worker.stdin is not None
             worker.stdin.write("go\n")
             worker.stdin.flush()
-        outcomes = [o for worker in workers for o in json.loads(worker.communicate(timeout=300)[0])]
-        took = time.monotonic() - started
+        reports = [json.loads(worker.communicate(timeout=300)[0]) for worker in workers]
+        outcomes = [o for report in reports for o in report["outcomes"]]
+        took = max(report["finished"] for report in reports) - started
         statuses = [exchange.status for exchange in market.exchanges]
         return {
             "ideal share": RETURNS * LATENCY / 4 / took,
