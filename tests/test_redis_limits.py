@@ -172,8 +172,10 @@ def test_one_process_learns_the_hour_is_spent_and_another_is_held(
     now = datetime.now(UTC)
     spent = RateLimit(limit=5000, remaining=0, until=now + timedelta(seconds=30), date=now)
     limits.for_threads()[1].observe(("campaign", 9), spent, time.monotonic())
-    other = make_limits(server.url, prefix=limits._prefix)
-    held = other.for_threads()[1].held(("campaign", 9))
+    slots, gate = make_limits(server.url, prefix=limits._prefix).for_threads()
+    assert gate.held(("campaign", 9)) is None, "learned with a slot, not before"
+    assert slots.acquire(("campaign", 9), threading.Event(), None)
+    held = gate.held(("campaign", 9))
     assert held is not None
     seconds, rate_limit = held
     assert 28 < seconds <= 30

@@ -13,134 +13,25 @@
 """
 
 import contextlib
-import json
 import logging
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import redis
 import redis.asyncio
 
 from .. import errors
-from ..pacing import LONGEST_HOLD, PARALLEL_REQUESTS, Key, ThreadSlots
-from ..rate_limit import RateLimit
+from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
 from . import InProcessLimits
+from .redis_gate import TaskGate, ThreadGate
+from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, Hold, granted
 
 if TYPE_CHECKING:
-    from .redis_tasks import RedisTaskGate, RedisTaskSlots
+    from .redis_tasks import RedisTaskSlots
 
 logger = logging.getLogger("yandex_market_returns")
-# In a process's list of its leases: one taken from its own limits while Redis was away.
-_LOCAL = ""
-
-# How long a waiter stays queued without asking again: one that died leaves the queue within it.
-_QUEUED_MS = 10_000
-# Milliseconds by Redis's clock, in every script.
-_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
-
-# Every slot script: KEYS slots, queue, alive; ARGV[1] id, ARGV[2] lease ms, ARGV[3] limit, ARGV[4] channel.
-# Leases and waiters that ended are dropped, then free slots are handed to the waiters at the head of the
-# queue (retries first, then in order of arrival), each told by a message on the channel with its id.
-_HAND_OVER = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
-  redis.call('ZREM', KEYS[2], gone)
-  redis.call('ZREM', KEYS[3], gone)
-end
-local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
-while free > 0 do
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not head then break end
-  redis.call('ZREM', KEYS[2], head)
-  redis.call('ZREM', KEYS[3], head)
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), head)
-  redis.call('PUBLISH', ARGV[4], head)
-  free = free - 1
-end
-"""
-# ARGV[5] the waiter's place in the queue, ARGV[6] ms it stays there unless it asks again.
-# -1: the slot is the caller's. Otherwise ms until the first lease or grace period ends (0: none runs).
-_TAKE = (
-    _NOW
-    + """
-local queued = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not queued then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
-"""
-    + _HAND_OVER
-    + """
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-  return -1
-end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if first[2] then return math.max(tonumber(first[2]) - now, 1) end
-return 0
-"""
-)
-# ARGV[5] grace ms: a slot released with a grace period stays taken until it ends. Also how a waiter that
-# gives up leaves the queue (grace 0), handing on a slot given to it meanwhile.
-_RELEASE = (
-    _NOW
-    + """
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-if tonumber(ARGV[5]) > 0 then
-  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), ARGV[1])
-else
-  redis.call('ZREM', KEYS[1], ARGV[1])
-end
-"""
-    + _HAND_OVER
-)
-# KEYS: slots. ARGV: lease ms, whether to add back, ids.
-# ARGV[2] '1': added back if missing (after Redis was away: it may have come back empty, and a request
-# still running counts all the same); '0': only those still held.
-_RENEW = (
-    _NOW
-    + """
-for i = 3, #ARGV do
-  if ARGV[2] == '1' then
-    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
-  else
-    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
-  end
-end
-"""
-)
-# KEYS: hold. ARGV: exhausted (0/1), wait ms, ms since the request was sent, remaining > 0 (0/1),
-# until (epoch ms, or ''), the rate limit as JSON. Mirrors HourlyGate.observe.
-_OBSERVE = (
-    _NOW
-    + """
-local resume = tonumber(redis.call('HGET', KEYS[1], 'resume') or '0')
-if ARGV[1] == '1' then
-  local wait = tonumber(ARGV[2])
-  if wait > 0 and now + wait > resume then
-    redis.call('HSET', KEYS[1], 'resume', now + wait, 'learned', now, 'until', ARGV[5], 'rate_limit', ARGV[6])
-    redis.call('PEXPIRE', KEYS[1], wait)
-  end
-elseif ARGV[4] == '1' and resume > 0 then
-  local held_until = tonumber(redis.call('HGET', KEYS[1], 'until') or '')
-  local later = ARGV[5] ~= '' and held_until ~= nil and tonumber(ARGV[5]) > held_until
-  if later or now - tonumber(ARGV[3]) > tonumber(redis.call('HGET', KEYS[1], 'learned')) then
-    redis.call('DEL', KEYS[1])
-  end
-end
-"""
-)
-# KEYS: hold. {ms left, rate limit JSON}, or nil.
-_HELD = (
-    _NOW
-    + """
-local resume = tonumber(redis.call('HGET', KEYS[1], 'resume') or '0')
-if resume <= now then return nil end
-return {resume - now, redis.call('HGET', KEYS[1], 'rate_limit')}
-"""
-)
 
 
 class RedisLimits:
@@ -180,11 +71,9 @@ class RedisLimits:
         self._prefix = prefix
         self._lease_ms = int(lease * 1000)
         self._channel = f"{prefix}handed-over"
-        self._take = sync.register_script(_TAKE)
-        self._release = sync.register_script(_RELEASE)
-        self._renew = sync.register_script(_RENEW)
-        self._observe = sync.register_script(_OBSERVE)
-        self._held = sync.register_script(_HELD)
+        self._take = sync.register_script(TAKE)
+        self._release = sync.register_script(RELEASE)
+        self._renew = sync.register_script(RENEW)
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
         self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
@@ -219,24 +108,25 @@ class RedisLimits:
         kind, number = key
         return f"{self._prefix}{{{kind}:{number}}}:{part}"
 
-    def for_threads(self) -> tuple["_ThreadSlots", "_Gate"]:
+    def for_threads(self) -> tuple["_ThreadSlots", ThreadGate]:
         if not self._serves_threads:
             raise TypeError(
                 "this RedisLimits was given a redis.asyncio.Redis, which serves AsyncReturnsClient: for a "
                 "ReturnsClient give it a redis.Redis, or make it with RedisLimits.from_url"
             )
         self._listen()
-        return _ThreadSlots(self), _Gate(self)
+        gate = ThreadGate(self, self._redis)
+        return _ThreadSlots(self, gate), gate
 
-    def for_tasks(self) -> tuple["RedisTaskSlots", "RedisTaskGate"]:
-        from .redis_tasks import RedisTaskGate, RedisTaskSlots
+    def for_tasks(self) -> tuple["RedisTaskSlots", TaskGate]:
+        from .redis_tasks import RedisTaskSlots
 
         if self._async_redis is None:
             raise TypeError(
                 "this RedisLimits was given a redis.Redis, which serves ReturnsClient: for an AsyncReturnsClient "
                 "give it a redis.asyncio.Redis, or make it with RedisLimits.from_url"
             )
-        gate = RedisTaskGate(self, self._async_redis)
+        gate = TaskGate(self, self._async_redis)
         return RedisTaskSlots(self, self._async_redis, gate), gate
 
     def _listen(self) -> None:
@@ -251,8 +141,10 @@ class RedisLimits:
                 self._renewer.start()
 
     def _on_release(self, message: Any) -> None:
-        waiter = self._waiters.get(message["data"].decode())
+        name, _, told = message["data"].decode().partition(" ")
+        waiter = self._waiters.get(name)
         if waiter is not None:
+            waiter.hold = granted(told)
             waiter.granted = True
             waiter.event.set()
 
@@ -282,7 +174,7 @@ class RedisLimits:
         return self._local.for_threads()[0]
 
     def _slot_keys(self, key: Key) -> list[str]:
-        return [self.key(key, "slots"), self.key(key, "queue"), self.key(key, "alive")]
+        return [self.key(key, part) for part in ("slots", "queue", "alive", "hold")]
 
     def _slot_args(self, lease: str) -> list[str | int]:
         return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channel]
@@ -303,7 +195,7 @@ class RedisLimits:
                 period, restore = 0.2, True
 
     def _renew_held(self, restore: bool) -> None:
-        held = {key: [lease for lease in ids if lease != _LOCAL] for key, ids in list(self._leases.items())}
+        held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in list(self._leases.items())}
         for key, ids in held.items():
             if ids:
                 self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, int(restore), *ids])
@@ -320,13 +212,15 @@ class _Waiter:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.granted = False
+        self.hold: Hold | None = None  # the hourly gate, as the hand-over told it
 
 
 class _ThreadSlots:
     """``ThreadSlots`` in Redis (see the module's docstring)."""
 
-    def __init__(self, limits: RedisLimits) -> None:
+    def __init__(self, limits: RedisLimits, gate: ThreadGate) -> None:
         self._limits = limits
+        self._gate = gate
 
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         limits = self._limits
@@ -334,20 +228,22 @@ class _ThreadSlots:
         # Retries before first attempts, each kind in order of arrival (by this host's clock: a tie-break).
         place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
         waiter = limits._waiting(name)
-        keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, _QUEUED_MS]
+        keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, QUEUED_MS]
         try:
             while not stop.is_set():
                 # A hand-over names this waiter: the slot is already its own (the release leased it).
                 try:
-                    wait_ms = -1 if waiter.granted else int(limits._take(keys=keys, args=args))
+                    answer: list[Any] = [-1, ""] if waiter.granted else limits._take(keys=keys, args=args)
                 except redis.RedisError as error:
                     local = limits._unavailable(error)
                     if local.acquire(key, stop, deadline):
                         with limits._lock:
-                            limits._leases.setdefault(key, []).append(_LOCAL)
+                            limits._leases.setdefault(key, []).append(LOCAL)
                         return True
                     return False
+                wait_ms = int(answer[0])
                 if wait_ms < 0:
+                    self._gate.granted(key, waiter.hold if waiter.granted else granted(answer[1]))
                     with limits._lock:
                         limits._leases.setdefault(key, []).append(me)
                     me = ""
@@ -357,21 +253,21 @@ class _ThreadSlots:
                     return False
                 # Told by the release that hands a slot over; on its own only when a lease or grace period
                 # ends, and often enough to stay in the queue.
-                timeout = min(wait_ms / 1000 if wait_ms else _QUEUED_MS / 1000, _QUEUED_MS / 3000)
+                timeout = min(wait_ms / 1000 if wait_ms else QUEUED_MS / 1000, QUEUED_MS / 3000)
                 waiter.event.wait(timeout if deadline is None else min(timeout, deadline - now))
                 waiter.event.clear()
             return False
         finally:
             limits._done_waiting(name)
             if me:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
-                with contextlib.suppress(redis.RedisError):  # unreachable: the place ends within _QUEUED_MS
+                with contextlib.suppress(redis.RedisError):  # unreachable: the place ends within QUEUED_MS
                     limits._release(keys=keys, args=[*limits._slot_args(me), 0])
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
         with limits._lock:
             lease = limits._leases[key].pop()
-        if lease == _LOCAL:
+        if lease == LOCAL:
             assert limits._local is not None
             limits._local.for_threads()[0].release(key, grace)
             return
@@ -384,72 +280,3 @@ class _ThreadSlots:
         self._limits._wake_all()
         if self._limits._local is not None:
             self._limits._local.for_threads()[0].wake()
-
-
-class _Gate:
-    """``HourlyGate`` in Redis: one process's answer that the hour is spent holds every other process."""
-
-    def __init__(self, limits: RedisLimits) -> None:
-        self._limits = limits
-
-    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
-        if self._limits._local is not None:
-            self._limits._local.for_threads()[1].observe(key, rate_limit, sent_at)
-        try:
-            self._observe(key, rate_limit, sent_at)
-        except redis.RedisError as error:
-            logger.warning("%s: the hourly limit of %s is not shared: %s", self._limits._where, key, error)
-
-    def held(self, key: Key) -> tuple[float, RateLimit] | None:
-        try:
-            found = self._limits._held(keys=[self._limits.key(key, "hold")])
-        except redis.RedisError as error:
-            logger.warning("%s: the shared hourly limit of %s is unknown: %s", self._limits._where, key, error)
-            return None if self._limits._local is None else self._limits._local.for_threads()[1].held(key)
-        if not found:
-            return None
-        ms_left, payload = found
-        return int(ms_left) / 1000, _loads(payload)
-
-    def _observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
-        args = _observed(rate_limit, sent_at)
-        if args is not None:
-            self._limits._observe(keys=[self._limits.key(key, "hold")], args=args)
-
-
-def _observed(rate_limit: RateLimit, sent_at: float) -> list[str | int] | None:
-    """The arguments of ``_OBSERVE`` for an answer to a request sent at ``sent_at``; ``None``: nothing to note
-    (a period said to end too far ahead, as ``HourlyGate`` has it)."""
-    wait = (rate_limit.resets_in(datetime.now(UTC)) or 0.0) if rate_limit.exhausted else 0.0
-    if rate_limit.exhausted and not 0 < wait <= LONGEST_HOLD:
-        return None
-    until = "" if rate_limit.until is None else str(int(rate_limit.until.timestamp() * 1000))
-    return [
-        int(rate_limit.exhausted),
-        int(wait * 1000),
-        int((time.monotonic() - sent_at) * 1000),
-        int(bool(rate_limit.remaining)),
-        until,
-        _dumps(rate_limit),
-    ]
-
-
-def _dumps(rate_limit: RateLimit) -> str:
-    return json.dumps(
-        {
-            "limit": rate_limit.limit,
-            "remaining": rate_limit.remaining,
-            "until": _moment(rate_limit.until),
-            "date": _moment(rate_limit.date),
-        }
-    )
-
-
-def _moment(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _loads(payload: bytes | str) -> RateLimit:
-    fields = json.loads(payload)
-    until, date = (None if fields[name] is None else datetime.fromisoformat(fields[name]) for name in ("until", "date"))
-    return RateLimit(limit=fields["limit"], remaining=fields["remaining"], until=until, date=date)

@@ -1,7 +1,6 @@
 """``RedisLimits`` for the tasks of an ``AsyncReturnsClient``: the same scripts, awaited on ``redis.asyncio``.
 
-Nothing here blocks the event loop. The hourly gate is read when a slot is taken and kept for the call
-that took it; what an answer teaches it is written by a task of its own.
+Nothing here blocks the event loop: a slot given up or released is handed back by a task of its own.
 """
 
 import asyncio
@@ -16,10 +15,10 @@ import redis
 import redis.asyncio
 
 from .. import errors
-from ..pacing import HourlyGate, Key
-from ..rate_limit import RateLimit
+from ..pacing import Key
 from . import AsyncSlots
-from .redis_limits import _HELD, _LOCAL, _OBSERVE, _QUEUED_MS, _RELEASE, _TAKE, _loads, _observed
+from .redis_gate import TaskGate
+from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, TAKE, Hold, granted
 
 if TYPE_CHECKING:
     from .redis_limits import RedisLimits
@@ -30,10 +29,10 @@ logger = logging.getLogger("yandex_market_returns")
 class RedisTaskSlots:
     """``TaskSlots`` in Redis, for the event loop of one client (see redis_limits.py)."""
 
-    def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis, gate: "RedisTaskGate") -> None:
+    def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis, gate: TaskGate) -> None:
         self._limits = limits
-        self._take = client.register_script(_TAKE)
-        self._release = client.register_script(_RELEASE)
+        self._take = client.register_script(TAKE)
+        self._release = client.register_script(RELEASE)
         self._client = client
         self._gate = gate
         self._local = None if limits._local is None else limits._local.for_tasks()[0]
@@ -48,28 +47,29 @@ class RedisTaskSlots:
         self._listen()
         me = name = uuid.uuid4().hex
         place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
-        keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, _QUEUED_MS]
+        keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, QUEUED_MS]
         waiter = self._waiters[name] = _TaskWaiter()
         try:
             while not self._closed:
                 try:
-                    wait_ms = -1 if waiter.granted else int(await self._take(keys=keys, args=args))
+                    answer: list[Any] = [-1, ""] if waiter.granted else await self._take(keys=keys, args=args)
                 except redis.RedisError as error:
                     local = self._unavailable(error)
                     if await local.acquire(key, deadline):
-                        self._leases.setdefault(key, []).append(_LOCAL)
+                        self._leases.setdefault(key, []).append(LOCAL)
                         me = ""
                         return True
                     return False
+                wait_ms = int(answer[0])
                 if wait_ms < 0:
+                    self._gate.granted(key, waiter.hold if waiter.granted else granted(answer[1]))
                     self._leases.setdefault(key, []).append(me)
                     me = ""
-                    await self._gate.refresh(key)
                     return True
                 now = time.monotonic()
                 if deadline is not None and deadline <= now:
                     return False
-                timeout = min(wait_ms / 1000 if wait_ms else _QUEUED_MS / 1000, _QUEUED_MS / 3000)
+                timeout = min(wait_ms / 1000 if wait_ms else QUEUED_MS / 1000, QUEUED_MS / 3000)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout if deadline is None else min(timeout, deadline - now)):
                         await waiter.event.wait()
@@ -82,7 +82,7 @@ class RedisTaskSlots:
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         lease = self._leases[key].pop()
-        if lease == _LOCAL:
+        if lease == LOCAL:
             assert self._local is not None
             self._local.release(key, grace)
             return
@@ -128,8 +128,10 @@ class RedisTaskSlots:
             try:
                 await pubsub.subscribe(self._limits._channel)
                 async for message in pubsub.listen():
-                    waiter = self._waiters.get(message["data"].decode())
+                    name, _, told = message["data"].decode().partition(" ")
+                    waiter = self._waiters.get(name)
                     if waiter is not None:
+                        waiter.hold = granted(told)
                         waiter.granted = True
                         waiter.event.set()
             except redis.RedisError:
@@ -143,52 +145,4 @@ class _TaskWaiter:
     def __init__(self) -> None:
         self.event = asyncio.Event()
         self.granted = False
-
-
-class RedisTaskGate:
-    """The hourly gate for tasks: read from Redis when a slot is taken, and held here meanwhile, so that
-    ``held`` never waits for Redis; an answer's lesson is written to Redis by a task."""
-
-    def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis) -> None:
-        self._limits = limits
-        self._held = client.register_script(_HELD)
-        self._observe = client.register_script(_OBSERVE)
-        self._here = HourlyGate()
-        self._shared: dict[Key, tuple[float, RateLimit]] = {}  # monotonic end, as Redis said at the last look
-        self._background: set[asyncio.Task[None]] = set()
-
-    async def refresh(self, key: Key) -> None:
-        try:
-            found = await self._held(keys=[self._limits.key(key, "hold")])
-        except redis.RedisError as error:
-            logger.warning("%s: the shared hourly limit of %s is unknown: %s", self._limits._where, key, error)
-            return
-        if found:
-            ms_left, payload = found
-            self._shared[key] = (time.monotonic() + int(ms_left) / 1000, _loads(payload))
-        else:
-            self._shared.pop(key, None)
-
-    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
-        self._here.observe(key, rate_limit, sent_at)
-        args = _observed(rate_limit, sent_at)
-        if args is not None:
-            task = asyncio.get_running_loop().create_task(self._write(key, args))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-    def held(self, key: Key) -> tuple[float, RateLimit] | None:
-        here = self._here.held(key)
-        shared = self._shared.get(key)
-        if shared is not None and shared[0] <= time.monotonic():
-            shared = None
-        if shared is None:
-            return here
-        left = (shared[0] - time.monotonic(), shared[1])
-        return left if here is None or left[0] > here[0] else here
-
-    async def _write(self, key: Key, args: list[Any]) -> None:
-        try:
-            await self._observe(keys=[self._limits.key(key, "hold")], args=args)
-        except redis.RedisError as error:
-            logger.warning("%s: the hourly limit of %s is not shared: %s", self._limits._where, key, error)
+        self.hold: Hold | None = None

@@ -1,0 +1,99 @@
+"""The hourly gate shared through Redis, for threads and for tasks.
+
+What an answer teaches is written to Redis only when there is something to tell: the hour is spent, or a
+hold known here may end. Every process learns the gate with each slot it is given (the same script, the
+same message), so that asking costs no request to Redis of its own.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import redis
+import redis.asyncio
+
+from ..pacing import HourlyGate, Key
+from ..rate_limit import RateLimit
+from .redis_scripts import OBSERVE, Hold, observed
+
+if TYPE_CHECKING:
+    from .redis_limits import RedisLimits
+
+logger = logging.getLogger("yandex_market_returns")
+
+
+class _SharedGate:
+    def __init__(self, limits: "RedisLimits") -> None:
+        self._limits = limits
+        self._here = HourlyGate()  # what this process's own answers said: it holds while Redis is away
+        self._shared: dict[Key, tuple[float, RateLimit]] = {}  # monotonic end, as the last slot was told
+        self._lock = threading.Lock()
+
+    def granted(self, key: Key, hold: Hold | None) -> None:
+        """What Redis said of the gate when it gave a slot of ``key``."""
+        with self._lock:
+            if hold is None:
+                self._shared.pop(key, None)
+            else:
+                self._shared[key] = (time.monotonic() + hold[0], hold[1])
+
+    def held(self, key: Key) -> tuple[float, RateLimit] | None:
+        here = self._here.held(key)
+        with self._lock:
+            shared = self._shared.get(key)
+        if shared is None or shared[0] <= time.monotonic():
+            return here
+        left = (shared[0] - time.monotonic(), shared[1])
+        return left if here is None or left[0] > here[0] else here
+
+    def _lesson(self, key: Key, rate_limit: RateLimit, sent_at: float) -> list[Any] | None:
+        """The arguments of ``OBSERVE``, when Redis is to be told anything."""
+        known = self.held(key) is not None
+        self._here.observe(key, rate_limit, sent_at)
+        if not rate_limit.exhausted and not (known and rate_limit.remaining):
+            return None
+        return observed(rate_limit, sent_at)
+
+    def _not_shared(self, key: Key, error: redis.RedisError) -> None:
+        logger.warning("%s: the hourly limit of %s is not shared: %s", self._limits._where, key, error)
+
+
+class ThreadGate(_SharedGate):
+    """``HourlyGate`` in Redis for a ``ReturnsClient``: one process's answer that the hour is spent holds
+    every other process's next request."""
+
+    def __init__(self, limits: "RedisLimits", client: redis.Redis) -> None:
+        super().__init__(limits)
+        self._observe = client.register_script(OBSERVE)
+
+    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
+        lesson = self._lesson(key, rate_limit, sent_at)
+        if lesson is not None:
+            try:
+                self._observe(keys=[self._limits.key(key, "hold")], args=lesson)
+            except redis.RedisError as error:
+                self._not_shared(key, error)
+
+
+class TaskGate(_SharedGate):
+    """``ThreadGate`` for an ``AsyncReturnsClient``: Redis is told by a task of its own, and nothing waits."""
+
+    def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis) -> None:
+        super().__init__(limits)
+        self._observe = client.register_script(OBSERVE)
+        self._background: set[asyncio.Task[None]] = set()
+
+    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
+        lesson = self._lesson(key, rate_limit, sent_at)
+        if lesson is not None:
+            task = asyncio.get_running_loop().create_task(self._tell(key, lesson))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _tell(self, key: Key, lesson: list[Any]) -> None:
+        try:
+            await self._observe(keys=[self._limits.key(key, "hold")], args=lesson)
+        except redis.RedisError as error:
+            self._not_shared(key, error)

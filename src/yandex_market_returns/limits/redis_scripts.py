@@ -1,0 +1,165 @@
+"""The Lua scripts ``RedisLimits`` runs, and the arguments and answers that pass between them and Python.
+
+Keys of a store (``<prefix>{campaign:<id>}:...``, one hash tag): ``slots``, a sorted set of the requests in
+flight (and of slots kept for a grace period) by the moment each lease ends; ``queue``, the waiters in
+order (retries first, then by arrival); ``alive``, when each waiter stops counting unless it asks again;
+``hold``, the hourly gate. Every moment is Redis's clock, in milliseconds.
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+
+from ..pacing import LONGEST_HOLD
+from ..rate_limit import RateLimit
+
+# How long a waiter stays queued without asking again: one that died leaves the queue within it.
+QUEUED_MS = 10_000
+# In a process's list of its leases: one taken from its own limits while Redis was away.
+LOCAL = ""
+
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+# The hourly gate as a waiter is told it with its slot: '' or ' <ms left> <rate limit JSON>'.
+_HOLD = """
+local function hold()
+  local resume = tonumber(redis.call('HGET', KEYS[4], 'resume') or '0')
+  if resume <= now then return '' end
+  return ' ' .. string.format('%d', resume - now) .. ' ' .. redis.call('HGET', KEYS[4], 'rate_limit')
+end
+"""
+# Every slot script: KEYS slots, queue, alive, hold; ARGV[1] id, ARGV[2] lease ms, ARGV[3] limit,
+# ARGV[4] channel. Leases and waiters that ended are dropped, then free slots are handed to the waiters at
+# the head of the queue, each told by a message on the channel: its id and the hourly gate.
+_HAND_OVER = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
+  redis.call('ZREM', KEYS[2], gone)
+  redis.call('ZREM', KEYS[3], gone)
+end
+local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
+local told = nil
+while free > 0 do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not head then break end
+  redis.call('ZREM', KEYS[2], head)
+  redis.call('ZREM', KEYS[3], head)
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), head)
+  told = told or hold()
+  redis.call('PUBLISH', ARGV[4], head .. told)
+  free = free - 1
+end
+"""
+# ARGV[5] the waiter's place in the queue, ARGV[6] ms it stays there unless it asks again.
+# {-1, gate}: the slot is the caller's. {ms}: until the first lease or grace period ends (0: none runs).
+TAKE = (
+    _NOW
+    + _HOLD
+    + """
+local queued = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not queued then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
+"""
+    + _HAND_OVER
+    + """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+  return {-1, hold()}
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then return {math.max(tonumber(first[2]) - now, 1)} end
+return {0}
+"""
+)
+# ARGV[5] grace ms: a slot released with a grace period stays taken until it ends. Also how a waiter that
+# gives up leaves the queue (grace 0), handing on a slot given to it meanwhile.
+RELEASE = (
+    _NOW
+    + _HOLD
+    + """
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if tonumber(ARGV[5]) > 0 then
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+"""
+    + _HAND_OVER
+)
+# KEYS: slots. ARGV: lease ms, whether to add back, ids.
+# ARGV[2] '1': added back if missing (after Redis was away: it may have come back empty, and a request
+# still running counts all the same); '0': only those still held.
+RENEW = (
+    _NOW
+    + """
+for i = 3, #ARGV do
+  if ARGV[2] == '1' then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
+  else
+    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+  end
+end
+"""
+)
+# KEYS: hold. ARGV: exhausted (0/1), wait ms, ms since the request was sent, remaining > 0 (0/1),
+# until (epoch ms, or ''), the rate limit as JSON. Mirrors HourlyGate.observe.
+OBSERVE = (
+    _NOW
+    + """
+local resume = tonumber(redis.call('HGET', KEYS[1], 'resume') or '0')
+if ARGV[1] == '1' then
+  local wait = tonumber(ARGV[2])
+  if wait > 0 and now + wait > resume then
+    redis.call('HSET', KEYS[1], 'resume', now + wait, 'learned', now, 'until', ARGV[5], 'rate_limit', ARGV[6])
+    redis.call('PEXPIRE', KEYS[1], wait)
+  end
+elseif ARGV[4] == '1' and resume > 0 then
+  local held_until = tonumber(redis.call('HGET', KEYS[1], 'until') or '')
+  local later = ARGV[5] ~= '' and held_until ~= nil and tonumber(ARGV[5]) > held_until
+  if later or now - tonumber(ARGV[3]) > tonumber(redis.call('HGET', KEYS[1], 'learned')) then
+    redis.call('DEL', KEYS[1])
+  end
+end
+"""
+)
+
+Hold = tuple[float, RateLimit]  # seconds left (from when Redis said so), and the answer that spent the hour
+
+
+def granted(told: bytes | str) -> Hold | None:
+    """The hourly gate as a slot came with it: ``''`` or ``' <ms> <JSON>'`` (see ``_HOLD``)."""
+    text = (told.decode() if isinstance(told, bytes) else told).strip()
+    if not text:
+        return None
+    ms_left, payload = text.split(" ", 1)
+    fields = json.loads(payload)
+    until, date = (None if fields[name] is None else datetime.fromisoformat(fields[name]) for name in ("until", "date"))
+    return int(ms_left) / 1000, RateLimit(limit=fields["limit"], remaining=fields["remaining"], until=until, date=date)
+
+
+def observed(rate_limit: RateLimit, sent_at: float) -> list[str | int] | None:
+    """The arguments of ``OBSERVE`` for an answer to a request sent at ``sent_at``; ``None``: nothing to note
+    (a period said to end too far ahead, as ``HourlyGate`` has it)."""
+    wait = (rate_limit.resets_in(datetime.now(UTC)) or 0.0) if rate_limit.exhausted else 0.0
+    if rate_limit.exhausted and not 0 < wait <= LONGEST_HOLD:
+        return None
+    until = "" if rate_limit.until is None else str(int(rate_limit.until.timestamp() * 1000))
+    return [
+        int(rate_limit.exhausted),
+        int(wait * 1000),
+        int((time.monotonic() - sent_at) * 1000),
+        int(bool(rate_limit.remaining)),
+        until,
+        json.dumps(
+            {
+                "limit": rate_limit.limit,
+                "remaining": rate_limit.remaining,
+                "until": _moment(rate_limit.until),
+                "date": _moment(rate_limit.date),
+            }
+        ),
+    ]
+
+
+def _moment(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
