@@ -70,7 +70,9 @@ class RedisLimits:
         sync = self._redis = client if isinstance(client, redis.Redis) else redis.Redis()  # then never used
         self._prefix = prefix
         self._lease_ms = int(lease * 1000)
-        self._channel = f"{prefix}handed-over"
+        # A hand-over is told on its owner's channel only: this process's threads, or one client's tasks.
+        self._channels = f"{prefix}handed-over:"
+        self._owner = uuid.uuid4().hex
         self._take = sync.register_script(TAKE)
         self._release = sync.register_script(RELEASE)
         self._renew = sync.register_script(RENEW)
@@ -130,11 +132,11 @@ class RedisLimits:
         return RedisTaskSlots(self, self._async_redis, gate), gate
 
     def _listen(self) -> None:
-        """One subscription per process: every release on the prefix wakes this process's waiters."""
+        """One subscription for the threads of this process, told of the slots handed to them."""
         with self._lock:
             if self._listener is None:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(**{self._channel: self._on_release})
+                pubsub.subscribe(**{self._channels + self._owner: self._on_release})
                 self._listener = pubsub.run_in_thread(sleep_time=1.0, daemon=True, exception_handler=_reconnect)
             if self._renewer is None:
                 self._renewer = threading.Thread(target=self._renew_leases, name="RedisLimits leases", daemon=True)
@@ -142,6 +144,10 @@ class RedisLimits:
 
     def _on_release(self, message: Any) -> None:
         name, _, told = message["data"].decode().partition(" ")
+        self._handed(name, told)
+
+    def _handed(self, name: str, told: str) -> None:
+        """A release handed the waiter ``name`` a slot (told as its message, or by the releaser's answer)."""
         waiter = self._waiters.get(name)
         if waiter is not None:
             waiter.hold = granted(told)
@@ -177,7 +183,13 @@ class RedisLimits:
         return [self.key(key, part) for part in ("slots", "queue", "alive", "hold")]
 
     def _slot_args(self, lease: str) -> list[str | int]:
-        return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channel]
+        return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channels]
+
+    def _give_back(self, key: Key, lease: str, grace: float) -> None:
+        """Release a slot (or a place in the queue), and hand what frees to the next waiters."""
+        told, *handed = self._release(keys=self._slot_keys(key), args=[*self._slot_args(lease), int(grace * 1000)])
+        for name in handed:  # this process's own go at once; the message comes too, and finds them gone
+            self._handed(name.decode(), told.decode())
 
     def _renew_leases(self) -> None:
         """Every third of a lease; after an error, every 0.2 s until Redis answers, then the leases of the
@@ -224,7 +236,7 @@ class _ThreadSlots:
 
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         limits = self._limits
-        me = name = uuid.uuid4().hex
+        me = name = f"{limits._owner}.{uuid.uuid4().hex}"
         # Retries before first attempts, each kind in order of arrival (by this host's clock: a tie-break).
         place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
         waiter = limits._waiting(name)
@@ -261,7 +273,7 @@ class _ThreadSlots:
             limits._done_waiting(name)
             if me:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
                 with contextlib.suppress(redis.RedisError):  # unreachable: the place ends within QUEUED_MS
-                    limits._release(keys=keys, args=[*limits._slot_args(me), 0])
+                    limits._give_back(key, me, 0.0)
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
@@ -272,7 +284,7 @@ class _ThreadSlots:
             limits._local.for_threads()[0].release(key, grace)
             return
         try:
-            limits._release(keys=limits._slot_keys(key), args=[*limits._slot_args(lease), int(grace * 1000)])
+            limits._give_back(key, lease, grace)
         except redis.RedisError as error:
             logger.warning("%s: a slot of %s is freed when its lease ends: %s", limits._where, key, error)
 

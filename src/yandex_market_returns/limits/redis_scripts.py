@@ -27,9 +27,10 @@ local function hold()
   return ' ' .. string.format('%d', resume - now) .. ' ' .. redis.call('HGET', KEYS[4], 'rate_limit')
 end
 """
-# Every slot script: KEYS slots, queue, alive, hold; ARGV[1] id, ARGV[2] lease ms, ARGV[3] limit,
-# ARGV[4] channel. Leases and waiters that ended are dropped, then free slots are handed to the waiters at
-# the head of the queue, each told by a message on the channel: its id and the hourly gate.
+# Every slot script: KEYS slots, queue, alive, hold; ARGV[1] id ('<owner>.<waiter>'), ARGV[2] lease ms,
+# ARGV[3] limit, ARGV[4] the prefix of the owners' channels. Leases and waiters that ended are dropped, then
+# free slots are handed to the waiters at the head of the queue, each told by a message on its owner's
+# channel (one process or event loop, not all): its id and the hourly gate.
 _HAND_OVER = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
@@ -38,6 +39,7 @@ for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
 end
 local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
 local told = nil
+local handed = {}
 while free > 0 do
   local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
   if not head then break end
@@ -45,7 +47,9 @@ while free > 0 do
   redis.call('ZREM', KEYS[3], head)
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), head)
   told = told or hold()
-  redis.call('PUBLISH', ARGV[4], head .. told)
+  local owner = string.match(head, '^[^.]*')
+  redis.call('PUBLISH', ARGV[4] .. owner, head .. told)
+  handed[#handed + 1] = head
   free = free - 1
 end
 """
@@ -72,6 +76,7 @@ return {0}
 )
 # ARGV[5] grace ms: a slot released with a grace period stays taken until it ends. Also how a waiter that
 # gives up leaves the queue (grace 0), handing on a slot given to it meanwhile.
+# {gate, ids handed a slot...}: the releaser wakes its own waiters among them without waiting for the message.
 RELEASE = (
     _NOW
     + _HOLD
@@ -85,6 +90,10 @@ else
 end
 """
     + _HAND_OVER
+    + """
+table.insert(handed, 1, told or '')
+return handed
+"""
 )
 # KEYS: slots. ARGV: lease ms, whether to add back, ids.
 # ARGV[2] '1': added back if missing (after Redis was away: it may have come back empty, and a request

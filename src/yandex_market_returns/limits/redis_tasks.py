@@ -37,6 +37,7 @@ class RedisTaskSlots:
         self._gate = gate
         self._local = None if limits._local is None else limits._local.for_tasks()[0]
         self._waiters: dict[str, _TaskWaiter] = {}
+        self._owner = uuid.uuid4().hex  # the waiters of this client: hand-overs are told on its own channel
         self._leases: dict[Key, list[str]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
@@ -45,7 +46,7 @@ class RedisTaskSlots:
     async def acquire(self, key: Key, deadline: float | None) -> bool:
         limits = self._limits
         self._listen()
-        me = name = uuid.uuid4().hex
+        me = name = f"{self._owner}.{uuid.uuid4().hex}"
         place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
         keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, QUEUED_MS]
         waiter = self._waiters[name] = _TaskWaiter()
@@ -99,9 +100,19 @@ class RedisTaskSlots:
 
     async def _leave(self, keys: list[str], args: list[Any]) -> None:
         try:
-            await self._release(keys=keys, args=args)
+            told, *handed = await self._release(keys=keys, args=args)
         except redis.RedisError as error:
             logger.warning("%s: a slot is freed when its lease ends: %s", self._limits._where, error)
+            return
+        for name in handed:
+            self._handed(name.decode(), told.decode())
+
+    def _handed(self, name: str, told: str) -> None:
+        waiter = self._waiters.get(name)
+        if waiter is not None:
+            waiter.hold = granted(told)
+            waiter.granted = True
+            waiter.event.set()
 
     def _unavailable(self, error: redis.RedisError) -> AsyncSlots:
         if self._local is None:
@@ -126,14 +137,10 @@ class RedisTaskSlots:
         while not self._closed:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self._limits._channel)
+                await pubsub.subscribe(self._limits._channels + self._owner)
                 async for message in pubsub.listen():
                     name, _, told = message["data"].decode().partition(" ")
-                    waiter = self._waiters.get(name)
-                    if waiter is not None:
-                        waiter.hold = granted(told)
-                        waiter.granted = True
-                        waiter.event.set()
+                    self._handed(name, told)
             except redis.RedisError:
                 await asyncio.sleep(0.5)
             finally:
