@@ -26,7 +26,7 @@ from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
 from . import InProcessLimits
 from .redis_gate import TaskGate, ThreadGate
-from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, Hold, granted
+from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Hold, granted
 
 if TYPE_CHECKING:
     from .redis_tasks import RedisTaskSlots
@@ -79,25 +79,27 @@ class RedisLimits:
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
         self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
-        self._listener: Any = None
+        self._listener: threading.Thread | None = None
+        self._heard = threading.Event()  # the listener subscribed, or found Redis away, at least once
         self._renewer: threading.Thread | None = None
         self._closing = threading.Event()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisLimits":
-        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL."""
-        limits = cls(redis.Redis.from_url(url), **options)
-        limits._async_redis = redis.asyncio.Redis.from_url(url)
+        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL. A Redis that stops
+        answering fails a call's attempt after 5 s, unless the URL sets ``socket_timeout`` and
+        ``socket_connect_timeout`` itself."""
+        limits = cls(redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT), **options)
+        limits._async_redis = redis.asyncio.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         return limits
 
     def close(self) -> None:
         """Stop listening and close the connections to Redis; for the owner, once its clients are closed."""
         self._closing.set()
         with self._lock:
-            listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.stop()
-            listener.join(timeout=5)
+            threads = [thread for thread in (self._listener, self._renewer) if thread is not None]
+        for thread in threads:
+            thread.join(timeout=5)
         self._redis.close()
 
     async def aclose(self) -> None:
@@ -132,19 +134,40 @@ class RedisLimits:
         return RedisTaskSlots(self, self._async_redis, gate), gate
 
     def _listen(self) -> None:
-        """One subscription for the threads of this process, told of the slots handed to them."""
+        """Start the threads that hear of hand-overs and renew leases, once; the first waits until its
+        subscription is confirmed (or Redis found away), so that no hand-over goes unheard."""
         with self._lock:
             if self._listener is None:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(**{self._channels + self._owner: self._on_release})
-                self._listener = pubsub.run_in_thread(sleep_time=1.0, daemon=True, exception_handler=_reconnect)
+                self._listener = threading.Thread(target=self._hear, name="RedisLimits hand-overs", daemon=True)
+                self._listener.start()
             if self._renewer is None:
                 self._renewer = threading.Thread(target=self._renew_leases, name="RedisLimits leases", daemon=True)
                 self._renewer.start()
+        self._heard.wait(TIMEOUT)  # a Redis that never answers: the take that follows fails or waits as it does
 
-    def _on_release(self, message: Any) -> None:
-        name, _, told = message["data"].decode().partition(" ")
-        self._handed(name, told)
+    def _hear(self) -> None:
+        """The hand-overs told on this process's channel. After Redis was away, every waiter looks again
+        at once: a hand-over told meanwhile was not heard."""
+        while not self._closing.is_set():
+            pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
+            try:
+                pubsub.subscribe(self._channels + self._owner)
+                while not self._closing.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._heard.set()
+                        self._wake_all()
+                    elif message["type"] == "message":
+                        name, _, told = message["data"].decode().partition(" ")
+                        self._handed(name, told)
+            except redis.RedisError:
+                self._heard.set()
+                self._closing.wait(0.5)
+            finally:
+                with contextlib.suppress(redis.RedisError):
+                    pubsub.close()
 
     def _handed(self, name: str, told: str) -> None:
         """A release handed the waiter ``name`` a slot (told as its message, or by the releaser's answer)."""
@@ -211,11 +234,6 @@ class RedisLimits:
         for key, ids in held.items():
             if ids:
                 self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, int(restore), *ids])
-
-
-def _reconnect(error: BaseException, pubsub: Any, thread: Any) -> None:
-    """Redis went away: the listener tries again, and waiters meanwhile look again when their leases end."""
-    time.sleep(0.5)
 
 
 class _Waiter:

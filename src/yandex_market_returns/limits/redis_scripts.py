@@ -17,6 +17,8 @@ from ..rate_limit import RateLimit
 QUEUED_MS = 10_000
 # In a process's list of its leases: one taken from its own limits while Redis was away.
 LOCAL = ""
+# Seconds: a Redis that stops answering fails an attempt, it does not hang it (unless its URL says otherwise).
+TIMEOUT = 5.0
 
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 # The hourly gate as a waiter is told it with its slot: '' or ' <ms left> <rate limit JSON>'.

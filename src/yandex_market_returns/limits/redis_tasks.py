@@ -18,7 +18,7 @@ from .. import errors
 from ..pacing import Key
 from . import AsyncSlots
 from .redis_gate import TaskGate
-from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, TAKE, Hold, granted
+from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, TAKE, TIMEOUT, Hold, granted
 
 if TYPE_CHECKING:
     from .redis_limits import RedisLimits
@@ -41,11 +41,12 @@ class RedisTaskSlots:
         self._leases: dict[Key, list[str]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
+        self._heard: asyncio.Event | None = None  # the listener subscribed, or found Redis away, at least once
         self._closed = False
 
     async def acquire(self, key: Key, deadline: float | None) -> bool:
         limits = self._limits
-        self._listen()
+        await self._listen()
         me = name = f"{self._owner}.{uuid.uuid4().hex}"
         place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
         keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, QUEUED_MS]
@@ -128,20 +129,37 @@ class RedisTaskSlots:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _listen(self) -> None:
+    async def _listen(self) -> None:
+        """Start the task that hears of hand-overs; the first time, wait until it has subscribed (or found
+        Redis away), so that no hand-over goes unheard."""
         if self._listener is None or self._listener.done():
-            self._listener = asyncio.get_running_loop().create_task(self._hand_overs())
+            self._heard = self._heard or asyncio.Event()
+            self._listener = asyncio.get_running_loop().create_task(self._hand_overs(self._heard))
+        assert self._heard is not None
+        with contextlib.suppress(TimeoutError):  # a Redis that never answers: as in redis_limits.py
+            async with asyncio.timeout(TIMEOUT):
+                await self._heard.wait()
 
-    async def _hand_overs(self) -> None:
-        """Tells a waiter of this client that a release handed it a slot; comes back after Redis does."""
+    async def _hand_overs(self, heard: asyncio.Event) -> None:
+        """Tells a waiter of this client that a release handed it a slot. After Redis was away, every waiter
+        looks again at once: a hand-over told meanwhile was not heard."""
         while not self._closed:
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self._limits._channels + self._owner)
-                async for message in pubsub.listen():
-                    name, _, told = message["data"].decode().partition(" ")
-                    self._handed(name, told)
+                while not self._closed:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        heard.set()
+                        for waiter in list(self._waiters.values()):
+                            waiter.event.set()
+                    elif message["type"] == "message":
+                        name, _, told = message["data"].decode().partition(" ")
+                        self._handed(name, told)
             except redis.RedisError:
+                heard.set()
                 await asyncio.sleep(0.5)
             finally:
                 with contextlib.suppress(redis.RedisError):
