@@ -147,10 +147,7 @@ class RedisTaskSlots:
             pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self._limits._channels + self._owner)
-                while not self._closed:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
+                async for message in pubsub.listen():
                     if message["type"] == "subscribe":
                         heard.set()
                         for waiter in list(self._waiters.values()):
