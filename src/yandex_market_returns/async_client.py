@@ -52,13 +52,15 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop: running batches send nothing more, and the connection pool is closed."""
+        """Stop: running batches send nothing more, the connection pool is closed, and the store's slots are
+        given back (shared limits hear of it before this returns)."""
         self._closed = True
         self._closing.set()
         self._slots.close()
         for batch in self._stops:
             batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()
+        await self._slots.wait_closed()
 
     async def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""

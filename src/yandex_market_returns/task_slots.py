@@ -52,6 +52,9 @@ class TaskSlots:
         for key in self._waiters:
             self._wake(key)
 
+    async def wait_closed(self) -> None:
+        """Nothing to wait for: releases take effect at once."""
+
     def _wake(self, key: Key) -> None:
         for waiter in self._waiters.get(key, ()):
             if not waiter.done():

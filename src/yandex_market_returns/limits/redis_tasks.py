@@ -99,6 +99,14 @@ class RedisTaskSlots:
         if self._local is not None:
             self._local.close()
 
+    async def wait_closed(self) -> None:
+        """Until the slots released so far are given back to Redis: an event loop that ends first would
+        leave them taken until their leases end, for every process."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(TIMEOUT):
+                while self._background:
+                    await asyncio.gather(*self._background, return_exceptions=True)
+
     async def _leave(self, keys: list[str], args: list[Any]) -> None:
         try:
             told, *handed = await self._release(keys=keys, args=args)
