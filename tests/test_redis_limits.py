@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.conftest import ROOT
 from tools.redis_server import RedisServer
@@ -32,6 +33,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     started.start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def peek(server: RedisServer) -> Iterator[redis.Redis]:
+    """A look at the keys, as an operator would take it."""
+    with redis.Redis.from_url(server.url) as client:
+        yield client
 
 
 @pytest.fixture
@@ -401,3 +409,109 @@ def _assert_sent_again_only_after_420(exchanges: list[Any]) -> None:
     for exchange in exchanges:
         seen.setdefault(json.loads(exchange.body)["returnId"], []).append(exchange.status)
     assert all(statuses[-1] == 200 and set(statuses[:-1]) <= {420} for statuses in seen.values()), seen
+
+
+def _spent(seconds: float = 30) -> RateLimit:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    return RateLimit(limit=5000, remaining=0, until=now + timedelta(seconds=seconds), date=now)
+
+
+def _queued(peek: redis.Redis, limits: RedisLimits, key: tuple[str, int], count: int) -> None:
+    """Until ``count`` waiters are in the store's queue."""
+    while peek.zcard(limits.key(key, "queue")) < count:
+        time.sleep(0.01)
+
+
+def test_a_slot_handed_over_to_a_waiting_thread_brings_the_hourly_gate(
+    server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
+) -> None:
+    store = ("campaign", 11)
+    holder, holder_gate = make_limits(server.url, prefix="test-told:").for_threads()
+    waiting, gate = make_limits(server.url, prefix="test-told:").for_threads()
+    for _ in range(4):
+        assert holder.acquire(store, threading.Event(), None)
+    took: list[bool] = []
+    waiter = threading.Thread(target=lambda: took.append(waiting.acquire(store, threading.Event(), None)))
+    waiter.start()
+    _queued(peek, holder._limits, store, 1)
+    holder_gate.observe(store, _spent(), time.monotonic())
+    assert gate.held(store) is None, "not told yet"
+    holder.release(store)
+    waiter.join(timeout=5)
+    assert took == [True]
+    held = gate.held(store)
+    assert held is not None
+    assert 28 < held[0] <= 30
+    assert held[1].remaining == 0
+
+
+def test_a_slot_handed_over_to_a_waiting_task_brings_the_hourly_gate(
+    server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
+) -> None:
+    store = ("campaign", 12)
+    holder, holder_gate = make_limits(server.url, prefix="test-told-async:").for_threads()
+    limits = make_limits(server.url, prefix="test-told-async:")
+    for _ in range(4):
+        assert holder.acquire(store, threading.Event(), None)
+
+    async def wait_for_a_slot() -> tuple[float, RateLimit] | None:
+        slots, gate = limits.for_tasks()
+        waiter = asyncio.ensure_future(slots.acquire(store, None))
+        await asyncio.to_thread(_queued, peek, limits, store, 1)
+        holder_gate.observe(store, _spent(), time.monotonic())
+        holder.release(store)
+        assert await asyncio.wait_for(waiter, 5)
+        slots.release(store)
+        slots.close()
+        await slots.wait_closed()
+        await limits.aclose()
+        return gate.held(store)
+
+    held = asyncio.run(wait_for_a_slot())
+    assert held is not None
+    assert 28 < held[0] <= 30
+    assert held[1].remaining == 0
+
+
+def test_an_async_client_gives_its_slots_back_before_aclose_returns(limits: RedisLimits, peek: redis.Redis) -> None:
+    """Else an event loop that ends after it would leave them taken, for every process, until leases end."""
+
+    async def cancel_one(base_url: str, peek: redis.Redis) -> int:
+        async with AsyncReturnsClient(api_key=KEY, base_url=base_url, limits=limits) as client:
+            await client.cancel_return(CAMPAIGN, 1)
+            peek.client_pause(300, all=False)  # writes wait: the release, now on its way, too
+        taken = peek.zcard(limits.key(("campaign", CAMPAIGN), "slots"))
+        await limits.aclose()
+        return taken
+
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1)
+        assert asyncio.run(cancel_one(market.base_url, peek)) == 0
+
+
+@pytest.mark.parametrize("on_unavailable", ["fail", "local"])
+def test_redis_away_from_the_start(
+    on_unavailable: str, make_limits: Callable[..., RedisLimits], caplog: pytest.LogCaptureFixture
+) -> None:
+    """With "fail" nothing is sent and the call ends in our error; with "local", this process's own limits."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    limits = make_limits(f"redis://127.0.0.1:{port}", prefix="test-away:", on_unavailable=on_unavailable)
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1)
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=1) as client:
+            if on_unavailable == "fail":
+                with pytest.raises(LimitsUnavailableError, match=f"127.0.0.1:{port} cannot be reached") as failed:
+                    client.cancel_return(CAMPAIGN, 1)
+                assert failed.value.retryable
+                assert not failed.value.may_have_started
+            else:
+                assert client.cancel_return(CAMPAIGN, 1).type.value == "RETURN_CANCELLATION"
+                assert "keeping this process's own limits" in caplog.text
+        sent = len(market.exchanges)
+    assert sent == (0 if on_unavailable == "fail" else 1)
