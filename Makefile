@@ -18,7 +18,7 @@ RETURN_ID ?=
 # The runtime dependencies' wheels (the lock's versions and the lowest admitted), for tests that install the
 # package from loopback alone: downloaded once by make test.
 WHEELHOUSE := build/wheelhouse
-WHEELHOUSE_READY := $(WHEELHOUSE)/.ready-$(shell cat requirements-dev.txt pyproject.toml | $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])')
+WHEELHOUSE_READY := $(WHEELHOUSE)/.ready-$(shell cat requirements-dev.txt pyproject.toml tools/wheelhouse.py | $(PYTHON) -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])')
 
 # The third-party spec tools (package.json, locked in package-lock.json) and where they run.
 NODE_BIN := $(abspath node_modules)/.bin

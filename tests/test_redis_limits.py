@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import redis
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, clean_venv, pip_install
 from tools.redis_server import RedisServer
+from tools.wheelhouse import LOWEST, LOWEST_REDIS
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.errors import LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits
@@ -515,3 +516,51 @@ def test_redis_away_from_the_start(
                 assert "keeping this process's own limits" in caplog.text
         sent = len(market.exchanges)
     assert sent == (0 if on_unavailable == "fail" else 1)
+
+
+# Threads and tasks of one process at once: a slot a thread releases reaches a task by its channel, and back.
+LOWEST_SMOKE = """
+import asyncio, sys, threading
+from concurrent.futures import ThreadPoolExecutor
+import redis
+from yandex_market_returns import AsyncReturnsClient, ReturnsClient
+from yandex_market_returns.limits import RedisLimits
+from yandex_market_returns.testing import FakeMarket
+with FakeMarket(latency=0.02) as market:
+    market.add_returns(1, *range(1, 81))
+    limits = RedisLimits.from_url(sys.argv[1], prefix="lowest:")
+    def threads():
+        with ReturnsClient(api_key=market.api_key, base_url=market.base_url, limits=limits) as client:
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(lambda return_id: client.cancel_return(1, return_id), range(1, 41)))
+    async def tasks():
+        async with AsyncReturnsClient(api_key=market.api_key, base_url=market.base_url, limits=limits) as client:
+            outcomes = await client.cancel_returns(1, range(41, 81))
+        await limits.aclose()
+        return outcomes
+    threaded = threading.Thread(target=threads)
+    threaded.start()
+    outcomes = asyncio.run(tasks())
+    threaded.join()
+    assert [outcome.error for outcome in outcomes] == [None] * 40
+    statuses = [exchange.status for exchange in market.exchanges]
+    assert statuses == [200] * 80 and market.max_in_flight(1) <= 4, (statuses, market.max_in_flight(1))
+print(redis.__version__)
+"""
+
+
+def test_the_lowest_redis_the_extra_admits(dist: Path, tmp_path: Path, server: RedisServer) -> None:
+    """The dev lock's redis runs every other test here; the lowest, from the wheelhouse, runs this one."""
+    (wheel,) = dist.glob("*.whl")
+    python = clean_venv(tmp_path / "venv")
+    wheelhouse = ROOT / "build" / "wheelhouse"
+    installed = subprocess.run(
+        pip_install(python, "--no-index", "--find-links", wheelhouse, f"{wheel}[redis]", *LOWEST, LOWEST_REDIS),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    ran = subprocess.run([python, "-c", LOWEST_SMOKE, server.url], capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [LOWEST_REDIS.split("==")[1]]

@@ -2,7 +2,7 @@
 
 ``make test`` downloads them once (``make wheelhouse``): every distribution the runtime dependencies pull in
 on this Python, at the versions of the dev lock (the newest the tests run against), plus ``LOWEST``, the
-lowest versions pyproject.toml admits.
+lowest versions pyproject.toml admits, and ``LOWEST_REDIS``, the lowest its redis extra admits.
 """
 
 import importlib.metadata
@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).parent.parent
 LOWEST = ("httpx==0.28.1", "attrs==23.1.0", "python-dateutil==2.9.0.post0")
+LOWEST_REDIS = "redis==5.0.8"
 
 
 def runtime_pins() -> list[str]:
@@ -36,7 +37,7 @@ def runtime_pins() -> list[str]:
 def main(folder: str) -> int:
     download = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
     download += ["--only-binary=:all:", "--dest", folder]
-    for pins in ([*runtime_pins(), "--no-deps"], LOWEST):  # the lowest with what they need (six, for one)
+    for pins in ([*runtime_pins(), "--no-deps"], [*LOWEST, LOWEST_REDIS]):  # the lowest with what they need
         if subprocess.run([*download, *pins], check=False).returncode:
             return 1
     return 0
