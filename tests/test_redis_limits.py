@@ -167,7 +167,7 @@ def test_four_processes_of_threads_and_one_of_tasks_keep_four_in_flight_and_get_
 def test_processes_asking_for_operations_share_the_business_slots(server: RedisServer, shared: bool) -> None:
     """getOperations counts against the business: with their own limits, 3 processes put 12 in flight."""
     business = 8164
-    asks = list(range(1, 97))
+    asks = list(range(1, 49))
     with FakeMarket(api_key=KEY, latency=0.05) as market:
         url = server.url if shared else ""
         workers = _workers(
@@ -286,33 +286,6 @@ def test_redis_stopped_mid_batch_and_started_again(
     assert len(failed) < len(returns) // 2, "the batch went on once Redis was back"
 
 
-def test_async_tasks_and_a_thread_process_share_the_slots(server: RedisServer) -> None:
-    returns = list(range(1, 81))
-    limits = RedisLimits.from_url(server.url, prefix="test-async:")
-
-    async def cancel_all(base_url: str) -> list[object]:
-        try:
-            async with AsyncReturnsClient(api_key=KEY, base_url=base_url, limits=limits, backoff=0.01) as client:
-                outcomes = await client.cancel_returns(CAMPAIGN, returns[::2])
-                return [outcome.error for outcome in outcomes]
-        finally:
-            await limits.aclose()
-
-    with FakeMarket(api_key=KEY, latency=0.05) as market:
-        market.add_returns(CAMPAIGN, *returns)
-        workers = _workers(server.url, "test-async:", market, [returns[1::2]])
-        _start(workers)
-        errors_seen = asyncio.run(cancel_all(market.base_url))
-        (threaded,) = _outcomes(workers)
-        statuses = [exchange.status for exchange in market.exchanges]
-        in_flight = market.max_in_flight(CAMPAIGN)
-    assert errors_seen == [None] * 40
-    assert [result for result in threaded if not result[1]] == []
-    assert len(statuses) == 80
-    assert 420 not in statuses
-    assert in_flight <= 4
-
-
 def test_an_hour_spent_in_one_process_holds_the_next_request_of_another(
     server: RedisServer, make_limits: Callable[..., RedisLimits]
 ) -> None:
@@ -352,7 +325,7 @@ def test_a_worker_killed_mid_batch_holds_the_store_until_its_leases_end_and_noth
     server: RedisServer,
 ) -> None:
     prefix = "test-killed-batch:"
-    with FakeMarket(api_key=KEY, latency=0.4) as market:
+    with FakeMarket(api_key=KEY, latency=0.2) as market:
         market.add_returns(CAMPAIGN, *range(1, 41))
         doomed, survivor = _workers(server.url, prefix, market, [list(range(1, 21)), list(range(21, 41))], lease=1)
         _start([doomed])
@@ -370,7 +343,7 @@ def test_a_worker_killed_mid_batch_holds_the_store_until_its_leases_end_and_noth
     assert sorted(sent) == sorted(set(sent)), "nothing was sent twice"
     assert set(range(21, 41)) <= set(sent)
     assert in_flight <= 4
-    assert finished < 20 * 0.4 / 4 + 1 + 2, "the survivor went on once the dead worker's leases ended (1 s)"
+    assert finished < 20 * 0.2 / 4 + 1 + 2, "the survivor went on once the dead worker's leases ended (1 s)"
 
 
 def test_redis_stopped_mid_async_batch_and_started_again(tmp_path: Path) -> None:
