@@ -4,11 +4,12 @@
   Redis's clock. A worker killed while holding one blocks the store until the lease ends, never longer; a
   request that runs longer renews its lease. A slot released with a grace period stays in the set until
   the grace period ends, as in one process.
-- Retries go first: a retry that waits is in a second set (with a lease of its own), and first attempts
-  wait while that set is not empty.
-- Taking, releasing, renewing and the hourly gate are Lua scripts: atomic, with no read-modify-write race.
-- A release publishes on the prefix's channel; waiters are woken by it, and look again on their own only
-  when a lease or grace period is due to end (a worker that died releases nothing).
+- Waiters queue in Redis, retries first, then in order of arrival. The script that frees a slot leases it
+  to the head of the queue and tells the waiter's owner (this process's threads, or one async client) on
+  the owner's own channel; a waiter looks again on its own only when a lease or grace period is due to end
+  (a worker that died releases nothing) and every few seconds, in case a message was lost.
+- Taking, releasing, renewing and the hourly gate are Lua scripts (``redis_scripts.py``): atomic, with no
+  read-modify-write race.
 - Keys are ``<prefix>{campaign:<id>}:...``: one store's keys share a hash tag, so one Redis Cluster slot.
 """
 
