@@ -27,7 +27,7 @@ from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
 from . import InProcessLimits
 from .redis_gate import TaskGate, ThreadGate
-from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Hold, granted
+from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, granted
 
 if TYPE_CHECKING:
     from .redis_tasks import RedisTaskSlots
@@ -174,9 +174,7 @@ class RedisLimits:
         """A release handed the waiter ``name`` a slot (told as its message, or by the releaser's answer)."""
         waiter = self._waiters.get(name)
         if waiter is not None:
-            waiter.hold = granted(told)
-            waiter.granted = True
-            waiter.event.set()
+            waiter.handed(told)
 
     def _waiting(self, name: str) -> "_Waiter":
         with self._lock:
@@ -191,15 +189,18 @@ class RedisLimits:
         with self._lock:
             waiting = list(self._waiters.values())
         for waiter in waiting:
-            waiter.event.set()
+            waiter.wake()
+
+    def _unreachable(self, error: redis.RedisError) -> errors.LimitsUnavailableError:
+        return errors.LimitsUnavailableError(
+            f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
+            "the request was not sent"
+        )
 
     def _unavailable(self, error: redis.RedisError) -> ThreadSlots:
         """This process's own slots while Redis is away, or the error a call's attempt fails with."""
         if self._local is None:
-            raise errors.LimitsUnavailableError(
-                f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
-                "the request was not sent"
-            ) from None
+            raise self._unreachable(error) from None
         logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._where, error)
         return self._local.for_threads()[0]
 
@@ -237,13 +238,12 @@ class RedisLimits:
                 self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, int(restore), *ids])
 
 
-class _Waiter:
-    """A thread waiting for a slot: woken to look again, or told that a release handed it one."""
-
+class _Waiter(Waiter):
     def __init__(self) -> None:
         self.event = threading.Event()
-        self.granted = False
-        self.hold: Hold | None = None  # the hourly gate, as the hand-over told it
+
+    def wake(self) -> None:
+        self.event.set()
 
 
 class _ThreadSlots:

@@ -137,6 +137,21 @@ end
 Hold = tuple[float, RateLimit]  # seconds left (from when Redis said so), and the answer that spent the hour
 
 
+class Waiter:
+    """One waiting for a slot, of a thread or a task: woken to look again, or told a release handed it one."""
+
+    granted = False
+    hold: Hold | None = None  # the hourly gate, as the hand-over told it
+
+    def handed(self, told: str) -> None:
+        self.hold = granted(told)
+        self.granted = True
+        self.wake()
+
+    def wake(self) -> None:
+        raise NotImplementedError
+
+
 def granted(told: bytes | str) -> Hold | None:
     """The hourly gate as a slot came with it: ``''`` or ``' <ms> <JSON>'`` (see ``_HOLD``)."""
     text = (told.decode() if isinstance(told, bytes) else told).strip()

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 import redis
 import redis.asyncio
 
-from .. import errors
 from ..pacing import Key
 from . import AsyncSlots
 from .redis_gate import TaskGate
-from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, TAKE, TIMEOUT, Hold, granted
+from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, TAKE, TIMEOUT, Waiter, granted
 
 if TYPE_CHECKING:
     from .redis_limits import RedisLimits
@@ -93,7 +92,7 @@ class RedisTaskSlots:
     def close(self) -> None:
         self._closed = True
         for waiter in self._waiters.values():
-            waiter.event.set()
+            waiter.wake()
         if self._listener is not None:
             self._listener.cancel()
         if self._local is not None:
@@ -119,16 +118,11 @@ class RedisTaskSlots:
     def _handed(self, name: str, told: str) -> None:
         waiter = self._waiters.get(name)
         if waiter is not None:
-            waiter.hold = granted(told)
-            waiter.granted = True
-            waiter.event.set()
+            waiter.handed(told)
 
     def _unavailable(self, error: redis.RedisError) -> AsyncSlots:
         if self._local is None:
-            raise errors.LimitsUnavailableError(
-                f"the shared limits in Redis at {self._limits._where} cannot be reached ({type(error).__name__}): "
-                "the request was not sent"
-            ) from None
+            raise self._limits._unreachable(error) from None
         logger.warning("%s cannot be reached (%s): keeping this client's own limits", self._limits._where, error)
         return self._local
 
@@ -159,7 +153,7 @@ class RedisTaskSlots:
                     if message["type"] == "subscribe":
                         heard.set()
                         for waiter in list(self._waiters.values()):
-                            waiter.event.set()
+                            waiter.wake()
                     elif message["type"] == "message":
                         name, _, told = message["data"].decode().partition(" ")
                         self._handed(name, told)
@@ -171,8 +165,9 @@ class RedisTaskSlots:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
-class _TaskWaiter:
+class _TaskWaiter(Waiter):
     def __init__(self) -> None:
         self.event = asyncio.Event()
-        self.granted = False
-        self.hold: Hold | None = None
+
+    def wake(self) -> None:
+        self.event.set()
