@@ -243,6 +243,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             try:
                 taken = await self._slots.acquire(request.key, attempts.deadline)
             except errors.LimitsUnavailableError as error:  # nothing was sent: retried as such
+                attempts.start_clock()  # within the budget: a Redis that stays away ends the call in time
                 delay = self._retry_wait(request, attempts, error)
                 if delay is None or await self._sleep(delay):
                     raise attempts.outcome() from None

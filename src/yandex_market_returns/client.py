@@ -330,6 +330,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             try:
                 taken = self._slots.acquire(request.key, stop, attempts.deadline)
             except errors.LimitsUnavailableError as error:  # nothing was sent: retried as such
+                attempts.start_clock()  # within the budget: a Redis that stays away ends the call in time
                 delay = self._retry_wait(request, attempts, error)
                 if delay is None:
                     raise attempts.outcome() from None

@@ -14,7 +14,7 @@ from ..rate_limit import RateLimit
 if TYPE_CHECKING:
     import threading
 
-    from .redis_limits import RedisLimits
+    from .redis_limits import RedisLimits as RedisLimits  # typed for those with the extra
 
 
 class SyncSlots(Protocol):
@@ -86,4 +86,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AsyncSlots", "Gate", "InProcessLimits", "Limits", "RedisLimits", "SyncSlots"]
+__all__ = ["AsyncSlots", "Gate", "InProcessLimits", "Limits", "SyncSlots"]  # RedisLimits: with the redis extra

@@ -13,11 +13,14 @@
 - Keys are ``<prefix>{campaign:<id>}:...``: one store's keys share a hash tag, so one Redis Cluster slot.
 """
 
+import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import redis
@@ -27,7 +30,7 @@ from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
 from . import InProcessLimits
 from .redis_gate import TaskGate, ThreadGate
-from .redis_scripts import LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, granted
+from .redis_scripts import CLAIM_MS, LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, granted, text
 
 if TYPE_CHECKING:
     from .redis_tasks import RedisTaskSlots
@@ -67,19 +70,32 @@ class RedisLimits:
         self._where = settings.get("path") or f"{settings.get('host')}:{settings.get('port')}"  # no password
         # A redis.Redis serves ReturnsClient, a redis.asyncio.Redis AsyncReturnsClient; from_url makes both.
         self._async_redis = client if isinstance(client, redis.asyncio.Redis) else None
+        self._async_loop: asyncio.AbstractEventLoop | None = None  # the one a given async client serves
+        # from_url: each AsyncReturnsClient gets a pool of its own (a closure: no repr shows the URL's password)
+        self._new_async_redis: Callable[[], redis.asyncio.Redis] | None = None
         self._serves_threads = isinstance(client, redis.Redis)
         sync = self._redis = client if isinstance(client, redis.Redis) else redis.Redis()  # then never used
         self._prefix = prefix
         self._lease_ms = int(lease * 1000)
         # A hand-over is told on its owner's channel only: this process's threads, or one client's tasks.
         self._channels = f"{prefix}handed-over:"
-        self._owner = uuid.uuid4().hex
         self._take = sync.register_script(TAKE)
         self._release = sync.register_script(RELEASE)
         self._renew = sync.register_script(RENEW)
+        self._closed = False
+        self._start()
+
+    def _start(self) -> None:
+        """This process's own state: at first, and again in a child forked with it (which has no threads)."""
+        self._pid = os.getpid()
+        self._owner = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
-        self._leases: dict[Key, list[str]] = {}  # held by this process, renewed by one thread
+        # Held by this process and renewed by one thread, under their own lock: a lease released while a
+        # renewal adds leases back must not come back after its release.
+        self._leases_lock = threading.Lock()
+        self._leases: dict[Key, list[str]] = {}
+        self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
         self._listener: threading.Thread | None = None
         self._heard = threading.Event()  # the listener subscribed, or found Redis away, at least once
         self._renewer: threading.Thread | None = None
@@ -91,11 +107,15 @@ class RedisLimits:
         answering fails a call's attempt after 5 s, unless the URL sets ``socket_timeout`` and
         ``socket_connect_timeout`` itself."""
         limits = cls(redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT), **options)
-        limits._async_redis = redis.asyncio.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+        limits._new_async_redis = lambda: redis.asyncio.Redis.from_url(
+            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT
+        )
         return limits
 
     def close(self) -> None:
-        """Stop listening and close the connections to Redis; for the owner, once its clients are closed."""
+        """Stop listening and close the connections to Redis; for the owner, once its clients are closed.
+        Clients opened after it refuse to (``ClientClosedError``)."""
+        self._closed = True
         self._closing.set()
         with self._lock:
             threads = [thread for thread in (self._listener, self._renewer) if thread is not None]
@@ -104,8 +124,8 @@ class RedisLimits:
         self._redis.close()
 
     async def aclose(self) -> None:
-        """``close`` for an ``AsyncReturnsClient``'s owner, in the event loop the clients used."""
-        self.close()
+        """``close`` for an ``AsyncReturnsClient``'s owner, without blocking the event loop."""
+        await asyncio.to_thread(self.close)
         if self._async_redis is not None:
             await self._async_redis.aclose()
 
@@ -114,6 +134,7 @@ class RedisLimits:
         return f"{self._prefix}{{{kind}:{number}}}:{part}"
 
     def for_threads(self) -> tuple["_ThreadSlots", ThreadGate]:
+        self._check_open()
         if not self._serves_threads:
             raise TypeError(
                 "this RedisLimits was given a redis.asyncio.Redis, which serves AsyncReturnsClient: for a "
@@ -126,13 +147,37 @@ class RedisLimits:
     def for_tasks(self) -> tuple["RedisTaskSlots", TaskGate]:
         from .redis_tasks import RedisTaskSlots
 
+        self._check_open()
+        if self._new_async_redis is not None:  # its own pool: an event loop of its own, as every AsyncReturnsClient
+            client = self._new_async_redis()
+            gate = TaskGate(self, client)
+            return RedisTaskSlots(self, client, gate, owns_client=True), gate
         if self._async_redis is None:
             raise TypeError(
                 "this RedisLimits was given a redis.Redis, which serves ReturnsClient: for an AsyncReturnsClient "
                 "give it a redis.asyncio.Redis, or make it with RedisLimits.from_url"
             )
         gate = TaskGate(self, self._async_redis)
-        return RedisTaskSlots(self, self._async_redis, gate), gate
+        return RedisTaskSlots(self, self._async_redis, gate, owns_client=False), gate
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.ClientClosedError("this RedisLimits is closed: make another for new clients")
+        if self._pid != os.getpid():  # forked with it: the parent's threads and waiters are not here
+            self._start()
+            if self._serves_threads:
+                self._listen()
+
+    def _check_loop(self) -> None:
+        """A redis.asyncio.Redis serves one event loop: another's would fail inside redis-py, mid-batch."""
+        loop = asyncio.get_running_loop()
+        if self._async_loop is None or self._async_loop.is_closed():
+            self._async_loop = loop
+        elif self._async_loop is not loop:
+            raise RuntimeError(
+                "this RedisLimits was given a redis.asyncio.Redis that serves another event loop: give each "
+                "event loop its own, or make the RedisLimits with RedisLimits.from_url"
+            )
 
     def _listen(self) -> None:
         """Start the threads that hear of hand-overs and renew leases, once; the first waits until its
@@ -144,7 +189,7 @@ class RedisLimits:
             if self._renewer is None:
                 self._renewer = threading.Thread(target=self._renew_leases, name="RedisLimits leases", daemon=True)
                 self._renewer.start()
-        self._heard.wait(TIMEOUT)  # a Redis that never answers: the take that follows fails or waits as it does
+        self._heard.wait(1.0)  # a Redis that does not answer: the take that follows fails as it does
 
     def _hear(self) -> None:
         """The hand-overs told on this process's channel. After Redis was away, every waiter looks again
@@ -161,7 +206,7 @@ class RedisLimits:
                         self._heard.set()
                         self._wake_all()
                     elif message["type"] == "message":
-                        name, _, told = message["data"].decode().partition(" ")
+                        name, _, told = text(message["data"]).partition(" ")
                         self._handed(name, told)
             except redis.RedisError:
                 self._heard.set()
@@ -192,50 +237,66 @@ class RedisLimits:
             waiter.wake()
 
     def _unreachable(self, error: redis.RedisError) -> errors.LimitsUnavailableError:
-        return errors.LimitsUnavailableError(
-            f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
-            "the request was not sent"
+        """What a call's attempt fails with: an outage (retried), or a refusal no retry mends (ACLs, a key of
+        another type under the prefix, a password, a Cluster node that does not own the store)."""
+        if _outage(error):
+            return errors.LimitsUnavailableError(
+                f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
+                "the request was not sent"
+            )
+        refused = errors.LimitsUnavailableError(
+            f"Redis at {self._where} refused the shared limits' commands ({type(error).__name__}: {error}): "
+            "the request was not sent; see the README's 'Running many workers' for what Redis must allow"
         )
+        refused.retryable = False
+        return refused
 
     def _unavailable(self, error: redis.RedisError) -> ThreadSlots:
         """This process's own slots while Redis is away, or the error a call's attempt fails with."""
-        if self._local is None:
+        if self._local is None or not _outage(error):
             raise self._unreachable(error) from None
         logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._where, error)
         return self._local.for_threads()[0]
 
     def _slot_keys(self, key: Key) -> list[str]:
-        return [self.key(key, part) for part in ("slots", "queue", "alive", "hold")]
+        return [self.key(key, part) for part in ("slots", "queue", "alive", "hold", "epoch")]
 
     def _slot_args(self, lease: str) -> list[str | int]:
         return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channels]
 
     def _give_back(self, key: Key, lease: str, grace: float) -> None:
-        """Release a slot (or a place in the queue), and hand what frees to the next waiters."""
+        """Release a slot (or a place in the queue), and hand what frees to the next waiters; a slot kept
+        for a grace period is handed on when it ends, by this process (else by the waiters' own look)."""
         told, *handed = self._release(keys=self._slot_keys(key), args=[*self._slot_args(lease), int(grace * 1000)])
         for name in handed:  # this process's own go at once; the message comes too, and finds them gone
-            self._handed(name.decode(), told.decode())
+            self._handed(text(name), text(told))
+        if grace > 0:
+            timer = threading.Timer(grace, self._grace_ended, (key,))
+            timer.daemon = True
+            timer.start()
+
+    def _grace_ended(self, key: Key) -> None:
+        with contextlib.suppress(redis.RedisError):  # the waiters look again on their own
+            self._give_back(key, "-", 0.0)  # no such lease: it only hands over what is free
 
     def _renew_leases(self) -> None:
-        """Every third of a lease; after an error, every 0.2 s until Redis answers, then the leases of the
-        requests still running are added back (Redis may have come back empty)."""
-        period, restore = self._lease_ms / 3000, False
+        """Often enough for a slot just handed over (CLAIM_MS) to become a lease before its claim ends;
+        after an error, every 0.2 s until Redis answers."""
+        period = min(self._lease_ms, CLAIM_MS) / 3000
         while not self._closing.wait(period):
             try:
-                if restore:
-                    with self._lock:  # held: a lease released meanwhile must not be added back after it
-                        self._renew_held(restore=True)
-                else:
-                    self._renew_held(restore=False)
-                period, restore = self._lease_ms / 3000, False
+                with self._leases_lock:
+                    held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
+                    for key, ids in held.items():
+                        if ids:
+                            self._epochs[key] = text(self._renew_one(key, ids))
+                period = min(self._lease_ms, CLAIM_MS) / 3000
             except redis.RedisError:
-                period, restore = 0.2, True
+                period = 0.2
 
-    def _renew_held(self, restore: bool) -> None:
-        held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in list(self._leases.items())}
-        for key, ids in held.items():
-            if ids:
-                self._renew(keys=[self.key(key, "slots")], args=[self._lease_ms, int(restore), *ids])
+    def _renew_one(self, key: Key, ids: list[str]) -> Any:
+        args: list[str | int] = [self._lease_ms, self._epochs.get(key, ""), uuid.uuid4().hex, *ids]
+        return self._renew(keys=[self.key(key, "slots"), self.key(key, "epoch")], args=args)
 
 
 class _Waiter(Waiter):
@@ -255,27 +316,29 @@ class _ThreadSlots:
 
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         limits = self._limits
+        limits._check_open()
         me = name = f"{limits._owner}.{uuid.uuid4().hex}"
-        # Retries before first attempts, each kind in order of arrival (by this host's clock: a tie-break).
-        place = (0 if deadline is not None else 10**13) + int(time.time() * 1000)
         waiter = limits._waiting(name)
-        keys, args = limits._slot_keys(key), [*limits._slot_args(me), place, QUEUED_MS]
+        # Retries (the call's clock runs) before first attempts, each in order of arrival.
+        retry = "1" if deadline is not None else "0"
+        keys, args = limits._slot_keys(key), [*limits._slot_args(me), retry, QUEUED_MS, uuid.uuid4().hex]
         try:
             while not stop.is_set():
                 # A hand-over names this waiter: the slot is already its own (the release leased it).
                 try:
                     answer: list[Any] = [-1, ""] if waiter.granted else limits._take(keys=keys, args=args)
                 except redis.RedisError as error:
+                    me = ""  # no place to give up: Redis did not answer, and the place ends by itself
                     local = limits._unavailable(error)
                     if local.acquire(key, stop, deadline):
-                        with limits._lock:
+                        with limits._leases_lock:
                             limits._leases.setdefault(key, []).append(LOCAL)
                         return True
                     return False
                 wait_ms = int(answer[0])
                 if wait_ms < 0:
                     self._gate.granted(key, waiter.hold if waiter.granted else granted(answer[1]))
-                    with limits._lock:
+                    with limits._leases_lock:
                         limits._leases.setdefault(key, []).append(me)
                     me = ""
                     return True
@@ -296,7 +359,7 @@ class _ThreadSlots:
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
-        with limits._lock:
+        with limits._leases_lock:
             lease = limits._leases[key].pop()
         if lease == LOCAL:
             assert limits._local is not None
@@ -311,3 +374,9 @@ class _ThreadSlots:
         self._limits._wake_all()
         if self._limits._local is not None:
             self._limits._local.for_threads()[0].wake()
+
+
+def _outage(error: redis.RedisError) -> bool:
+    """Redis away (refused, reset, timed out, loading), not a refusal of ours that no retry mends."""
+    refused = (redis.AuthenticationError, getattr(redis.exceptions, "AuthorizationError", redis.AuthenticationError))
+    return isinstance(error, redis.ConnectionError | redis.TimeoutError) and not isinstance(error, refused)

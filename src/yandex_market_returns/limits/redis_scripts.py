@@ -15,12 +15,15 @@ from ..rate_limit import RateLimit
 
 # How long a waiter stays queued without asking again: one that died leaves the queue within it.
 QUEUED_MS = 10_000
+# How long a slot handed to a waiter stays its own until its process renews it: a waiter that died with
+# its place in the queue holds a slot no longer than this. Renewals come at least 3 times as often.
+CLAIM_MS = 3_000
 # In a process's list of its leases: one taken from its own limits while Redis was away.
 LOCAL = ""
 # Seconds: a Redis that stops answering fails an attempt, it does not hang it (unless its URL says otherwise).
 TIMEOUT = 5.0
 
-_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) " + f"local CLAIM = {CLAIM_MS} "
 # The hourly gate as a waiter is told it with its slot: '' or ' <ms left> <rate limit JSON>'.
 _HOLD = """
 local function hold()
@@ -29,10 +32,11 @@ local function hold()
   return ' ' .. string.format('%d', resume - now) .. ' ' .. redis.call('HGET', KEYS[4], 'rate_limit')
 end
 """
-# Every slot script: KEYS slots, queue, alive, hold; ARGV[1] id ('<owner>.<waiter>'), ARGV[2] lease ms,
-# ARGV[3] limit, ARGV[4] the prefix of the owners' channels. Leases and waiters that ended are dropped, then
-# free slots are handed to the waiters at the head of the queue, each told by a message on its owner's
-# channel (one process or event loop, not all): its id and the hourly gate.
+# Every slot script: KEYS slots, queue, alive, hold, epoch; ARGV[1] id ('<owner>.<waiter>'), ARGV[2] lease
+# ms, ARGV[3] limit, ARGV[4] the prefix of the owners' channels. Leases and waiters that ended are dropped,
+# then free slots are handed to the waiters at the head of the queue (leased for CLAIM_MS, until their
+# process renews them), each told by a message on its owner's channel (one process or event loop, not
+# all): its id and the hourly gate.
 _HAND_OVER = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
@@ -47,7 +51,7 @@ while free > 0 do
   if not head then break end
   redis.call('ZREM', KEYS[2], head)
   redis.call('ZREM', KEYS[3], head)
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), head)
+  redis.call('ZADD', KEYS[1], now + math.min(tonumber(ARGV[2]), CLAIM), head)
   told = told or hold()
   local owner = string.match(head, '^[^.]*')
   redis.call('PUBLISH', ARGV[4] .. owner, head .. told)
@@ -55,14 +59,16 @@ while free > 0 do
   free = free - 1
 end
 """
-# ARGV[5] the waiter's place in the queue, ARGV[6] ms it stays there unless it asks again.
+# ARGV[5] '1' for a retry (it goes first), ARGV[6] ms it stays queued unless it asks again, ARGV[7] the
+# epoch to set if the store has none (Redis lost its keys: see RENEW). Places are by Redis's clock.
 # {-1, gate}: the slot is the caller's. {ms}: until the first lease or grace period ends (0: none runs).
 TAKE = (
     _NOW
     + _HOLD
     + """
+if redis.call('EXISTS', KEYS[5]) == 0 then redis.call('SET', KEYS[5], ARGV[7]) end
 local queued = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not queued then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end
+if not queued then redis.call('ZADD', KEYS[2], (ARGV[5] == '1' and 0 or 1e13) + now, ARGV[1]) end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
 """
     + _HAND_OVER
@@ -97,19 +103,28 @@ table.insert(handed, 1, told or '')
 return handed
 """
 )
-# KEYS: slots. ARGV: lease ms, whether to add back, ids.
-# ARGV[2] '1': added back if missing (after Redis was away: it may have come back empty, and a request
-# still running counts all the same); '0': only those still held.
+# KEYS: slots, epoch. ARGV: lease ms, the epoch the caller knows ('' for none yet), a new epoch, ids.
+# The epoch is a token the store's keys carry: one that is gone or another than the caller knows means
+# Redis lost the keys (restarted empty, flushed) and the leases of the requests still running are added
+# back, since those requests count all the same. Otherwise only leases still held are renewed: one that
+# ended (its process frozen past it) may have been taken meanwhile. Answers the epoch.
 RENEW = (
     _NOW
     + """
-for i = 3, #ARGV do
-  if ARGV[2] == '1' then
+local epoch = redis.call('GET', KEYS[2])
+local lost = not epoch or (ARGV[2] ~= '' and epoch ~= ARGV[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[2], epoch)
+end
+for i = 4, #ARGV do
+  if lost then
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
   else
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
   end
 end
+return epoch
 """
 )
 # KEYS: hold. ARGV: exhausted (0/1), wait ms, ms since the request was sent, remaining > 0 (0/1),
@@ -152,12 +167,17 @@ class Waiter:
         raise NotImplementedError
 
 
+def text(value: bytes | str) -> str:
+    """What Redis answered, from a client with or without ``decode_responses``."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def granted(told: bytes | str) -> Hold | None:
     """The hourly gate as a slot came with it: ``''`` or ``' <ms> <JSON>'`` (see ``_HOLD``)."""
-    text = (told.decode() if isinstance(told, bytes) else told).strip()
-    if not text:
+    found = text(told).strip()
+    if not found:
         return None
-    ms_left, payload = text.split(" ", 1)
+    ms_left, payload = found.split(" ", 1)
     fields = json.loads(payload)
     until, date = (None if fields[name] is None else datetime.fromisoformat(fields[name]) for name in ("until", "date"))
     return int(ms_left) / 1000, RateLimit(limit=fields["limit"], remaining=fields["remaining"], until=until, date=date)
