@@ -538,3 +538,227 @@ def test_the_lowest_redis_the_extra_admits(dist: Path, tmp_path: Path, server: R
     ran = subprocess.run([python, "-c", LOWEST_SMOKE, server.url], capture_output=True, text=True, check=False)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == [LOWEST_REDIS.split("==")[1]]
+
+
+# After the hostile review: each of these failed before its fix.
+
+
+def test_an_async_request_longer_than_its_lease_keeps_its_slot(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    other, _ = make_limits(server.url, prefix="test-renew-async:", lease=1).for_threads()
+    limits = make_limits(server.url, prefix="test-renew-async:", lease=1)
+    store = ("campaign", 3)
+
+    async def hold_four() -> bool:
+        slots, _ = limits.for_tasks()
+        for _ in range(4):
+            assert await slots.acquire(store, None)
+        await asyncio.sleep(2.5)  # more than two leases: renewed meanwhile
+        taken = await asyncio.to_thread(other.acquire, store, threading.Event(), time.monotonic() + 0.3)
+        for _ in range(4):
+            slots.release(store)
+        slots.close()
+        await slots.wait_closed()
+        return taken
+
+    assert not asyncio.run(hold_four()), "all four were still held"
+
+
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_redis_restarted_empty_between_renewals_gets_the_running_leases_back(
+    tmp_path: Path, kind: str, make_limits: Callable[..., RedisLimits]
+) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    limits = make_limits(server.url, prefix="test-epoch:", lease=3)
+    store = ("campaign", 4)
+
+    def count() -> int:
+        with redis.Redis.from_url(server.url) as peek:
+            return int(peek.zcard(limits.key(store, "slots")))
+
+    def restart_and_count() -> int:
+        time.sleep(1.2)  # a renewal learns the epoch
+        server.stop()
+        server.start()  # empty: no error between two renewals tells the renewer
+        time.sleep(1.5)  # one renewal period (1 s) and a little
+        return count()
+
+    try:
+        if kind == "threads":
+            slots, _ = limits.for_threads()
+            for _ in range(4):
+                assert slots.acquire(store, threading.Event(), None)
+            held = restart_and_count()
+        else:
+
+            async def hold() -> int:
+                slots, _ = limits.for_tasks()
+                for _ in range(4):
+                    assert await slots.acquire(store, None)
+                counted = await asyncio.to_thread(restart_and_count)
+                slots.close()
+                return counted
+
+            held = asyncio.run(hold())
+    finally:
+        server.stop()
+    assert held == 4
+
+
+def test_a_slot_handed_to_a_waiter_that_died_frees_within_its_claim(
+    server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
+) -> None:
+    holder = make_limits(server.url, prefix="test-claim:", lease=30)
+    slots, _ = holder.for_threads()
+    store = ("campaign", 5)
+    for _ in range(4):
+        assert slots.acquire(store, threading.Event(), None)
+    waiter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, threading\n"
+            "from yandex_market_returns.limits import RedisLimits\n"
+            "slots = RedisLimits.from_url(sys.argv[1], prefix='test-claim:', lease=30).for_threads()[0]\n"
+            "slots.acquire(('campaign', 5), threading.Event(), None)\n",
+            server.url,
+        ],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))},
+    )
+    _queued(peek, holder, store, 1)
+    waiter.kill()
+    waiter.wait()
+    for _ in range(4):
+        slots.release(store)  # the first goes to the dead waiter, at the head of the queue
+    started = time.monotonic()
+    for _ in range(4):
+        assert slots.acquire(store, threading.Event(), time.monotonic() + 10)
+    assert time.monotonic() - started < 4.5, "the dead waiter's slot freed after its 3 s claim, not its 30 s lease"
+
+
+def test_a_waiter_gets_a_slot_when_its_grace_period_ends(
+    server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
+) -> None:
+    holder, _ = make_limits(server.url, prefix="test-grace:").for_threads()
+    other, _ = make_limits(server.url, prefix="test-grace:").for_threads()
+    store = ("campaign", 6)
+    for _ in range(4):
+        assert holder.acquire(store, threading.Event(), None)
+    waited: list[float] = []
+    started = time.monotonic()
+    waiter = threading.Thread(
+        target=lambda: waited.append(other.acquire(store, threading.Event(), None) and time.monotonic() - started)
+    )
+    waiter.start()
+    _queued(peek, holder._limits, store, 1)
+    holder.release(store, grace=0.3)
+    waiter.join(timeout=5)
+    assert waited, "the waiter got no slot"
+    assert waited[0] < 1.5, waited
+
+
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_a_client_that_decodes_responses_is_served(server: RedisServer, kind: str) -> None:
+    import redis.asyncio
+
+    with FakeMarket(api_key=KEY, latency=0.02) as market:
+        market.add_returns(CAMPAIGN, *range(1, 13))
+        if kind == "threads":
+            limits = RedisLimits(redis.Redis.from_url(server.url, decode_responses=True), prefix="test-decoded:")
+            with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+                outcomes = client.cancel_returns(CAMPAIGN, range(1, 13))
+            limits.close()
+        else:
+
+            async def cancel_all() -> list[Any]:
+                given = redis.asyncio.Redis.from_url(server.url, decode_responses=True)
+                limits = RedisLimits(given, prefix="test-decoded-async:")
+                async with AsyncReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+                    done = list(await client.cancel_returns(CAMPAIGN, range(1, 13)))
+                await limits.aclose()
+                return done
+
+            outcomes = asyncio.run(cancel_all())
+    assert [outcome.error for outcome in outcomes] == [None] * 12
+
+
+def test_one_redis_limits_serves_event_loops_one_after_another(limits: RedisLimits) -> None:
+    """A task queue's worker runs each job in asyncio.run with one RedisLimits for the process."""
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, *range(1, 10))
+        for job in range(3):
+
+            async def run(first: int) -> list[Any]:
+                async with AsyncReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+                    return list(await client.cancel_returns(CAMPAIGN, range(first, first + 3)))
+
+            assert [outcome.error for outcome in asyncio.run(run(1 + 3 * job))] == [None] * 3
+
+
+def test_a_forked_worker_keeps_the_shared_limits(server: RedisServer) -> None:
+    """gunicorn --preload, Celery prefork: the client opened in the parent, its requests sent by children."""
+    import warnings
+
+    limits = RedisLimits.from_url(server.url, prefix="test-fork:", lease=1)
+    with FakeMarket(api_key=KEY, latency=1.5) as market:
+        market.add_returns(CAMPAIGN, *range(1, 13))
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            children = []
+            for first in (1, 7):
+                with warnings.catch_warnings():  # 3.12 warns of a fork with threads: ours restart in the child
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    child = os.fork()
+                if child == 0:
+                    outcomes = client.cancel_returns(CAMPAIGN, range(first, first + 6))
+                    os._exit(0 if all(outcome.error is None for outcome in outcomes) else 1)
+                children.append(child)
+            exits = [os.waitpid(child, 0)[1] for child in children]
+        in_flight = market.max_in_flight(CAMPAIGN)
+        statuses = [exchange.status for exchange in market.exchanges]
+    limits.close()
+    assert exits == [0, 0]
+    assert in_flight <= 4
+    assert 420 not in statuses
+
+
+def test_a_key_of_another_type_under_the_prefix_ends_the_call_at_once(
+    limits: RedisLimits, peek: redis.Redis, make_limits: Callable[..., RedisLimits], server: RedisServer
+) -> None:
+    """A refusal no retry mends, even with on_unavailable='local': it is not an outage."""
+    local = make_limits(server.url, prefix=limits._prefix, on_unavailable="local")
+    peek.set(limits.key(("campaign", CAMPAIGN), "slots"), "not a sorted set")
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1)
+        refusal = r"refused the shared limits' commands.*WRONGTYPE"
+        for given in (limits, local):
+            client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=given)
+            with client, pytest.raises(LimitsUnavailableError, match=refusal) as refused:
+                client.cancel_return(CAMPAIGN, 1)
+            assert not refused.value.retryable
+        assert market.exchanges == []
+
+
+def test_a_closed_redis_limits_refuses_new_clients(limits: RedisLimits) -> None:
+    from yandex_market_returns.errors import ClientClosedError
+
+    limits.close()
+    with pytest.raises(ClientClosedError, match="this RedisLimits is closed"):
+        ReturnsClient(api_key=KEY, limits=limits)
+
+
+def test_redis_away_for_longer_than_the_budget_ends_the_call_within_it(
+    make_limits: Callable[..., RedisLimits],
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    limits = make_limits(f"redis://127.0.0.1:{port}", prefix="test-budget:")
+    with ReturnsClient(api_key=KEY, limits=limits, retry_budget=0.5, max_retries=100, backoff=0.05) as client:
+        started = time.monotonic()
+        with pytest.raises(LimitsUnavailableError):
+            client.cancel_return(CAMPAIGN, 1)
+    assert time.monotonic() - started < 1.5
