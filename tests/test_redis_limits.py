@@ -599,6 +599,7 @@ def test_redis_restarted_empty_between_renewals_gets_the_running_leases_back(
                     assert await slots.acquire(store, None)
                 counted = await asyncio.to_thread(restart_and_count)
                 slots.close()
+                await slots.wait_closed()
                 return counted
 
             held = asyncio.run(hold())
@@ -710,9 +711,13 @@ def test_a_forked_worker_keeps_the_shared_limits(server: RedisServer) -> None:
                 with warnings.catch_warnings():  # 3.12 warns of a fork with threads: ours restart in the child
                     warnings.simplefilter("ignore", DeprecationWarning)
                     child = os.fork()
-                if child == 0:
-                    outcomes = client.cancel_returns(CAMPAIGN, range(first, first + 6))
-                    os._exit(0 if all(outcome.error is None for outcome in outcomes) else 1)
+                if child == 0:  # never past this block: the child has none of the parent's threads
+                    try:
+                        outcomes = client.cancel_returns(CAMPAIGN, range(first, first + 6))
+                        os._exit(0 if all(outcome.error is None for outcome in outcomes) else 1)
+                    except BaseException as error:
+                        sys.stderr.write(f"child: {error!r}\n")
+                        os._exit(2)
                 children.append(child)
             exits = [os.waitpid(child, 0)[1] for child in children]
         in_flight = market.max_in_flight(CAMPAIGN)

@@ -15,11 +15,13 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -83,11 +85,14 @@ class RedisLimits:
         self._release = sync.register_script(RELEASE)
         self._renew = sync.register_script(RENEW)
         self._closed = False
+        self._serving_threads = False  # a ReturnsClient was opened: its threads run (again, in a forked child)
         self._start()
+        # A child forked with it (gunicorn --preload, Celery prefork) has none of its threads, and waiters
+        # or locks held by the parent's threads at the fork: it starts afresh, before any thread runs there.
+        os.register_at_fork(after_in_child=functools.partial(_start_in_child, weakref.ref(self)))
 
     def _start(self) -> None:
         """This process's own state: at first, and again in a child forked with it (which has no threads)."""
-        self._pid = os.getpid()
         self._owner = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
@@ -134,13 +139,13 @@ class RedisLimits:
         return f"{self._prefix}{{{kind}:{number}}}:{part}"
 
     def for_threads(self) -> tuple["_ThreadSlots", ThreadGate]:
-        self._check_open()
         if not self._serves_threads:
             raise TypeError(
                 "this RedisLimits was given a redis.asyncio.Redis, which serves AsyncReturnsClient: for a "
                 "ReturnsClient give it a redis.Redis, or make it with RedisLimits.from_url"
             )
-        self._listen()
+        self._serving_threads = True
+        self._check_open()
         gate = ThreadGate(self, self._redis)
         return _ThreadSlots(self, gate), gate
 
@@ -163,10 +168,8 @@ class RedisLimits:
     def _check_open(self) -> None:
         if self._closed:
             raise errors.ClientClosedError("this RedisLimits is closed: make another for new clients")
-        if self._pid != os.getpid():  # forked with it: the parent's threads and waiters are not here
-            self._start()
-            if self._serves_threads:
-                self._listen()
+        if self._serving_threads and self._listener is None:  # at first, and in a forked child
+            self._listen()
 
     def _check_loop(self) -> None:
         """A redis.asyncio.Redis serves one event loop: another's would fail inside redis-py, mid-batch."""
@@ -374,6 +377,12 @@ class _ThreadSlots:
         self._limits._wake_all()
         if self._limits._local is not None:
             self._limits._local.for_threads()[0].wake()
+
+
+def _start_in_child(alive: "weakref.ref[RedisLimits]") -> None:
+    limits = alive()
+    if limits is not None:
+        limits._start()
 
 
 def _outage(error: redis.RedisError) -> bool:

@@ -115,6 +115,9 @@ class RedisTaskSlots:
             async with asyncio.timeout(TIMEOUT):
                 while self._background:
                     await asyncio.gather(*self._background, return_exceptions=True)
+                # The listener closes its subscription's connection as it ends.
+                ending = [task for task in (self._listener, self._renewer) if task is not None]
+                await asyncio.gather(*ending, return_exceptions=True)
         if self._owns_client:
             await self._client.aclose()
 
