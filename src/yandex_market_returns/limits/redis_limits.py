@@ -19,7 +19,6 @@ import functools
 import logging
 import os
 import threading
-import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -32,7 +31,18 @@ from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
 from . import InProcessLimits
 from .redis_gate import TaskGate, ThreadGate
-from .redis_scripts import CLAIM_MS, LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, granted, text
+from .redis_scripts import (
+    CLAIM_MS,
+    LOCAL,
+    QUEUED_MS,
+    RELEASE,
+    RENEW,
+    TAKE,
+    TIMEOUT,
+    Waiter,
+    look_again_in,
+    text,
+)
 
 if TYPE_CHECKING:
     from .redis_tasks import RedisTaskSlots
@@ -340,18 +350,15 @@ class _ThreadSlots:
                     return False
                 wait_ms = int(answer[0])
                 if wait_ms < 0:
-                    self._gate.granted(key, waiter.hold if waiter.granted else granted(answer[1]))
+                    self._gate.granted(key, waiter.gate(answer))
                     with limits._leases_lock:
                         limits._leases.setdefault(key, []).append(me)
                     me = ""
                     return True
-                now = time.monotonic()
-                if deadline is not None and deadline <= now:
+                timeout = look_again_in(wait_ms, deadline)
+                if timeout is None:
                     return False
-                # Told by the release that hands a slot over; on its own only when a lease or grace period
-                # ends, and often enough to stay in the queue.
-                timeout = min(wait_ms / 1000 if wait_ms else QUEUED_MS / 1000, QUEUED_MS / 3000)
-                waiter.event.wait(timeout if deadline is None else min(timeout, deadline - now))
+                waiter.event.wait(timeout)
                 waiter.event.clear()
             return False
         finally:

@@ -6,7 +6,6 @@ Nothing here blocks the event loop: a slot given up or released is handed back b
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from ..pacing import Key
 from . import AsyncSlots
 from .redis_gate import TaskGate
 from .redis_limits import _outage
-from .redis_scripts import CLAIM_MS, LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, granted, text
+from .redis_scripts import CLAIM_MS, LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, look_again_in, text
 
 if TYPE_CHECKING:
     from .redis_limits import RedisLimits
@@ -72,16 +71,15 @@ class RedisTaskSlots:
                     return False
                 wait_ms = int(answer[0])
                 if wait_ms < 0:
-                    self._gate.granted(key, waiter.hold if waiter.granted else granted(answer[1]))
+                    self._gate.granted(key, waiter.gate(answer))
                     self._leases.setdefault(key, []).append(me)
                     me = ""
                     return True
-                now = time.monotonic()
-                if deadline is not None and deadline <= now:
+                timeout = look_again_in(wait_ms, deadline)
+                if timeout is None:
                     return False
-                timeout = min(wait_ms / 1000 if wait_ms else QUEUED_MS / 1000, QUEUED_MS / 3000)
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout if deadline is None else min(timeout, deadline - now)):
+                    async with asyncio.timeout(timeout):
                         await waiter.event.wait()
                 waiter.event.clear()
             return False
