@@ -1,61 +1,360 @@
-"""The ``yandex-market-returns`` command, run as an operator runs it, against the fake Market."""
+"""The ``yandex-market-returns`` command, run as an operator runs it (a subprocess), against the fake Market."""
 
+import concurrent.futures
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import ROOT
 from yandex_market_returns.testing import FakeMarket
 
-KEY = "fake-market-key-cli"
+KEY = "fake-market-key-cli-5d1e"
 STORE = 21621656
+BUSINESS = FakeMarket.DEFAULT_BUSINESS
 
 
-def _run(*args: str, stdin: str = "", key: str | None = KEY) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "YANDEX_MARKET_API_KEY"}
+def _env(key: str | None = KEY) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name != "YANDEX_MARKET_API_KEY"}
     env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))
     if key is not None:
         env["YANDEX_MARKET_API_KEY"] = key
-    command = [sys.executable, "-m", "yandex_market_returns.cli", *args]
-    return subprocess.run(command, input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False)
+    return env
 
 
-def test_cancel_reports_one_line_per_return_and_exits_0() -> None:
-    with FakeMarket(api_key=KEY) as market:
-        market.add_returns(STORE, 1, 2, 3)
-        done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", "2", "3")
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "yandex_market_returns.cli", *args]
+
+
+def _run(*args: str, stdin: str = "", key: str | None = KEY) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _command(*args), input=stdin, capture_output=True, text=True, env=_env(key), timeout=120, check=False
+    )
+
+
+def _lines(stdout: str) -> dict[int, dict[str, Any]]:
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    by_id = {line["return_id"]: line for line in lines}
+    assert len(by_id) == len(lines), "a return was reported twice"
+    return by_id
+
+
+def _sent(market: FakeMarket) -> list[int]:
+    """The return ids of the cancelReturn requests the Market received, retries included."""
+    return [json.loads(x.body)["returnId"] for x in market.exchanges if x.path.endswith("/returns/cancel")]
+
+
+@pytest.fixture
+def market() -> Iterator[FakeMarket]:
+    with FakeMarket(api_key=KEY, latency=0.01) as fake:
+        fake.add_returns(STORE, *range(1, 200))
+        yield fake
+
+
+def test_cancel_reports_one_line_per_return_and_exits_0(market: FakeMarket) -> None:
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", "2", "3")
+    assert done.returncode == 0, done.stderr
+    lines = _lines(done.stdout)
+    assert sorted(lines) == [1, 2, 3]
+    started = {operation.return_id: operation.id for operation in market.operations}
+    assert all(line["ok"] and line["operation_id"] == started[id_] for id_, line in lines.items())
+    assert all(line["error"] is None and line["status"] is None for line in lines.values())
+    assert done.stderr.startswith("3 returns: 3 started;")
+    assert "\x1b[K" not in done.stderr  # no progress display without a terminal
+
+
+def test_with_a_business_each_operation_is_awaited_and_a_failed_one_exits_1(market: FakeMarket) -> None:
+    market.add_returns(STORE, 300, cancellation_fails=True)
+    market.operation_delay = 0.3
+    done = _run(
+        "cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS), "--base-url", market.base_url,
+        "--from", "-", stdin="1\n2\n300\n",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = _lines(done.stdout)
+    assert {id_: line["status"] for id_, line in lines.items()} == {1: "DONE", 2: "DONE", 300: "FAILED"}
+    assert market.shipment_status(STORE, 1) == "CANCELLED"
+    assert "3 returns: 2 cancelled (DONE); 1 FAILED" in done.stderr
+
+
+def test_every_confirmed_return_exits_0(market: FakeMarket) -> None:
+    done = _run(
+        "cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS), "--base-url", market.base_url, "7"
+    )
+    assert done.returncode == 0, done.stderr
+    assert _lines(done.stdout)[7]["status"] == "DONE"
+
+
+def test_bad_ids_are_all_reported_with_where_they_are_and_nothing_is_sent(market: FakeMarket, tmp_path: Path) -> None:
+    listed = tmp_path / "returns.csv"
+    listed.write_text("return_id,reason\n5,damaged\nfive,lost\n-3,x\n", encoding="utf-8")
+    done = _run(
+        "cancel", "--campaign-id", "0x10", "--base-url", market.base_url, "7", "a7", "7",
+        "--from", str(listed),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "yandex-market-returns: --campaign-id: not a number: '0x10'",
+        "yandex-market-returns: argument 2: not a return id: 'a7'",
+        "yandex-market-returns: argument 3: return id 7 was given before, at argument 1",
+        f"yandex-market-returns: {listed} line 3: not a return id: 'five'",
+        f"yandex-market-returns: {listed} line 4: not a return id: '-3'",
+    ]
+    assert done.stdout == ""
+    assert market.exchanges == []
+
+
+def test_an_unreadable_file_is_reported_with_the_other_problems(market: FakeMarket, tmp_path: Path) -> None:
+    done = _run("cancel", "--campaign-id", str(STORE), "--from", str(tmp_path / "missing"), "x")
+    assert done.returncode == 2
+    assert f"--from {tmp_path / 'missing'}: No such file or directory" in done.stderr
+    assert "argument 1: not a return id: 'x'" in done.stderr
+
+
+def test_ids_from_a_csv_with_a_header_and_from_stdin(market: FakeMarket, tmp_path: Path) -> None:
+    listed = tmp_path / "export.csv"
+    listed.write_text('"Return","Order"\n"11","9001"\n12,9002\n\n', encoding="utf-8")
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(listed))
+    assert done.returncode == 0, done.stderr
+    assert sorted(_lines(done.stdout)) == [11, 12]
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", "-", stdin="13\n 14 \n")
+    assert sorted(_lines(done.stdout)) == [13, 14]
+    assert sorted(_sent(market)) == [11, 12, 13, 14]
+
+
+def test_dry_run_prints_what_would_be_sent_and_sends_nothing(market: FakeMarket) -> None:
+    ids = [str(n) for n in range(1, 31)]
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--dry-run", *ids, key=None)
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert sorted(line["return_id"] for line in lines) == [1, 2, 3]
-    assert all(line["ok"] and line["operation_id"] for line in lines)
-    assert "3 of 3 returns started" in done.stderr
-    assert KEY not in done.stdout + done.stderr
+    assert lines[0] == {"campaign_id": STORE, "return_id": 1, "would_send": True}
+    assert [line["return_id"] for line in lines] == list(range(1, 31))
+    assert "30 returns of store 21621656 would be cancelled; nothing was sent" in done.stderr
+    assert market.exchanges == []
 
 
-def test_bad_ids_are_all_reported_and_nothing_is_sent() -> None:
-    with FakeMarket(api_key=KEY) as market:
-        done = _run(
-            "cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", "-", stdin="7\nx\n7\n"
-        )
-        sent = market.exchanges
-    assert done.returncode == 2
-    assert "stdin line 2: not a return id: 'x'" in done.stderr
-    assert "stdin line 3: return id 7 is given twice" in done.stderr
-    assert sent == []
-
-
-def test_a_return_that_cannot_be_cancelled_exits_1() -> None:
-    with FakeMarket(api_key=KEY) as market:
-        market.add_returns(STORE, 1)
-        done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", "404")
+def test_a_return_the_market_refuses_exits_1_and_says_why(market: FakeMarket) -> None:
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", "404")
     assert done.returncode == 1
-    lines = {line["return_id"]: line for line in map(json.loads, done.stdout.splitlines())}
+    lines = _lines(done.stdout)
+    assert lines[1]["ok"] is True
     assert lines[404]["error"].startswith("BadRequestError")
-    assert lines[404]["may_have_started"] is False
+    assert (lines[404]["retryable"], lines[404]["may_have_started"]) == (False, False)
+    assert "2 returns: 1 started; 1 not started" in done.stderr
 
 
-def test_without_a_key_it_says_how_to_give_one() -> None:
-    done = _run("cancel", "--campaign-id", str(STORE), "1", key=None)
+def test_a_refused_key_stops_the_batch_and_is_never_printed(market: FakeMarket) -> None:
+    wrong = "wrong-key-of-the-operator-93a1"
+    ids = [str(n) for n in range(1, 101)]
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "-vv", "--yes", *ids, key=wrong)
+    assert done.returncode == 1
+    assert len(_sent(market)) < 20  # stopped at the first refusal: the requests already in flight, no more
+    lines = _lines(done.stdout)
+    assert all(line["error"].startswith("ForbiddenError") for line in lines.values())
+    assert "stopped: the Market refused the request (" in done.stderr
+    not_sent = next(line for line in done.stderr.splitlines() if line.startswith("not sent: "))
+    assert len(not_sent.split()) - 2 == 100 - len(lines)
+    assert wrong not in done.stdout + done.stderr
+
+
+def test_the_key_comes_from_a_file_and_is_never_printed(market: FakeMarket, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY + "\n", encoding="utf-8")
+    args = ("--base-url", market.base_url, "--api-key-file", str(key_file), "-vv")
+    done = _run("cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS), *args, "5", key=None)
+    doctor = _run("doctor", "--business-id", str(BUSINESS), *args, key=None)
+    status = _run("status", "--business-id", str(BUSINESS), *args, "no-such-operation", key=None)
+    assert done.returncode == 0, done.stderr
+    for run in (done, doctor, status):
+        assert KEY not in run.stdout + run.stderr
+        assert KEY[:12] not in run.stdout + run.stderr
+
+
+def test_without_a_key_it_says_how_to_give_one(market: FakeMarket, tmp_path: Path) -> None:
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", key=None)
     assert done.returncode == 2
-    assert "set YANDEX_MARKET_API_KEY, or give --api-key-file" in done.stderr
+    assert "no key: set YANDEX_MARKET_API_KEY, or give --api-key-file FILE" in done.stderr
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    done = _run("cancel", "--campaign-id", str(STORE), "--api-key-file", str(tmp_path / "empty"), "1", key=None)
+    assert done.returncode == 2
+    assert "the file is empty" in done.stderr
+    assert market.exchanges == []
+
+
+def test_usage_errors_exit_2(market: FakeMarket) -> None:
+    assert _run("cancel", "1").returncode == 2  # no --campaign-id
+    assert _run().returncode == 2  # no command
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", "http://example.invalid", "1")
+    assert done.returncode == 2
+    assert "base_url must use https" in done.stderr
+    assert _run("cancel", "--campaign-id", str(STORE), "--timeout", "-1", "1").returncode == 2
+    assert market.exchanges == []
+
+
+def test_status_reports_each_operation_and_exits_0_only_when_all_are_done(market: FakeMarket) -> None:
+    market.add_returns(STORE, 300, cancellation_fails=True)
+    started = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", "300")
+    ids = {line["return_id"]: line["operation_id"] for line in _lines(started.stdout).values()}
+    args = ("status", "--business-id", str(BUSINESS), "--base-url", market.base_url)
+    done = _run(*args, ids[1])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"operation_id": ids[1], "status": "DONE"}
+    done = _run(*args, "--from", "-", stdin=f"{ids[1]}\n{ids[300]}\nnever-started\n")
+    assert done.returncode == 1
+    assert [json.loads(line)["status"] for line in done.stdout.splitlines()] == ["DONE", "FAILED", None]
+    assert "3 operations: 1 DONE, 1 FAILED, 1 not reported" in done.stderr
+    done = _run(*args, "has space", "x" * 1001)
+    assert done.returncode == 2
+    assert done.stderr.count("not an operation id") == 2
+
+
+def test_doctor_checks_everything_and_cancels_nothing(market: FakeMarket, tmp_path: Path) -> None:
+    done = _run("doctor", "--business-id", str(BUSINESS), "--base-url", market.base_url)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines() == [
+        f"ok   key: from YANDEX_MARKET_API_KEY, {len(KEY)} characters",
+        f"ok   base URL: {market.base_url}",
+        f"ok   the Market answers and accepts the key for business {BUSINESS} (nothing was changed)",
+        "all good",
+    ]
+    assert [x.path for x in market.exchanges] == [f"/v1/businesses/{BUSINESS}/operations"]
+    assert market.operations == []
+
+
+def test_doctor_says_what_to_fix(market: FakeMarket, tmp_path: Path) -> None:
+    wrong = tmp_path / "key"
+    wrong.write_text("wrong-key-3c9d", encoding="utf-8")
+    wrong.chmod(0o644)
+    done = _run("doctor", "--business-id", str(BUSINESS), "--base-url", market.base_url, "--api-key-file", str(wrong))
+    assert done.returncode == 1
+    assert f"FIX  key file {wrong}: others can read it; run: chmod 600 {wrong}" in done.stdout
+    assert "FIX  the Market denied access (403)" in done.stdout
+    assert "wrong-key-3c9d" not in done.stdout + done.stderr
+    done = _run("doctor", "--base-url", "http://127.0.0.1:1", key="has space")
+    assert done.returncode == 1
+    assert "FIX  key from YANDEX_MARKET_API_KEY: api_key holds characters" in done.stdout
+    assert "FIX  the Market: not asked; give --business-id" in done.stdout
+    done = _run("doctor", "--business-id", "5", "--base-url", "http://127.0.0.1:1", "--max-retries", "0")
+    assert done.returncode == 1
+    assert "FIX  the Market did not answer at http://127.0.0.1:1" in done.stdout
+    assert market.operations == []
+
+
+def _wait_for(condition: Any, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_mid_batch_reports_what_was_sent_and_exits_130() -> None:
+    with FakeMarket(api_key=KEY, latency=0.2) as market:
+        market.add_returns(STORE, *range(1, 101))
+        ids = [str(n) for n in range(1, 101)]
+        command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, *ids)
+        with subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as cli:
+            _wait_for(lambda: len(market.exchanges) >= 8)
+            cli.send_signal(signal.SIGINT)
+            stdout, stderr = cli.communicate(timeout=30)
+        sent = _sent(market)
+    assert cli.returncode == 130, stderr
+    lines = _lines(stdout)
+    assert sorted(lines) == sorted(sent)  # every return sent is reported, and only those
+    assert 8 <= len(lines) < 100
+    assert all(line["ok"] for line in lines.values())
+    assert "stopped: interrupted (Ctrl-C); the requests in flight were waited for" in stderr
+    not_sent = next(line for line in stderr.splitlines() if line.startswith("not sent: "))
+    assert sorted(map(int, not_sent.split()[2:])) == sorted(set(range(1, 101)) - set(sent))
+    assert "Traceback" not in stderr
+
+
+class _Terminal:
+    """A subprocess whose stdin and stderr are a pseudo-terminal (stdout is a pipe, as when it is redirected)."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.main, other = pty.openpty()
+        self.process = subprocess.Popen(
+            command, env=_env(), stdin=other, stdout=subprocess.PIPE, stderr=other, text=True
+        )
+        os.close(other)
+        self.seen = b""
+        # stdout is read meanwhile: a process blocked on a full pipe would stop drawing on the terminal too.
+        self._stdout = concurrent.futures.ThreadPoolExecutor(1).submit(self._read_stdout)
+
+    def _read_stdout(self) -> str:
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            return self.process.stdout.read()
+
+    def read_until(self, text: bytes, seconds: float = 30.0) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.seen:
+            assert time.monotonic() < deadline, f"no {text!r} in {self.seen!r}"
+            self._read(0.1)
+
+    def type(self, text: bytes) -> None:
+        os.write(self.main, text)
+
+    def finish(self) -> tuple[int, str, str]:
+        while self._read(1.0):
+            pass
+        self.process.wait(timeout=30)
+        os.close(self.main)
+        return self.process.returncode, self._stdout.result(timeout=30), self.seen.decode()
+
+    def _read(self, seconds: float) -> bool:
+        if not select.select([self.main], [], [], seconds)[0]:
+            return self.process.poll() is None
+        try:
+            chunk = os.read(self.main, 65536)
+        except OSError:  # the other side closed: Linux says EIO
+            return False
+        self.seen += chunk
+        return bool(chunk)
+
+
+def test_on_a_terminal_many_returns_ask_for_confirmation_and_no_sends_nothing(market: FakeMarket) -> None:
+    ids = [str(n) for n in range(1, 31)]
+    terminal = _Terminal(_command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, *ids))
+    terminal.read_until(b"Cancel 30 returns of store 21621656? A cancelled return stays cancelled. [y/N] ")
+    terminal.type(b"n\n")
+    returncode, stdout, _ = terminal.finish()
+    assert returncode == 1
+    assert stdout == ""
+    assert market.exchanges == []
+
+
+def test_on_a_terminal_yes_goes_on_with_a_progress_display(market: FakeMarket) -> None:
+    market.latency = 0.05
+    ids = [str(n) for n in range(1, 61)]
+    command = _command("cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS))
+    terminal = _Terminal([*command, "--base-url", market.base_url, *ids])
+    terminal.read_until(b"[y/N] ")
+    terminal.type(b"y\n")
+    returncode, stdout, shown = terminal.finish()
+    assert returncode == 0, shown
+    assert len(_lines(stdout)) == 60
+    drawn = [part for part in shown.split("\r\x1b[K") if " in flight" in part]
+    assert drawn, shown
+    assert any("4 in flight" in part for part in drawn)  # the store's 4 parallel requests, seen
+    assert "hourly requests left: " in drawn[-1]
+    assert " cancelled · 0 failed · " in drawn[-1]
+    assert "60 returns: 60 cancelled (DONE)" in shown
+
+
+def test_yes_asks_nothing_and_ids_on_stdin_ask_on_the_terminal(market: FakeMarket) -> None:
+    ids = [str(n) for n in range(1, 31)]
+    terminal = _Terminal(_command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--yes", *ids))
+    returncode, stdout, shown = terminal.finish()
+    assert returncode == 0, shown
+    assert "[y/N]" not in shown
+    assert len(_lines(stdout)) == 30

@@ -1,0 +1,101 @@
+"""What the command says of each return (a JSON line on stdout) and of the whole batch (a summary on stderr)."""
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from ..results import Outcome
+from .progress import Progress, Watch
+
+
+def line(outcome: Outcome) -> dict[str, Any]:
+    error = outcome.error
+    return {
+        "return_id": outcome.return_id,
+        "ok": outcome.ok,
+        "operation_id": None if outcome.operation is None else outcome.operation.id,
+        "status": None if outcome.status is None else str(outcome.status.value),
+        "error": None if error is None else f"{type(error).__name__}: {error}",
+        "retryable": None if error is None else error.retryable,
+        "may_have_started": None if error is None else error.may_have_started,
+    }
+
+
+class Report:
+    """Writes each outcome once, as it is final; keeps them all for the summary.
+
+    ``confirming``: the batch waits for each operation's status, and a return counts as done only when its
+    operation is ``DONE``; otherwise when its cancellation started.
+    """
+
+    def __init__(self, stdout: TextIO, stderr: TextIO, confirming: bool, progress: Progress | None) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+        self._confirming = confirming
+        self._progress = progress
+        self._written: dict[int, Outcome] = {}
+
+    def succeeded(self, outcome: Outcome) -> bool:
+        return outcome.cancelled if self._confirming else outcome.ok
+
+    @property
+    def all_succeeded(self) -> bool:
+        return all(map(self.succeeded, self._written.values()))
+
+    def write(self, outcome: Outcome) -> None:
+        """Called as each outcome is final; a return already written is not written again."""
+        if outcome.return_id in self._written:
+            return
+        with self._paused():
+            print(json.dumps(line(outcome)), file=self._stdout, flush=True)
+        self._written[outcome.return_id] = outcome  # only once written: a failed write is tried again
+        if self._progress is not None:
+            self._progress.note(self.succeeded(outcome))
+
+    def move_to(self, stream: TextIO) -> None:
+        """Write the outcomes still to come to ``stream`` (stdout was closed), with no progress display."""
+        self._stdout = stream
+        self._progress = None
+
+    def write_rest(self, outcomes: Iterable[Outcome]) -> None:
+        """The outcomes a stopped batch carries that were not final yet, as they stand."""
+        for outcome in outcomes:
+            self.write(outcome)
+
+    def summary(self, total: int, watch: Watch, stopped: str | None = None, not_sent: Iterable[int] = ()) -> None:
+        outcomes = list(self._written.values())
+        done = sum(map(self.succeeded, outcomes))
+        said = [f"{total} returns: {done} {'cancelled (DONE)' if self._confirming else 'started'}"]
+        if self._confirming:
+            statuses = [outcome.status.value if outcome.status else None for outcome in outcomes if outcome.ok]
+            said += [f"{statuses.count(status)} {status}" for status in ("FAILED", "IN_PROGRESS") if status in statuses]
+            if None in statuses:
+                said.append(f"{statuses.count(None)} started and never reported by getOperations")
+        unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in outcomes)
+        refused = sum(outcome.error is not None and not outcome.error.may_have_started for outcome in outcomes)
+        if refused:
+            said.append(f"{refused} not started")
+        if unsure:
+            said.append(f"{unsure} may have started (outcome unknown: may_have_started is true)")
+        not_sent = list(not_sent)
+        if not_sent:
+            said.append(f"{len(not_sent)} not sent")
+        said.append(f"{watch.retries} retried")
+        if watch.remaining is not None:
+            said.append(f"the store's hourly requests left: {watch.remaining}")
+        with self._paused():
+            print("; ".join(said), file=self._stderr)
+            if stopped is not None:
+                print(f"stopped: {stopped}", file=self._stderr)
+            if not_sent:
+                print(f"not sent: {' '.join(map(str, not_sent))}", file=self._stderr)
+            self._stderr.flush()
+
+    @contextlib.contextmanager
+    def _paused(self) -> Iterator[None]:
+        if self._progress is None:
+            yield
+        else:
+            with self._progress.paused():
+                yield

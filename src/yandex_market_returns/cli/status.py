@@ -1,0 +1,36 @@
+"""``status``: how the Market reports operations (getOperations), for the ids a ``cancel`` printed."""
+
+import argparse
+import json
+from typing import TextIO
+
+from .. import errors
+from ..validation import BUSINESS_ID_BOUNDS
+from . import inputs
+
+
+def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """0 when every operation is ``DONE``, 1 otherwise (or when the Market could not be asked)."""
+    problems = inputs.Problems()
+    business = None
+    ids: list[str] = []
+    with problems.collected():
+        business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
+    with problems.collected():
+        ids = inputs.operation_ids(inputs.given(args.ids, args.source, stdin, "operation ids"))
+    problems.raise_any()
+    assert business is not None
+    key, _ = inputs.api_key(args)
+    with inputs.client(args, key) as client:
+        try:
+            results = client.get_operations(business, ids)
+        except errors.MarketError as error:
+            print(f"getOperations failed: {type(error).__name__}: {error}", file=stderr)
+            return 1
+    for result in results:
+        status = None if result.status is None else str(result.status.value)
+        print(json.dumps({"operation_id": result.id, "status": status}), file=stdout)
+    statuses = [result.status.value if result.status else "not reported" for result in results]
+    counts = ", ".join(f"{statuses.count(status)} {status}" for status in dict.fromkeys(statuses))
+    print(f"{len(results)} operations: {counts}", file=stderr)
+    return 0 if statuses.count("DONE") == len(statuses) else 1
