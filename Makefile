@@ -38,7 +38,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint lint-spec test bench faults docs breaking release-check build publish vendor wheelhouse record lock clean
+.PHONY: help check generate check-generated lint lint-spec test bench faults demo docs breaking release-check build publish vendor wheelhouse record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,6 +110,9 @@ bench: $(READY) ## Time a batch against one call after another, side by side, on
 
 faults: $(READY) ## Replay the faults a service meets on the fake Market and print what the client reported
 	PYTHONPATH=generated:src:. $(BIN)/python -m tools.fault_report
+
+demo: $(READY) ## Cancel a few hundred returns with the yandex-market-returns command, on the fake Market
+	PYTHONPATH=generated:src:. $(BIN)/python -m tools.demo
 
 build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the released spec (YAML, JSON) beside them
 	rm -f "$(DIST)"/$(PACKAGE)-*.whl "$(DIST)"/$(PACKAGE)-*.tar.gz

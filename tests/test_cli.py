@@ -1,13 +1,16 @@
 """The ``yandex-market-returns`` command, run as an operator runs it (a subprocess), against the fake Market."""
 
 import concurrent.futures
+import fcntl
 import json
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,7 +271,7 @@ def test_ctrl_c_mid_batch_reports_what_was_sent_and_exits_130() -> None:
         sent = _sent(market)
     assert cli.returncode == 130, stderr
     lines = _lines(stdout)
-    assert sorted(lines) == sorted(sent)  # every return sent is reported, and only those
+    assert sorted(lines) == sorted(sent), stdout + stderr  # every return sent is reported, and only those
     assert 8 <= len(lines) < 100
     assert all(line["ok"] for line in lines.values())
     assert "stopped: interrupted (Ctrl-C); the requests in flight were waited for" in stderr
@@ -282,6 +285,7 @@ class _Terminal:
 
     def __init__(self, command: list[str]) -> None:
         self.main, other = pty.openpty()
+        fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))  # rows, columns: room to draw
         self.process = subprocess.Popen(
             command, env=_env(), stdin=other, stdout=subprocess.PIPE, stderr=other, text=True
         )
@@ -347,6 +351,7 @@ def test_on_a_terminal_yes_goes_on_with_a_progress_display(market: FakeMarket) -
     assert drawn, shown
     assert any("4 in flight" in part for part in drawn)  # the store's 4 parallel requests, seen
     assert "hourly requests left: " in drawn[-1]
+    assert "60/60 sent · " in drawn[-1]
     assert " cancelled · 0 failed · " in drawn[-1]
     assert "60 returns: 60 cancelled (DONE)" in shown
 
@@ -358,3 +363,35 @@ def test_yes_asks_nothing_and_ids_on_stdin_ask_on_the_terminal(market: FakeMarke
     assert returncode == 0, shown
     assert "[y/N]" not in shown
     assert len(_lines(stdout)) == 30
+
+
+def test_make_demo_runs_to_its_summary_and_the_markets_books_agree(tmp_path: Path) -> None:
+    env = _env(key=None)
+    env["PYTHONPATH"] += os.pathsep + str(ROOT)
+    command = [sys.executable, "-m", "tools.demo"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "300 returns: " in done.stderr
+    assert "retry 1 of 3" in done.stderr  # -v: the retries, as they happen
+    assert "exit status 1 (0: all cancelled, 1: some not" in done.stdout
+    assert "the Market's books agree" in done.stdout
+    assert len((tmp_path / "build" / "demo" / "outcomes.jsonl").read_text(encoding="utf-8").splitlines()) == 300
+
+
+def test_a_ctrl_c_while_a_line_is_written_waits_for_the_line_to_end() -> None:
+    from yandex_market_returns.cli.interrupts import Deferral
+
+    written: list[str] = []
+
+    def write() -> None:
+        with deferral.held():
+            signal.raise_signal(signal.SIGINT)
+            written.append("the whole line")
+
+    with Deferral().installed() as deferral:
+        with pytest.raises(KeyboardInterrupt):
+            write()
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)  # not held: at once
+    assert written == ["the whole line"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -31,10 +31,11 @@ class StopBatchError(Exception):
 
 
 def _return_id(body: bytes) -> int | None:
-    """The return a request was for; ``None`` for a body cut short (a client closed mid-request)."""
+    """The return a request was for; ``None`` for a body cut short (a client closed mid-request) and for
+    getOperations."""
     try:
         return int(json.loads(body)["returnId"])
-    except ValueError:
+    except (ValueError, KeyError):  # KeyError: a getOperations request
         return None
 
 
@@ -424,3 +425,56 @@ def test_a_second_ctrl_c_keeps_the_report(gap: float) -> None:
     assert set(report["cancelled"]) <= reported, "a return the Market cancelled is missing from the report"
     assert len(report["outcomes"]) + report["not_sent"] == 200
     assert report["sent_after"] == 0, "the workers stopped"
+
+
+def _interrupt_after(call: str, times: int, returned: Any = None) -> Any:
+    """A profiler for this thread that raises KeyboardInterrupt the ``times``-th time ``call`` returns (a C
+    function by name, or a Python one by its code's name whose return value passes ``returned``): as a Ctrl-C
+    does when it lands between two bytecodes, after a call's result is taken and before it is kept."""
+    seen = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal seen
+        if (event == "c_return" and getattr(arg, "__name__", None) == call) or (
+            event == "return" and frame.f_code.co_name == call and (returned is None or returned(arg))
+        ):
+            seen += 1
+            if seen == times:
+                sys.setprofile(None)
+                raise KeyboardInterrupt
+
+    return profile
+
+
+@pytest.mark.parametrize("times", [2, 5, 9])
+def test_ctrl_c_just_after_an_outcome_left_the_queue_loses_nothing(
+    market: FakeMarket, client: ReturnsClient, times: int
+) -> None:
+    market.latency = 0.02
+    ids = list(range(1, 41))
+    sys.setprofile(_interrupt_after("get", times))
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            client.cancel_returns(CAMPAIGN, ids)
+    finally:
+        sys.setprofile(None)
+    _check_report(stopped.value, ids, [], market)
+    reported = {outcome.return_id for outcome in stopped.value.outcomes}  # type: ignore[attr-defined]
+    assert {_return_id(exchange.body) for exchange in market.exchanges} == reported  # no getOperations here
+
+
+def test_ctrl_c_just_after_confirmed_outcomes_were_taken_keeps_their_status(
+    market: FakeMarket, client: ReturnsClient
+) -> None:
+    ids = list(range(1, 11))
+    sys.setprofile(_interrupt_after("finished", 1, returned=bool))
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            client.cancel_returns(CAMPAIGN, ids, business_id=FakeMarket.DEFAULT_BUSINESS, poll_interval=0.05)
+    finally:
+        sys.setprofile(None)
+    _check_report(stopped.value, ids, [], market)
+    outcomes: list[Outcome] = stopped.value.outcomes  # type: ignore[attr-defined]
+    assert sorted(outcome.return_id for outcome in outcomes) == ids
+    assert any(outcome.cancelled for outcome in outcomes)
+    assert all(outcome.status is not None for outcome in outcomes)

@@ -196,6 +196,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         stop = threading.Event()
         outcomes: dict[int, Outcome] = {}
         in_progress: dict[int, Attempts] = {}
+        # Every outcome a worker hands back, kept here too: a Ctrl-C may land in this thread just after an
+        # item left the queue and before it was noted, and the stop report must not lose it.
+        handed: dict[int, Outcome] = {}
         # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends,
         # _CLOSED when the client closes.
         finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | object] = queue.SimpleQueue()
@@ -214,7 +217,10 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                         break
                     request = cancel_request(campaign_id, ids[index])
                     attempts = in_progress[index] = self._policy.begin(request.call)
-                    finished.put((index, self._batch_item(ids[index], request, attempts, stop)))
+                    outcome = self._batch_item(ids[index], request, attempts, stop)
+                    if outcome is not None:
+                        handed[index] = outcome
+                    finished.put((index, outcome))
                     del in_progress[index]
             except BaseException as error:  # a bug of ours must reach the caller, not die with the thread
                 finished.put(error)
@@ -271,11 +277,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             self._slots.wake()
             # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
-            self._drain(finished, collect, outcomes, confirmations)
+            self._drain(finished, collect, outcomes, handed, confirmations)
             report_stop(error, ids, outcomes, in_progress)
             while running:
                 collect(finished.get())
-            self._drain(finished, collect, outcomes, confirmations)
+            self._drain(finished, collect, outcomes, handed, confirmations)
             report_stop(error, ids, outcomes, in_progress)
             raise
         finally:
@@ -297,11 +303,14 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         finished: "queue.SimpleQueue[Any]",
         collect: Callable[[object], Outcome | None],
         outcomes: dict[int, Outcome],
+        handed: dict[int, Outcome],
         confirmations: Confirmations | None,
     ) -> None:
         """Take in what the workers handed back, and what is known of the statuses awaited, for a report."""
         while not finished.empty():
             collect(finished.get())
+        for index, outcome in dict(handed).items():  # a copy at once: workers may still be adding
+            outcomes.setdefault(index, outcome)
         if confirmations is not None:
             outcomes.update(confirmations.known())
 

@@ -144,6 +144,8 @@ class Confirmations:
         self._waiting: dict[int, _Waiting] = {}
         self._by_operation: dict[str, list[int]] = {}
         self._ready: dict[int, None] = {}  # final by status, to be taken out
+        # Taken out, kept for a stop report: a Ctrl-C may land between taking and noting them.
+        self._taken: dict[int, Outcome] = {}
         self._next_poll: float | None = None
         self._round_started = -math.inf  # a deadline before it has had its last round
 
@@ -203,11 +205,13 @@ class Confirmations:
         return [(index, self._take(index)) for index in indexes]
 
     def known(self) -> list[tuple[int, Outcome]]:
-        """What is known of every outcome still waiting, for a stopped batch's report."""
-        return [(index, waiting.outcome) for index, waiting in self._waiting.items()]
+        """What is known of every outcome, taken out or still waiting, for a stopped batch's report."""
+        return [*self._taken.items(), *((index, waiting.outcome) for index, waiting in self._waiting.items())]
 
     def _take(self, index: int) -> Outcome:
-        waiting = self._waiting.pop(index)
+        waiting = self._waiting[index]
+        self._taken[index] = waiting.outcome
+        del self._waiting[index]
         indexes = self._by_operation[waiting.operation_id]
         indexes.remove(index)
         if not indexes:

@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger = logging.getLogger("yandex_market_returns")
+        logger = logging.getLogger("yandex_market_returns")  # the client's log, and no one else's
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG if args.verbose > 1 else logging.INFO)
     try:

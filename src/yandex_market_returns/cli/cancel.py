@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import json
+import logging
 import signal
 from collections.abc import Iterator
 from typing import TextIO
@@ -10,9 +11,11 @@ from typing import TextIO
 import httpx
 
 from .. import errors
+from ..operations import logger as client_logger
 from ..results import Outcome
 from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS
 from . import inputs
+from .interrupts import Deferral
 from .progress import Progress, Watch
 from .report import Report
 
@@ -51,8 +54,8 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         client.close()
         print("nothing was sent", file=stderr)
         return SOME_NOT
-    with _shown(stderr, len(ids), watch, business is not None) as progress:
-        report = Report(stdout, stderr, business is not None, progress)
+    with _shown(stderr, len(ids), watch, business is not None) as progress, Deferral().installed() as deferral:
+        report = Report(stdout, stderr, business is not None, progress, deferral)
 
         def write(outcome: Outcome) -> None:
             report.write(outcome)
@@ -97,10 +100,15 @@ def _shown(stderr: TextIO, total: int, watch: Watch, confirming: bool) -> Iterat
         yield None
         return
     progress = Progress(stderr, total, watch, "cancelled" if confirming else "started")
+    # The client's log (-v) is written above the display, not into it.
+    logs = [handler for handler in client_logger.handlers if isinstance(handler, logging.StreamHandler)]
+    streams = [handler.setStream(progress.above()) for handler in logs]
     try:
         yield progress
     finally:
         progress.stop()
+        for handler, stream in zip(logs, streams, strict=True):
+            handler.setStream(stream)
 
 
 def _confirmed(count: int, campaign: int, stdin: TextIO, stderr: TextIO) -> bool:

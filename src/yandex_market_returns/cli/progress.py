@@ -30,6 +30,12 @@ class Watch(httpx.BaseTransport):
         self.remaining: int | None = None
 
     @property
+    def sent(self) -> int:
+        """Returns sent at least once."""
+        with self._lock:
+            return len(self._sent)
+
+    @property
     def retries(self) -> int:
         with self._lock:
             return sum(self._sent.values()) - len(self._sent)
@@ -62,8 +68,9 @@ def _return_id(request: httpx.Request) -> object:
 
 
 class Progress:
-    """One line on stderr, redrawn a few times a second: returns done, failed, in flight, the rate, the time
-    left and the store's remaining hourly requests. Lines written meanwhile go through ``paused``."""
+    """One line on stderr, redrawn a few times a second: returns sent, done, failed, in flight, the rate of
+    sending, the time left to send and the store's remaining hourly requests. Lines written meanwhile go
+    through ``paused``."""
 
     def __init__(self, stream: TextIO, total: int, watch: Watch, done_word: str) -> None:
         self._stream = stream
@@ -91,6 +98,10 @@ class Progress:
             self._write("\r\x1b[K")
             yield
 
+    def above(self) -> "_Above":
+        """A stream for a log handler: each line it writes clears the display first."""
+        return _Above(self)
+
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join()
@@ -98,20 +109,23 @@ class Progress:
             self._write("\r\x1b[K")
 
     def line(self) -> str:
-        finished = self._done + self._failed
+        sent = self._watch.sent
         elapsed = time.monotonic() - self._started
-        rate = finished / elapsed if elapsed > 0 else 0.0
+        rate = sent / elapsed if elapsed > 0 else 0.0
         parts = [
-            f"{finished}/{self._total}",
+            f"{sent}/{self._total} sent",
             f"{self._done} {self._done_word}",
             f"{self._failed} failed",
             f"{self._watch.in_flight} in flight",
         ]
         if self._watch.retries:
             parts.append(f"{self._watch.retries} retried")
-        parts.append(f"{rate:.1f}/s")
-        if rate > 0 and finished < self._total:
-            parts.append(f"~{_duration((self._total - finished) / rate)} left")
+        if sent < self._total:
+            parts.append(f"{rate:.1f}/s")
+            if rate > 0:
+                parts.append(f"~{_duration((self._total - sent) / rate)} left to send")
+        elif self._done + self._failed < self._total:
+            parts.append(f"{self._total - self._done - self._failed} awaiting their status")
         if self._watch.remaining is not None:
             parts.append(f"hourly requests left: {self._watch.remaining}")
         return " · ".join(parts)
@@ -127,6 +141,19 @@ class Progress:
             self._stream.flush()
         except (OSError, ValueError):  # the terminal went away: the display is not worth an error
             self._stopped.set()
+
+
+class _Above:
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        with self._progress.paused():
+            self._progress._write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Each write flushes."""
 
 
 def _width(stream: TextIO) -> int:

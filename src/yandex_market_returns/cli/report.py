@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from ..results import Outcome
+from .interrupts import Deferral
 from .progress import Progress, Watch
 
 
@@ -29,7 +30,10 @@ class Report:
     operation is ``DONE``; otherwise when its cancellation started.
     """
 
-    def __init__(self, stdout: TextIO, stderr: TextIO, confirming: bool, progress: Progress | None) -> None:
+    def __init__(
+        self, stdout: TextIO, stderr: TextIO, confirming: bool, progress: Progress | None, deferral: Deferral
+    ) -> None:
+        self._deferral = deferral
         self._stdout = stdout
         self._stderr = stderr
         self._confirming = confirming
@@ -47,9 +51,9 @@ class Report:
         """Called as each outcome is final; a return already written is not written again."""
         if outcome.return_id in self._written:
             return
-        with self._paused():
+        with self._deferral.held(), self._paused():
             print(json.dumps(line(outcome)), file=self._stdout, flush=True)
-        self._written[outcome.return_id] = outcome  # only once written: a failed write is tried again
+            self._written[outcome.return_id] = outcome  # only once written: a failed write is tried again
         if self._progress is not None:
             self._progress.note(self.succeeded(outcome))
 
