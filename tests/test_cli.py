@@ -99,7 +99,7 @@ def test_every_confirmed_return_exits_0(market: FakeMarket) -> None:
 
 def test_bad_ids_are_all_reported_with_where_they_are_and_nothing_is_sent(market: FakeMarket, tmp_path: Path) -> None:
     listed = tmp_path / "returns.csv"
-    listed.write_text("return_id,reason\n5,damaged\nfive,lost\n-3,x\n", encoding="utf-8")
+    listed.write_text("return_id,reason\n5,damaged\nfive,lost\n3.5,x\n-9223372036854775809,y\n", encoding="utf-8")
     done = _run(
         "cancel", "--campaign-id", "0x10", "--base-url", market.base_url, "7", "a7", "7",
         "--from", str(listed),
@@ -110,7 +110,9 @@ def test_bad_ids_are_all_reported_with_where_they_are_and_nothing_is_sent(market
         "yandex-market-returns: argument 2: not a return id: 'a7'",
         "yandex-market-returns: argument 3: return id 7 was given before, at argument 1",
         f"yandex-market-returns: {listed} line 3: not a return id: 'five'",
-        f"yandex-market-returns: {listed} line 4: not a return id: '-3'",
+        f"yandex-market-returns: {listed} line 4: not a return id: '3.5'",
+        f"yandex-market-returns: {listed} line 5: return id -9223372036854775809 is out of range "
+        "-9223372036854775808..9223372036854775807",
     ]
     assert done.stdout == ""
     assert market.exchanges == []

@@ -109,6 +109,9 @@ def test_wheel_installs_and_works_in_a_clean_venv_with_the_lowest_dependencies(w
     python = clean_venv(tmp_path / "venv")
     _run(*pip_install(python, "--no-index", "--find-links", ROOT / "build" / "wheelhouse", wheel, *LOWEST))
     assert _run(python, "-c", SMOKE, VERSION).split() == list(LOWEST)
+    # The operators' command, installed as a console script.
+    dry_run = _run(python.parent / "yandex-market-returns", "cancel", "--campaign-id", "1", "--dry-run", "5")
+    assert json.loads(dry_run) == {"campaign_id": 1, "return_id": 5, "would_send": True}
 
 
 def test_the_release_carries_its_spec_as_yaml_and_json(wheel: Path) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple, TextIO
@@ -78,6 +79,10 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return cells[1:] if not cells[0][1].isdigit() else cells
 
 
+# A return id as the spec has it: an int64, written in ASCII digits.
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
 def return_ids(values: Given) -> list[int]:
     """Each a return id in the spec's bounds, none twice; every bad one named with where it came from."""
     ids: list[int] = []
@@ -85,7 +90,7 @@ def return_ids(values: Given) -> list[int]:
     seen: dict[int, str] = {}
     low, high = RETURN_ID_BOUNDS
     for where, value in values.values:
-        if not value.isascii() or not value.isdigit():
+        if not _INTEGER.fullmatch(value):
             problems.append(f"{where}: not a return id: {value[:40]!r}")
         elif not low <= int(value) <= high:
             problems.append(f"{where}: return id {int(value)} is out of range {low}..{high}")
@@ -115,7 +120,7 @@ def operation_ids(values: Given) -> list[str]:
 def number(name: str, value: str | None, bounds: tuple[int, int]) -> int | None:
     if value is None:
         return None
-    if not value.isascii() or not value.strip().isdigit():
+    if not _INTEGER.fullmatch(value.strip()):
         raise UsageError([f"{name}: not a number: {value[:40]!r}"])
     checked = int(value)
     if not bounds[0] <= checked <= bounds[1]:
