@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from yandex_market_returns.testing import FakeMarket
+from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
 KEY = "fake-market-key-cli-5d1e"
 STORE = 21621656
@@ -160,7 +160,7 @@ def test_a_return_the_market_refuses_exits_1_and_says_why(market: FakeMarket) ->
 def test_a_refused_key_stops_the_batch_and_is_never_printed(market: FakeMarket) -> None:
     wrong = "wrong-key-of-the-operator-93a1"
     ids = [str(n) for n in range(1, 101)]
-    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "-vv", "--yes", *ids, key=wrong)
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "-v", "--yes", *ids, key=wrong)
     assert done.returncode == 1
     assert len(_sent(market)) < 20  # stopped at the first refusal: the requests already in flight, no more
     lines = _lines(done.stdout)
@@ -174,7 +174,7 @@ def test_a_refused_key_stops_the_batch_and_is_never_printed(market: FakeMarket) 
 def test_the_key_comes_from_a_file_and_is_never_printed(market: FakeMarket, tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(KEY + "\n", encoding="utf-8")
-    args = ("--base-url", market.base_url, "--api-key-file", str(key_file), "-vv")
+    args = ("--base-url", market.base_url, "--api-key-file", str(key_file), "-v")
     done = _run("cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS), *args, "5", key=None)
     doctor = _run("doctor", "--business-id", str(BUSINESS), *args, key=None)
     status = _run("status", "--business-id", str(BUSINESS), *args, "no-such-operation", key=None)
@@ -246,8 +246,12 @@ def test_doctor_says_what_to_fix(market: FakeMarket, tmp_path: Path) -> None:
     assert "wrong-key-3c9d" not in done.stdout + done.stderr
     done = _run("doctor", "--base-url", "http://127.0.0.1:1", key="has space")
     assert done.returncode == 1
-    assert "FIX  key from YANDEX_MARKET_API_KEY: api_key holds characters" in done.stdout
+    assert "FIX  key: the key from YANDEX_MARKET_API_KEY: api_key holds characters" in done.stdout
     assert "FIX  the Market: not asked; give --business-id" in done.stdout
+    market.inject(Canned(400, b'{"status":"ERROR","errors":[{"code":"BAD_REQUEST","message":"bad id"}]}'))
+    done = _run("doctor", "--business-id", str(BUSINESS), "--base-url", market.base_url)
+    assert done.returncode == 1  # a 400 does not prove the key is accepted: said so, not "all good"
+    assert "FIX  the Market answered with an error, so whether it accepts the key is not known" in done.stdout
     done = _run("doctor", "--business-id", "5", "--base-url", "http://127.0.0.1:1", "--max-retries", "0")
     assert done.returncode == 1
     assert "FIX  the Market did not answer at http://127.0.0.1:1" in done.stdout
@@ -276,22 +280,40 @@ def test_ctrl_c_mid_batch_reports_what_was_sent_and_exits_130() -> None:
     assert sorted(lines) == sorted(sent), stdout + stderr  # every return sent is reported, and only those
     assert 8 <= len(lines) < 100
     assert all(line["ok"] for line in lines.values())
-    assert "stopped: interrupted (Ctrl-C); the requests in flight were waited for" in stderr
+    assert "stopped: interrupted (Ctrl-C): nothing more was sent" in stderr
     not_sent = next(line for line in stderr.splitlines() if line.startswith("not sent: "))
     assert sorted(map(int, not_sent.split()[2:])) == sorted(set(range(1, 101)) - set(sent))
     assert "Traceback" not in stderr
 
 
-class _Terminal:
-    """A subprocess whose stdin and stderr are a pseudo-terminal (stdout is a pipe, as when it is redirected)."""
+# Runs the command with its stderr (a pseudo-terminal) as its controlling terminal, /dev/tty, as in a login.
+_ON_ITS_TERMINAL = (
+    "import fcntl, runpy, sys, termios; fcntl.ioctl(2, termios.TIOCSCTTY, 0); sys.argv[0] = 'yandex-market-returns'; "
+    "runpy.run_module('yandex_market_returns.cli', run_name='__main__')"
+)
 
-    def __init__(self, command: list[str]) -> None:
+
+class _Terminal:
+    """A subprocess whose stderr, and stdin unless ``stdin`` is given (then a pipe), are a pseudo-terminal, its
+    controlling terminal; stdout is a pipe, as when it is redirected."""
+
+    def __init__(self, command: list[str], stdin: str | None = None) -> None:
         self.main, other = pty.openpty()
         fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))  # rows, columns: room to draw
         self.process = subprocess.Popen(
-            command, env=_env(), stdin=other, stdout=subprocess.PIPE, stderr=other, text=True
+            [sys.executable, "-c", _ON_ITS_TERMINAL, *command[3:]],
+            env=_env(),
+            stdin=other if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=other,
+            text=True,
+            start_new_session=True,
         )
         os.close(other)
+        if stdin is not None:
+            assert self.process.stdin is not None
+            with self.process.stdin:
+                self.process.stdin.write(stdin)
         self.seen = b""
         # stdout is read meanwhile: a process blocked on a full pipe would stop drawing on the terminal too.
         self._stdout = concurrent.futures.ThreadPoolExecutor(1).submit(self._read_stdout)
@@ -365,6 +387,25 @@ def test_yes_asks_nothing_and_ids_on_stdin_ask_on_the_terminal(market: FakeMarke
     assert returncode == 0, shown
     assert "[y/N]" not in shown
     assert len(_lines(stdout)) == 30
+    command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", "-")
+    terminal = _Terminal(command, stdin="".join(f"{n}\n" for n in range(31, 61)))
+    terminal.read_until(b"Cancel 30 returns of store 21621656? A cancelled return stays cancelled. [y/N] ")
+    terminal.type(b"yes\n")
+    returncode, stdout, shown = terminal.finish()
+    assert returncode == 0, shown
+    assert sorted(_lines(stdout)) == list(range(31, 61))
+
+
+def test_the_clients_warnings_are_written_above_the_progress_line(market: FakeMarket) -> None:
+    market.operation_delay = 0.5
+    command = _command("cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS), "--yes")
+    terminal = _Terminal([*command, "--base-url", market.base_url, "--max-retries", "0", *map(str, range(1, 31))])
+    terminal.read_until(b" in flight")
+    market.inject(Fault.SERVER_ERROR)  # the first getOperations: the warning that it is asked again
+    returncode, _, shown = terminal.finish()
+    assert returncode == 0, shown
+    warning = next(part for part in shown.split("\r\x1b[K") if "getOperations failed" in part)
+    assert warning.split(" ", 3)[2] == "WARNING", warning  # a line of its own, from its start
 
 
 def test_make_demo_runs_to_its_summary_and_the_markets_books_agree(tmp_path: Path) -> None:
@@ -397,3 +438,128 @@ def test_a_ctrl_c_while_a_line_is_written_waits_for_the_line_to_end() -> None:
             signal.raise_signal(signal.SIGINT)  # not held: at once
     assert written == ["the whole line"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _stopped_mid_batch(*signals: signal.Signals) -> tuple[int, str, str, list[int]]:
+    """A batch of 40 with 4 requests in flight (a 1 s latency) when the signals come, 0.3 s apart."""
+    with FakeMarket(api_key=KEY, latency=1.0) as market:
+        market.add_returns(STORE, *range(1, 41))
+        command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--yes")
+        with subprocess.Popen(
+            [*command, *map(str, range(1, 41))], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as cli:
+            _wait_for(lambda: market.max_in_flight(STORE) == 4)
+            for sent in signals:
+                cli.send_signal(sent)
+                time.sleep(0.3)
+            stdout, stderr = cli.communicate(timeout=30)
+        _wait_for(lambda: len(market.exchanges) == 4)  # the abandoned ones, answered to no one
+        return cli.returncode, stdout, stderr, sorted(_sent(market))
+
+
+def test_a_second_ctrl_c_ends_the_wait_and_still_reports_every_return_sent() -> None:
+    returncode, stdout, stderr, sent = _stopped_mid_batch(signal.SIGINT, signal.SIGINT)
+    assert returncode == 130, stderr
+    lines = _lines(stdout)
+    assert sorted(lines) == sent == [1, 2, 3, 4]
+    assert all(line["may_have_started"] and not line["ok"] for line in lines.values())  # abandoned: unknown
+    assert "4 may have started" in stderr
+    assert "not sent: " + " ".join(map(str, range(5, 41))) in stderr
+
+
+def test_sigterm_stops_the_batch_like_ctrl_c_and_exits_143() -> None:
+    returncode, stdout, stderr, sent = _stopped_mid_batch(signal.SIGTERM)
+    assert returncode == 143, stderr
+    lines = _lines(stdout)
+    assert sorted(lines) == sent == [1, 2, 3, 4]
+    assert all(line["ok"] for line in lines.values())  # waited for: their answers came
+    assert "stopped: interrupted (SIGTERM): nothing more was sent" in stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "sent", "header"),
+    [
+        ("\ufeff5,damaged\n6,lost\n", [5, 6], None),  # a spreadsheet's BOM, no header
+        ("\ufeffreturn_id;reason\n7;x\n;\n;;\n8;y\n", [7, 8], "return_id;reason"),  # a header, empty rows
+        ("+9\n10\n", [9, 10], None),  # a sign is a number, not a header
+        ("id\n11\n12\n", [11, 12], "id"),  # one column under a header
+        ('"Return ID","Order"\n"13","9001"\n', [13], '"Return ID","Order"'),
+    ],
+)
+def test_spreadsheet_exports_are_read_and_a_header_is_said(
+    market: FakeMarket, tmp_path: Path, text: str, sent: list[int], header: str | None
+) -> None:
+    listed = tmp_path / "export.csv"
+    listed.write_text(text, encoding="utf-8")
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(listed))
+    assert done.returncode == 0, done.stderr
+    assert sorted(_lines(done.stdout)) == sorted(_sent(market)) == sent
+    assert (f"{listed} line 1 was read as a header: {header!r}" in done.stderr) == (header is not None)
+
+
+def test_a_first_line_with_a_mistyped_id_is_reported_not_skipped_as_a_header(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    listed = tmp_path / "ids.txt"
+    listed.write_text("9721l\n97212\n", encoding="utf-8")
+    done = _run("cancel", "--campaign-id", str(STORE), "--from", str(listed))
+    assert done.returncode == 2
+    assert f"{listed} line 1: not a return id: '9721l'" in done.stderr
+
+
+def test_ids_from_several_files_and_options_given_twice(market: FakeMarket, tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("1\n2\n", encoding="utf-8")
+    (tmp_path / "b").write_text("3\n", encoding="utf-8")
+    args = ("cancel", "--campaign-id", str(STORE), "--dry-run")
+    done = _run(*args, "--from", str(tmp_path / "a"), "--from", str(tmp_path / "b"), "4")
+    assert [json.loads(line)["return_id"] for line in done.stdout.splitlines()] == [4, 1, 2, 3]
+    done = _run(*args, "--campaign-id", "5", "1")
+    assert done.returncode == 2
+    assert "--campaign-id is given twice" in done.stderr
+
+
+def test_a_key_in_a_flag_is_refused_and_not_repeated(market: FakeMarket) -> None:
+    for flag in (
+        ["--api-key", "secret-in-a-flag-1"],
+        ["--api-key=secret-in-a-flag-1"],
+        ["--token", "secret-in-a-flag-1"],
+    ):
+        done = _run("cancel", "--campaign-id", str(STORE), *flag, "1")
+        assert done.returncode == 2
+        assert "is not taken: a key in a flag shows in ps and in shell history" in done.stderr
+        assert "secret-in-a-flag-1" not in done.stdout + done.stderr
+    done = _run("doctor", "--api-key-f", "secret-in-a-flag-1")  # no abbreviations: this is not --api-key-file
+    assert done.returncode == 2
+    done = _run("doctor", "--api-key-file", "secret-in-a-flag-1")  # a key given as the file: not repeated
+    assert "FIX  key: --api-key-file: No such file or directory (the path is not shown" in done.stdout
+    assert "secret-in-a-flag-1" not in done.stdout + done.stderr
+    assert market.exchanges == []
+
+
+def test_dry_run_checks_the_options_too(market: FakeMarket) -> None:
+    args = ("--base-url", "http://example.invalid", "--timeout", "-5", "--max-retries", "-3")
+    done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", *args, "1")
+    assert done.returncode == 2
+    assert [line.split(":")[1].strip() for line in done.stderr.splitlines()] == [
+        "--base-url",
+        "--timeout",
+        "--max-retries",
+    ]
+
+
+def test_a_stdout_that_cannot_be_written_loses_no_outcome(market: FakeMarket) -> None:
+    command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "1", "2", "3")
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(command, env=_env(), stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "stopped: stdout could not be written ([Errno 28] No space left on device)" in done.stderr
+    reported = [json.loads(line)["return_id"] for line in done.stderr.splitlines() if line.startswith("{")]
+    assert sorted(reported) == sorted(_sent(market)) == [1, 2, 3]
+    assert "Traceback" not in done.stderr
+
+
+def test_hundreds_of_bad_lines_are_counted_after_the_first_fifty(market: FakeMarket) -> None:
+    done = _run("cancel", "--campaign-id", str(STORE), "--from", "-", stdin="1x\n" * 500)
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 51
+    assert done.stderr.splitlines()[-1] == "yandex-market-returns: and 450 more problems"

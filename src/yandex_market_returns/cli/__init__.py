@@ -5,64 +5,109 @@ a flag (it would show in ``ps`` and in shell history), and is never printed.
 """
 
 import argparse
+import io
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..base import API_KEY_VARIABLE
 from ..validation import DEFAULT_BASE_URL
-from . import cancel, doctor, status
+from . import cancel, doctor, interrupts, status
 from .inputs import UsageError
 
 PROG = "yandex-market-returns"
 USAGE = 2
+# Problems listed at most: the rest are counted (a file of 500,000 bad lines is one mistake).
+PROBLEMS_SHOWN = 50
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; its exit status (2 for a usage error, 130 when stopped by Ctrl-C)."""
+    stderr = sys.stderr or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the process's life)
+    if sys.stdout is None:
+        print(f"{PROG}: stdout is closed: there is nowhere to write what happens", file=stderr)
+        return USAGE
     args = _parser().parse_args(argv)
-    if args.verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger = logging.getLogger("yandex_market_returns")  # the client's log, and no one else's
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG if args.verbose > 1 else logging.INFO)
+    _log_to(stderr, logging.INFO if args.verbose else logging.WARNING)
+    stdin = sys.stdin or io.StringIO()
     try:
         if args.command == "cancel":
-            return cancel.run(args, sys.stdin, sys.stdout, sys.stderr)
+            return cancel.run(args, stdin, sys.stdout, stderr)
         if args.command == "status":
-            return status.run(args, sys.stdin, sys.stdout, sys.stderr)
+            return status.run(args, stdin, sys.stdout, stderr)
         return doctor.run(args, sys.stdout)
     except UsageError as error:
-        for problem in error.problems:
-            print(f"{PROG}: {problem}", file=sys.stderr)
+        for problem in error.problems[:PROBLEMS_SHOWN]:
+            print(f"{PROG}: {problem}", file=stderr)
+        if len(error.problems) > PROBLEMS_SHOWN:
+            print(f"{PROG}: and {len(error.problems) - PROBLEMS_SHOWN} more problems", file=stderr)
         return USAGE
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted before anything was sent", file=sys.stderr)
-        return cancel.INTERRUPTED
+    except KeyboardInterrupt as stop:
+        print(f"{PROG}: interrupted ({interrupts.name(stop)})", file=stderr)
+        return interrupts.exit_status(stop)
     except BrokenPipeError:
-        # stdout was closed (``| head``): nothing more can be said there, and Python must not say it at exit.
+        # stdout was closed (``| head``): nothing more can be said there, and Python must not try at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    finally:
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as error:  # stdout could not be written (a full disk)
+        print(f"{PROG}: {error}", file=stderr)
+        return 1
+
+
+def _log_to(stderr: Any, level: int) -> None:
+    """The client's log on stderr: its warnings always, each retry and why with -v. Its own handler, so that
+    the progress display can keep it above the line it draws."""
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("yandex_market_returns")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+class _Once(argparse.Action):
+    """An option that takes one value: given twice, it is a mistake, not the last one winning."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option: str | None = None) -> None:
+        given: set[str] = namespace.__dict__.setdefault("given_options", set())
+        if self.dest in given:
+            parser.error(f"{option} is given twice")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+class _KeyInFlag(argparse.Action):
+    """``--api-key``, refused without repeating its value."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option: str | None = None) -> None:
+        parser.error(
+            f"{option} is not taken: a key in a flag shows in ps and in shell history; "
+            f"set {API_KEY_VARIABLE}, or give --api-key-file FILE"
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
-    options = argparse.ArgumentParser(add_help=False)
+    options = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     options.add_argument(
-        "--api-key-file", help=f"a file holding the key (else the environment variable {API_KEY_VARIABLE})"
+        "--api-key-file",
+        action=_Once,
+        metavar="FILE",
+        help=f"a file holding the key (else the environment variable {API_KEY_VARIABLE})",
     )
-    options.add_argument("--base-url", default=DEFAULT_BASE_URL, help="the Market's API (default: %(default)s)")
-    options.add_argument("--timeout", type=float, default=30.0, help="seconds for each request (default: 30)")
-    options.add_argument("--max-retries", type=int, default=3, help="tries after the first (default: 3)")
-    options.add_argument("-v", "--verbose", action="count", default=0, help="the client's log on stderr; -vv for more")
+    options.add_argument("--api-key", "--token", action=_KeyInFlag, nargs="?", help=argparse.SUPPRESS)
+    options.add_argument(
+        "--base-url", action=_Once, default=DEFAULT_BASE_URL, help="the Market's API (default: %(default)s)"
+    )
+    options.add_argument(
+        "--timeout", action=_Once, type=float, default=30.0, help="seconds for each request (default: 30)"
+    )
+    options.add_argument("--max-retries", action=_Once, type=int, default=3, help="tries after the first (default: 3)")
+    options.add_argument("-v", "--verbose", action="store_true", help="the client's log on stderr: each retry and why")
     parser = argparse.ArgumentParser(
         prog=PROG,
+        allow_abbrev=False,
         description=(
             "Cancel Yandex Market returns and know which ones were really cancelled. "
             f"The key comes from {API_KEY_VARIABLE} or --api-key-file, never from a flag."
@@ -70,30 +115,40 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all cancelled (started, without --business-id), 1 some not, 2 usage, 130 Ctrl-C.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ids_from = "a file of ids, one a line or a CSV's first column; - for stdin; may be given more than once"
     command = commands.add_parser(
         "cancel",
         parents=[options],
+        allow_abbrev=False,
         help="cancel returns of one store",
         description="One JSON object per return on stdout, a summary on stderr.",
     )
-    command.add_argument("--campaign-id", required=True, metavar="C", help="the store (campaignId)")
+    command.add_argument("--campaign-id", action=_Once, required=True, metavar="C", help="the store (campaignId)")
     command.add_argument(
-        "--business-id", metavar="B", help="the store's business: wait for each operation and report its status"
+        "--business-id",
+        action=_Once,
+        metavar="B",
+        help="the store's business: wait for each operation and report its status",
     )
     command.add_argument("ids", nargs="*", metavar="RETURN_ID", help="return ids (or --from)")
-    command.add_argument(
-        "--from", dest="source", metavar="FILE", help="ids one a line, or a CSV's first column; - for stdin"
-    )
+    command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
     command.add_argument("--dry-run", action="store_true", help="check and print what would be sent; send nothing")
     command.add_argument("--yes", action="store_true", help=f"no confirmation for more than {cancel.CONFIRM_ABOVE}")
-    command = commands.add_parser("status", parents=[options], help="the statuses of operations (getOperations)")
-    command.add_argument("--business-id", required=True, metavar="B", help="the business the operations belong to")
-    command.add_argument("ids", nargs="*", metavar="OPERATION_ID", help="operation ids (or --from)")
-    command.add_argument("--from", dest="source", metavar="FILE", help="ids one a line, or a CSV's first column")
     command = commands.add_parser(
-        "doctor", parents=[options], help="check the key, the base URL and that the Market accepts the key"
+        "status", parents=[options], allow_abbrev=False, help="the statuses of operations (getOperations)"
     )
-    command.add_argument("--business-id", metavar="B", help="the business to ask the Market about")
+    command.add_argument(
+        "--business-id", action=_Once, required=True, metavar="B", help="the business the operations belong to"
+    )
+    command.add_argument("ids", nargs="*", metavar="OPERATION_ID", help="operation ids (or --from)")
+    command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
+    command = commands.add_parser(
+        "doctor",
+        parents=[options],
+        allow_abbrev=False,
+        help="check the key, the base URL and that the Market accepts the key; changes nothing",
+    )
+    command.add_argument("--business-id", action=_Once, metavar="B", help="the business to ask the Market about")
     return parser
 
 

@@ -7,31 +7,34 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import errors
-from ..validation import BUSINESS_ID_BOUNDS, DEFAULT_BASE_URL, check_api_key, check_base_url
-from . import inputs
+from ..validation import BUSINESS_ID_BOUNDS, DEFAULT_BASE_URL
+from . import inputs, settings
 
 # An operation id no cancellation ever returns: the Market has nothing to report of it.
 NO_SUCH_OPERATION = "yandex-market-returns-doctor"
 
 
 def run(args: argparse.Namespace, stdout: TextIO) -> int:
-    """0 when every check passed, 1 when something is to fix."""
+    """0 when every check passed, 1 when something is to fix or could not be checked."""
     checks = _Checks(stdout)
     key = _key(args, checks)
-    base_url = _base_url(args.base_url, checks)
+    options = settings.check(args)
+    for problem in options:
+        checks.fix(problem)
+    if not options:
+        checks.ok(f"base URL: {args.base_url}{' (the Market)' if args.base_url == DEFAULT_BASE_URL else ''}")
     business = None
     try:
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
     except inputs.UsageError as error:
-        checks.fix(f"business: {error}")
-    if business is None:
-        if args.business_id is None:
-            checks.fix("the Market: not asked; give --business-id (the cabinet's id) to check it accepts the key")
-    elif key is None or base_url is None:
-        checks.fix("the Market: not asked until the key and the base URL are right")
+        checks.fix(str(error))
+    if args.business_id is None:
+        checks.fix("the Market: not asked; give --business-id (the cabinet's id) to check that it accepts the key")
+    elif key is not None and not options and business is not None:
+        _market(args, business, checks)
     else:
-        _market(args, key, business, checks)
-    print("all good" if checks.passed else "fix the lines marked FIX, then run doctor again", file=stdout)
+        checks.fix("the Market: not asked until the lines above are fixed")
+    print("all good" if checks.passed else "not all good: see the lines marked FIX", file=stdout)
     return 0 if checks.passed else 1
 
 
@@ -50,39 +53,18 @@ class _Checks:
 
 def _key(args: argparse.Namespace, checks: _Checks) -> str | None:
     try:
-        key, where = inputs.api_key(args)
-        check_api_key(key)
+        key, where = settings.api_key(args)
     except inputs.UsageError as error:
         checks.fix(f"key: {error}")
         return None
-    except ValueError as error:  # the message never holds the key
-        checks.fix(f"key from {where}: {error}")
-        return None
     checks.ok(f"key: from {where}, {len(key)} characters")
-    if args.api_key_file is not None:
-        mode = Path(args.api_key_file).stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            checks.fix(f"key file {args.api_key_file}: others can read it; run: chmod 600 {args.api_key_file}")
+    if args.api_key_file is not None and Path(args.api_key_file).stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        checks.fix(f"key file {args.api_key_file}: others can read it; run: chmod 600 {args.api_key_file}")
     return key
 
 
-def _base_url(base_url: str, checks: _Checks) -> str | None:
-    try:
-        check_base_url(base_url)
-    except ValueError as error:
-        checks.fix(f"base URL: {error}")
-        return None
-    checks.ok(f"base URL: {base_url}{' (the Market)' if base_url == DEFAULT_BASE_URL else ''}")
-    return base_url
-
-
-def _market(args: argparse.Namespace, key: str, business: int, checks: _Checks) -> None:
-    try:
-        client = inputs.client(args, key)
-    except inputs.UsageError as error:
-        checks.fix(f"options: {error}")
-        return
-    with client:
+def _market(args: argparse.Namespace, business: int, checks: _Checks) -> None:
+    with settings.client(args) as client:
         try:
             client.get_operations(business, [NO_SUCH_OPERATION])
         except errors.UnauthorizedError as error:
@@ -95,10 +77,11 @@ def _market(args: argparse.Namespace, key: str, business: int, checks: _Checks) 
         except errors.TransportError as error:
             checks.fix(f"the Market did not answer at {args.base_url}: {error}")
         except errors.RateLimitError as error:
-            checks.fix(f"the Market answers, but could not check the key: its hourly limit is spent ({error})")
-        except errors.BadRequestError as error:
-            checks.ok(f"the Market answers and did not refuse the key (400 to a made-up operation: {error})")
+            checks.fix(f"the Market answers, but the key could not be checked: the hourly limit is spent ({error})")
         except errors.MarketError as error:
-            checks.fix(f"the Market answered with an error: {type(error).__name__}: {error}")
+            checks.fix(
+                f"the Market answered with an error, so whether it accepts the key is not known: "
+                f"{type(error).__name__}: {error}"
+            )
         else:
             checks.ok(f"the Market answers and accepts the key for business {business} (nothing was changed)")

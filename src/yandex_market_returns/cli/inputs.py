@@ -1,20 +1,14 @@
-"""What an operator gives the command: ids from arguments, a file or stdin, numbers, the key. Every problem is
-collected and reported at once, before anything is sent."""
+"""The ids an operator gives: from arguments, files or stdin, each checked, every problem reported at once with
+where it is, before anything is sent."""
 
-import argparse
 import contextlib
 import csv
 import io
-import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-import httpx
-
-from ..base import API_KEY_VARIABLE
-from ..client import ReturnsClient
 from ..validation import OPERATION_ID_LENGTH, RETURN_ID_BOUNDS
 
 
@@ -45,42 +39,54 @@ class Problems:
 
 
 class Given(NamedTuple):
-    """Values as given, each with where it came from, and the sources that could not be read."""
+    """Values as given, each with where it is; what could not be read; and what was read as a header."""
 
     values: list[tuple[str, str]]
     problems: list[str]
+    headers: list[str]
 
 
-def given(values: Iterable[str], source: str | None, stdin: TextIO, what: str) -> Given:
-    """The values of the arguments and of ``--from`` (a file, or ``-`` for stdin), in order."""
+# An integer as the spec's int64 ids are written: ASCII digits, a sign at most.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+
+
+def given(values: Iterable[str], sources: list[str], stdin: TextIO, what: str) -> Given:
+    """The values of the arguments, then of each ``--from`` (a file, or ``-`` for stdin), in order."""
     found = [(f"argument {number}", value) for number, value in enumerate(values, start=1)]
-    problems = []
-    if source is not None:
+    problems: list[str] = []
+    headers: list[str] = []
+    for source in sources:
+        name = "stdin" if source == "-" else source
         try:
             text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            problems.append(f"--from {source}: {reason}")
-        else:
-            name = "stdin" if source == "-" else source
-            found += [(f"{name} line {number}", value) for number, value in _lines(text)]
+            problems.append(f"--from {name}: {reason}")
+            continue
+        rows, header = _rows(text.removeprefix("\ufeff"))  # a spreadsheet's UTF-8 BOM
+        found += [(f"{name} line {number}", value) for number, value in rows]
+        if header is not None:
+            headers.append(f"{name} line 1 was read as a header: {header[:60]!r}")
     if not found and not problems:
         problems.append(f"no {what}: give them as arguments, or with --from FILE or --from -")
-    return Given(found, problems)
+    return Given(found, problems, headers)
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    """One value a line, or the first column of a CSV whose first line is a header (not a number)."""
-    rows = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not rows or not any(mark in rows[0][1] for mark in ",;\t"):
-        return [(number, line.strip()) for number, line in rows]
-    dialect = csv.Sniffer().sniff(rows[0][1], delimiters=",;\t")
-    cells = [(number, next(csv.reader(io.StringIO(line), dialect), [""])[0].strip()) for number, line in rows]
-    return cells[1:] if not cells[0][1].isdigit() else cells
-
-
-# A return id as the spec has it: an int64, written in ASCII digits.
-_INTEGER = re.compile(r"-?[0-9]{1,20}")
+def _rows(text: str) -> tuple[list[tuple[int, str]], str | None]:
+    """(line number, value) of each line that is not blank: the line itself, or the first cell of a CSV
+    (``,``, ``;`` or tab); and the first line when it is a header. A first line is a header only when it
+    holds no digit at all: one with a mistyped id is reported as that, never skipped as a header."""
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        return [], None
+    delimiter = max(",;\t", key=lines[0][1].count)
+    if delimiter in lines[0][1]:
+        cells = [(number, next(csv.reader(io.StringIO(line), delimiter=delimiter), [])) for number, line in lines]
+        lines = [(number, row[0] if row else "") for number, row in cells if any(cell.strip() for cell in row)]
+    rows = [(number, value.strip()) for number, value in lines]
+    if rows and rows[0][0] == 1 and not any(char.isdigit() for char in text.splitlines()[0]):
+        return rows[1:], text.splitlines()[0]
+    return rows, None
 
 
 def return_ids(values: Given) -> list[int]:
@@ -126,36 +132,3 @@ def number(name: str, value: str | None, bounds: tuple[int, int]) -> int | None:
     if not bounds[0] <= checked <= bounds[1]:
         raise UsageError([f"{name}: {checked} is out of range {bounds[0]}..{bounds[1]}"])
     return checked
-
-
-def api_key(args: argparse.Namespace) -> tuple[str, str]:
-    """The key and where it came from: ``--api-key-file``, else the environment. Never a flag's value: it
-    would show in ``ps`` and in shell history."""
-    if args.api_key_file is not None:
-        where = f"--api-key-file {args.api_key_file}"
-        try:
-            key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            raise UsageError([f"{where}: {reason}"]) from None
-        if not key:
-            raise UsageError([f"{where}: the file is empty"])
-        return key, where
-    key = os.environ.get(API_KEY_VARIABLE, "").strip()
-    if not key:
-        raise UsageError([f"no key: set {API_KEY_VARIABLE}, or give --api-key-file FILE"])
-    return key, API_KEY_VARIABLE
-
-
-def client(args: argparse.Namespace, key: str, transport: httpx.BaseTransport | None = None) -> ReturnsClient:
-    """A client with the options given; a bad option is a usage error naming it (never the key's value)."""
-    try:
-        return ReturnsClient(
-            api_key=key,
-            base_url=args.base_url,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            transport=transport,
-        )
-    except (TypeError, ValueError) as error:
-        raise UsageError([str(error)]) from None

@@ -1,29 +1,54 @@
-"""Ctrl-C while an outcome is being written waits for the line to end: no line is cut short, or written twice."""
+"""Ctrl-C, SIGTERM and SIGHUP stop a batch the same way, and wait for a line being written to end: no line is
+cut short, or written twice."""
 
 import contextlib
 import signal
-import threading
 from collections.abc import Iterator
 from types import FrameType
 
+# What stops the command as Ctrl-C does: a terminal closed (SIGHUP), `timeout`, systemd or a CI job (SIGTERM).
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class StopSignalError(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: a stop like Ctrl-C, under its own name (a KeyboardInterrupt, so that the batch treats
+    it as one)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def exit_status(stop: KeyboardInterrupt) -> int:
+    """128 and the signal's number, as a shell reports a process the signal ended: 130 for Ctrl-C."""
+    return 128 + (stop.signum if isinstance(stop, StopSignalError) else signal.SIGINT)
+
+
+def name(stop: KeyboardInterrupt) -> str:
+    return f"{stop.args[0]}" if isinstance(stop, StopSignalError) else "Ctrl-C"
+
 
 class Deferral:
-    """While ``held``, a Ctrl-C is noted and raised as ``KeyboardInterrupt`` when the hold ends."""
+    """While ``held``, a stop signal is noted and raised when the hold ends."""
 
     def __init__(self) -> None:
         self._holding = False
-        self._pending = False
+        self._pending: KeyboardInterrupt | None = None
 
     @contextlib.contextmanager
     def installed(self) -> Iterator["Deferral"]:
-        if threading.current_thread() is not threading.main_thread():  # only there can a handler be set
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self._heard)
+        """The handlers, for the time of the block (the main thread's: the only one that can set them)."""
+        previous = {signum: signal.signal(signum, self._heard) for signum in SIGNALS}
         try:
             yield self
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def ignore(self) -> None:
+        """From now on: the batch has stopped, and its report must be written whole."""
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -32,12 +57,12 @@ class Deferral:
             yield
         finally:
             self._holding = False
-        if self._pending:
-            self._pending = False
-            raise KeyboardInterrupt
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            raise pending
 
     def _heard(self, signum: int, frame: FrameType | None) -> None:
-        if self._holding:
-            self._pending = True
-        else:
-            raise KeyboardInterrupt
+        stop = KeyboardInterrupt() if signum == signal.SIGINT else StopSignalError(signum)
+        if not self._holding:
+            raise stop
+        self._pending = self._pending or stop

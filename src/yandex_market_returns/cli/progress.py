@@ -1,70 +1,16 @@
-"""What an operator watches while a batch runs: the requests on the wire, seen from the client's transport, and
-a one-line display on a terminal."""
+"""What an operator watches while a batch runs: one line on a terminal, redrawn a few times a second."""
 
-import collections
 import contextlib
-import json
 import os
 import threading
 import time
 from collections.abc import Iterator
 from typing import TextIO
 
-import httpx
-
-from ..rate_limit import RateLimit
+from .watch import Watch
 
 # How often the display is redrawn, in seconds.
 TICK = 0.25
-
-
-class Watch(httpx.BaseTransport):
-    """Counts the cancelReturn requests in flight and sent (a return sent more than once was retried), and
-    keeps the store's remaining hourly requests from the latest answer."""
-
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
-        self._lock = threading.Lock()
-        self._sent: collections.Counter[object] = collections.Counter()
-        self.in_flight = 0
-        self.remaining: int | None = None
-
-    @property
-    def sent(self) -> int:
-        """Returns sent at least once."""
-        with self._lock:
-            return len(self._sent)
-
-    @property
-    def retries(self) -> int:
-        with self._lock:
-            return sum(self._sent.values()) - len(self._sent)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not request.url.path.endswith("/returns/cancel"):
-            return self._transport.handle_request(request)
-        with self._lock:
-            self._sent[_return_id(request)] += 1
-            self.in_flight += 1
-        try:
-            response = self._transport.handle_request(request)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
-        remaining = RateLimit.from_headers(response.headers).remaining
-        if remaining is not None:
-            self.remaining = remaining
-        return response
-
-    def close(self) -> None:
-        self._transport.close()
-
-
-def _return_id(request: httpx.Request) -> object:
-    try:
-        return json.loads(request.content)["returnId"]
-    except (ValueError, KeyError, TypeError):
-        return request.content  # the body itself tells one return's requests from another's
 
 
 class Progress:
@@ -72,11 +18,11 @@ class Progress:
     sending, the time left to send and the store's remaining hourly requests. Lines written meanwhile go
     through ``paused``."""
 
-    def __init__(self, stream: TextIO, total: int, watch: Watch, done_word: str) -> None:
+    def __init__(self, stream: TextIO, total: int, watch: Watch, confirming: bool) -> None:
         self._stream = stream
         self._total = total
         self._watch = watch
-        self._done_word = done_word
+        self._confirming = confirming
         self._done = self._failed = 0
         self._started = time.monotonic()
         self._lock = threading.Lock()
@@ -103,6 +49,9 @@ class Progress:
         return _Above(self)
 
     def stop(self) -> None:
+        """Clear the line, once; lines written after it stay."""
+        if self._stopped.is_set() and not self._thread.is_alive():
+            return
         self._stopped.set()
         self._thread.join()
         with self._lock:
@@ -114,7 +63,7 @@ class Progress:
         rate = sent / elapsed if elapsed > 0 else 0.0
         parts = [
             f"{sent}/{self._total} sent",
-            f"{self._done} {self._done_word}",
+            f"{self._done} {'cancelled' if self._confirming else 'started'}",
             f"{self._failed} failed",
             f"{self._watch.in_flight} in flight",
         ]
@@ -124,7 +73,7 @@ class Progress:
             parts.append(f"{rate:.1f}/s")
             if rate > 0:
                 parts.append(f"~{_duration((self._total - sent) / rate)} left to send")
-        elif self._done + self._failed < self._total:
+        elif self._confirming and self._done + self._failed < self._total:
             parts.append(f"{self._total - self._done - self._failed} awaiting their status")
         if self._watch.remaining is not None:
             parts.append(f"hourly requests left: {self._watch.remaining}")

@@ -7,7 +7,12 @@ from typing import Any, TextIO
 
 from ..results import Outcome
 from .interrupts import Deferral
-from .progress import Progress, Watch
+from .progress import Progress
+from .watch import Watch
+
+
+class OutputError(Exception):
+    """stdout could not be written (closed, a full disk): the batch stops, and the rest goes to stderr."""
 
 
 def line(outcome: Outcome) -> dict[str, Any]:
@@ -23,6 +28,10 @@ def line(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def returns(count: int) -> str:
+    return f"{count} return{'' if count == 1 else 's'}"
+
+
 class Report:
     """Writes each outcome once, as it is final; keeps them all for the summary.
 
@@ -33,11 +42,11 @@ class Report:
     def __init__(
         self, stdout: TextIO, stderr: TextIO, confirming: bool, progress: Progress | None, deferral: Deferral
     ) -> None:
-        self._deferral = deferral
         self._stdout = stdout
         self._stderr = stderr
         self._confirming = confirming
         self._progress = progress
+        self._deferral = deferral
         self._written: dict[int, Outcome] = {}
 
     def succeeded(self, outcome: Outcome) -> bool:
@@ -52,32 +61,35 @@ class Report:
         if outcome.return_id in self._written:
             return
         with self._deferral.held(), self._paused():
-            print(json.dumps(line(outcome)), file=self._stdout, flush=True)
+            try:
+                print(json.dumps(line(outcome)), file=self._stdout, flush=True)
+            except OSError as error:
+                raise OutputError(f"stdout could not be written ({error})") from error
             self._written[outcome.return_id] = outcome  # only once written: a failed write is tried again
         if self._progress is not None:
             self._progress.note(self.succeeded(outcome))
 
     def move_to(self, stream: TextIO) -> None:
-        """Write the outcomes still to come to ``stream`` (stdout was closed), with no progress display."""
+        """Write the outcomes still to come to ``stream``, with no progress display: stdout failed."""
         self._stdout = stream
         self._progress = None
 
     def write_rest(self, outcomes: Iterable[Outcome]) -> None:
-        """The outcomes a stopped batch carries that were not final yet, as they stand."""
+        """The outcomes a stopped batch carries that were not written yet, as they stand."""
         for outcome in outcomes:
             self.write(outcome)
 
     def summary(self, total: int, watch: Watch, stopped: str | None = None, not_sent: Iterable[int] = ()) -> None:
         outcomes = list(self._written.values())
         done = sum(map(self.succeeded, outcomes))
-        said = [f"{total} returns: {done} {'cancelled (DONE)' if self._confirming else 'started'}"]
+        said = [f"{returns(total)}: {done} {'cancelled (DONE)' if self._confirming else 'started'}"]
         if self._confirming:
             statuses = [outcome.status.value if outcome.status else None for outcome in outcomes if outcome.ok]
             said += [f"{statuses.count(status)} {status}" for status in ("FAILED", "IN_PROGRESS") if status in statuses]
             if None in statuses:
-                said.append(f"{statuses.count(None)} started and never reported by getOperations")
-        unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in outcomes)
+                said.append(f"{statuses.count(None)} started, status not known")
         refused = sum(outcome.error is not None and not outcome.error.may_have_started for outcome in outcomes)
+        unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in outcomes)
         if refused:
             said.append(f"{refused} not started")
         if unsure:
@@ -88,13 +100,12 @@ class Report:
         said.append(f"{watch.retries} retried")
         if watch.remaining is not None:
             said.append(f"the store's hourly requests left: {watch.remaining}")
-        with self._paused():
-            print("; ".join(said), file=self._stderr)
-            if stopped is not None:
-                print(f"stopped: {stopped}", file=self._stderr)
-            if not_sent:
-                print(f"not sent: {' '.join(map(str, not_sent))}", file=self._stderr)
-            self._stderr.flush()
+        print("; ".join(said), file=self._stderr)
+        if stopped is not None:
+            print(f"stopped: {stopped}", file=self._stderr)
+        if not_sent:
+            print(f"not sent: {' '.join(map(str, not_sent))}", file=self._stderr)
+        self._stderr.flush()
 
     @contextlib.contextmanager
     def _paused(self) -> Iterator[None]:

@@ -6,7 +6,7 @@ from typing import TextIO
 
 from .. import errors
 from ..validation import BUSINESS_ID_BOUNDS
-from . import inputs
+from . import inputs, settings
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -16,12 +16,16 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     ids: list[str] = []
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
+    given = inputs.given(args.ids, args.sources, stdin, "operation ids")
     with problems.collected():
-        ids = inputs.operation_ids(inputs.given(args.ids, args.source, stdin, "operation ids"))
+        ids = inputs.operation_ids(given)
+    with problems.collected():
+        client = settings.client(args)
     problems.raise_any()
     assert business is not None
-    key, _ = inputs.api_key(args)
-    with inputs.client(args, key) as client:
+    for header in given.headers:
+        print(f"yandex-market-returns: {header}", file=stderr)
+    with client:
         try:
             results = client.get_operations(business, ids)
         except errors.MarketError as error:
@@ -32,5 +36,5 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         print(json.dumps({"operation_id": result.id, "status": status}), file=stdout)
     statuses = [result.status.value if result.status else "not reported" for result in results]
     counts = ", ".join(f"{statuses.count(status)} {status}" for status in dict.fromkeys(statuses))
-    print(f"{len(results)} operations: {counts}", file=stderr)
+    print(f"{len(results)} operation{'' if len(results) == 1 else 's'}: {counts}", file=stderr)
     return 0 if statuses.count("DONE") == len(statuses) else 1

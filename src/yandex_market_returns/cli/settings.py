@@ -1,0 +1,66 @@
+"""The options every command shares: the key, the base URL, the timeout and the retries, checked before anything
+is sent, and the client made from them."""
+
+import argparse
+import os
+from pathlib import Path
+
+import httpx
+
+from ..base import API_KEY_VARIABLE, MAX_RETRIES
+from ..client import ReturnsClient
+from ..validation import check_api_key, check_base_url, check_count, check_timeout
+from .inputs import Problems, UsageError
+
+
+def check(args: argparse.Namespace) -> list[str]:
+    """Every problem of the shared options, named by their flags."""
+    problems = []
+    for flag, checked in (
+        ("--base-url", lambda: check_base_url(args.base_url)),
+        ("--timeout", lambda: check_timeout(args.timeout)),
+        ("--max-retries", lambda: check_count("max_retries", args.max_retries, maximum=MAX_RETRIES)),
+    ):
+        try:
+            checked()
+        except (TypeError, ValueError) as error:
+            problems.append(f"{flag}: {error}")
+    return problems
+
+
+def api_key(args: argparse.Namespace) -> tuple[str, str]:
+    """The key and where it came from: ``--api-key-file``, else the environment. Never a flag's value: it would
+    show in ``ps`` and in shell history. A path that cannot be read is not repeated: it may be a key given by
+    mistake."""
+    if args.api_key_file is not None:
+        where = "--api-key-file"
+        try:
+            key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+            raise UsageError([f"{where}: {reason} (the path is not shown, in case it is a key)"]) from None
+        if not key:
+            raise UsageError([f"{where}: the file is empty"])
+    else:
+        where = API_KEY_VARIABLE
+        key = os.environ.get(API_KEY_VARIABLE, "").strip()
+        if not key:
+            raise UsageError([f"no key: set {API_KEY_VARIABLE}, or give --api-key-file FILE"])
+    try:
+        check_api_key(key)
+    except ValueError as error:  # its message never holds the key
+        raise UsageError([f"the key from {where}: {error}"]) from None
+    return key, where
+
+
+def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> ReturnsClient:
+    """A client with the options and the key; every problem with them at once."""
+    problems = Problems()
+    problems.found += check(args)
+    key = ""
+    with problems.collected():
+        key, _ = api_key(args)
+    problems.raise_any()
+    return ReturnsClient(
+        api_key=key, base_url=args.base_url, timeout=args.timeout, max_retries=args.max_retries, transport=transport
+    )
