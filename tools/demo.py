@@ -73,7 +73,7 @@ def _check(market: FakeMarket, outcomes: Path) -> int:
         print(f"the Market's books disagree with the command for returns {wrong}", file=sys.stderr)
         return 1
     unknown = [return_id for return_id, kind in kinds.items() if kind == "may have started"]
-    print("the Market's books agree: every return reported DONE was cancelled, and no return reported otherwise")
+    print("the Market's books agree: every return reported DONE was cancelled; none reported FAILED or not started was")
     if unknown:
         print(
             f"of the {len(unknown)} whose outcome the command could not know (the answer was lost), the Market in "

@@ -39,10 +39,14 @@ class Progress:
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
-        """Clear the line for whatever is written meanwhile; the next tick draws it again."""
+        """Clear the line for whatever is written meanwhile, and draw it again below."""
         with self._lock:
             self._write("\r\x1b[K")
-            yield
+            try:
+                yield
+            finally:
+                if not self._stopped.is_set():
+                    self._draw()
 
     def above(self) -> "_Above":
         """A stream for a log handler: each line it writes clears the display first."""
@@ -82,7 +86,10 @@ class Progress:
     def _run(self) -> None:
         while not self._stopped.wait(TICK):
             with self._lock:
-                self._write("\r\x1b[K" + self.line()[: _width(self._stream) - 1])
+                self._draw()
+
+    def _draw(self) -> None:
+        self._write("\r\x1b[K" + self.line()[: _width(self._stream) - 1])
 
     def _write(self, text: str) -> None:
         try:

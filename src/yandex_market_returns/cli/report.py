@@ -60,7 +60,7 @@ class Report:
         """Called as each outcome is final; a return already written is not written again."""
         if outcome.return_id in self._written:
             return
-        with self._deferral.held(), self._paused():
+        with self._deferral.held(), self._paused(self._stdout):
             try:
                 print(json.dumps(line(outcome)), file=self._stdout, flush=True)
             except OSError as error:
@@ -108,8 +108,9 @@ class Report:
         self._stderr.flush()
 
     @contextlib.contextmanager
-    def _paused(self) -> Iterator[None]:
-        if self._progress is None:
+    def _paused(self, stream: TextIO) -> Iterator[None]:
+        """The progress line cleared while ``stream`` is written, when that is the terminal too."""
+        if self._progress is None or not stream.isatty():
             yield
         else:
             with self._progress.paused():

@@ -11,7 +11,8 @@ from ..rate_limit import RateLimit
 
 
 class Watch(httpx.BaseTransport):
-    """Counts what it passes on; the store's remaining hourly requests are the latest answer's."""
+    """Counts what it passes on; the store's remaining hourly requests are the latest answer's (of a 200, 400
+    or 420: the Market's own)."""
 
     def __init__(self, transport: httpx.BaseTransport) -> None:
         self._transport = transport
@@ -42,8 +43,9 @@ class Watch(httpx.BaseTransport):
         finally:
             with self._lock:
                 self.in_flight -= 1
+        # The Market's own answers count against the store; an error page of a server or a gateway may not.
         remaining = RateLimit.from_headers(response.headers).remaining
-        if remaining is not None:
+        if remaining is not None and (response.is_success or response.status_code in (400, 420)):
             self.remaining = remaining
         return response
 
