@@ -408,19 +408,6 @@ def test_the_clients_warnings_are_written_above_the_progress_line(market: FakeMa
     assert warning.split(" ", 3)[2] == "WARNING", warning  # a line of its own, from its start
 
 
-def test_make_demo_runs_to_its_summary_and_the_markets_books_agree(tmp_path: Path) -> None:
-    env = _env(key=None)
-    env["PYTHONPATH"] += os.pathsep + str(ROOT)
-    command = [sys.executable, "-m", "tools.demo"]
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "300 returns: " in done.stderr
-    assert "retry 1 of 3" in done.stderr  # -v: the retries, as they happen
-    assert "exit status 1 (0: all cancelled, 1: some not" in done.stdout
-    assert "the Market's books agree" in done.stdout
-    assert len((tmp_path / "build" / "demo" / "outcomes.jsonl").read_text(encoding="utf-8").splitlines()) == 300
-
-
 def test_a_ctrl_c_while_a_line_is_written_waits_for_the_line_to_end() -> None:
     from yandex_market_returns.cli.interrupts import Deferral
 
