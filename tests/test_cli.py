@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import fcntl
+import io
 import json
 import os
 import pty
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import ROOT
@@ -288,24 +290,26 @@ def test_ctrl_c_mid_batch_reports_what_was_sent_and_exits_130() -> None:
 
 # Runs the command with its stderr (a pseudo-terminal) as its controlling terminal, /dev/tty, as in a login.
 _ON_ITS_TERMINAL = (
-    "import fcntl, runpy, sys, termios; fcntl.ioctl(2, termios.TIOCSCTTY, 0); sys.argv[0] = 'yandex-market-returns'; "
+    "import fcntl, os, runpy, sys, termios; fcntl.ioctl(next(fd for fd in (2, 1, 0) if os.isatty(fd)), "
+    "termios.TIOCSCTTY, 0); sys.argv[0] = 'yandex-market-returns'; "
     "runpy.run_module('yandex_market_returns.cli', run_name='__main__')"
 )
 
 
 class _Terminal:
     """A subprocess whose stderr, and stdin unless ``stdin`` is given (then a pipe), are a pseudo-terminal, its
-    controlling terminal; stdout is a pipe, as when it is redirected."""
+    controlling terminal; stdout is a pipe, as when it is redirected. With ``stdout_on_it``, stdout is the
+    terminal and stderr the pipe."""
 
-    def __init__(self, command: list[str], stdin: str | None = None) -> None:
+    def __init__(self, command: list[str], stdin: str | None = None, stdout_on_it: bool = False) -> None:
         self.main, other = pty.openpty()
         fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))  # rows, columns: room to draw
         self.process = subprocess.Popen(
             [sys.executable, "-c", _ON_ITS_TERMINAL, *command[3:]],
             env=_env(),
             stdin=other if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=other,
+            stdout=other if stdout_on_it else subprocess.PIPE,
+            stderr=subprocess.PIPE if stdout_on_it else other,
             text=True,
             start_new_session=True,
         )
@@ -319,9 +323,11 @@ class _Terminal:
         self._stdout = concurrent.futures.ThreadPoolExecutor(1).submit(self._read_stdout)
 
     def _read_stdout(self) -> str:
-        assert self.process.stdout is not None
-        with self.process.stdout:
-            return self.process.stdout.read()
+        """What the pipe (stdout, or stderr with ``stdout_on_it``) carried."""
+        piped = self.process.stdout or self.process.stderr
+        assert piped is not None
+        with piped:
+            return piped.read()
 
     def read_until(self, text: bytes, seconds: float = 30.0) -> None:
         deadline = time.monotonic() + seconds
@@ -376,7 +382,7 @@ def test_on_a_terminal_yes_goes_on_with_a_progress_display(market: FakeMarket) -
     assert any("4 in flight" in part for part in drawn)  # the store's 4 parallel requests, seen
     assert "hourly requests left: " in drawn[-1]
     assert "60/60 sent · " in drawn[-1]
-    assert " cancelled · 0 failed · " in drawn[-1]
+    assert " cancelled · 0 not cancelled · " in drawn[-1]
     assert "60 returns: 60 cancelled (DONE)" in shown
 
 
@@ -418,7 +424,7 @@ def test_a_ctrl_c_while_a_line_is_written_waits_for_the_line_to_end() -> None:
             signal.raise_signal(signal.SIGINT)
             written.append("the whole line")
 
-    with Deferral().installed() as deferral:
+    with Deferral(lambda stop: None).installed() as deferral:
         with pytest.raises(KeyboardInterrupt):
             write()
         with pytest.raises(KeyboardInterrupt):
@@ -550,3 +556,100 @@ def test_hundreds_of_bad_lines_are_counted_after_the_first_fifty(market: FakeMar
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 51
     assert done.stderr.splitlines()[-1] == "yandex-market-returns: and 450 more problems"
+
+
+def test_only_stdout_on_a_terminal_still_asks_there(market: FakeMarket) -> None:
+    command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", "-")
+    terminal = _Terminal(command, stdin="".join(f"{n}\n" for n in range(1, 31)), stdout_on_it=True)
+    terminal.read_until(b"[y/N] ")
+    terminal.type(b"\x04")  # end of input: no
+    returncode, stderr, _ = terminal.finish()
+    assert returncode == 1
+    assert "nothing was sent" in stderr
+    assert market.exchanges == []
+
+
+def test_a_stdout_that_breaks_during_the_stop_report_loses_nothing() -> None:
+    with FakeMarket(api_key=KEY, latency=1.0) as market:
+        market.add_returns(STORE, *range(1, 41))
+        command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--yes")
+        with subprocess.Popen(
+            [*command, *map(str, range(1, 41))], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as cli:
+            assert cli.stdout is not None
+            _wait_for(lambda: market.max_in_flight(STORE) == 4)
+            cli.stdout.close()  # as when Ctrl-C ends `| tee` too: no one reads the report
+            cli.send_signal(signal.SIGINT)
+            _, stderr = cli.communicate(timeout=30)
+        sent = _sent(market)
+    assert cli.returncode == 130, stderr
+    assert "stopping (Ctrl-C): nothing more is sent; waiting up to 30 s for the 4 requests in flight" in stderr
+    reported = [json.loads(line)["return_id"] for line in stderr.splitlines() if line.startswith("{")]
+    assert sorted(reported) == sorted(sent) == [1, 2, 3, 4]
+    assert "not sent: " + " ".join(map(str, range(5, 41))) in stderr
+    assert "Traceback" not in stderr
+
+
+def test_after_a_second_ctrl_c_the_command_ends_without_waiting_for_abandoned_requests() -> None:
+    with FakeMarket(api_key=KEY, latency=3.0) as market:
+        market.add_returns(STORE, *range(1, 11))
+        command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url)
+        with subprocess.Popen(
+            [*command, *map(str, range(1, 11))], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as cli:
+            _wait_for(lambda: market.max_in_flight(STORE) == 4)
+            cli.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            cli.send_signal(signal.SIGINT)
+            second = time.monotonic()
+            stdout, stderr = cli.communicate(timeout=30)
+            ended_in = time.monotonic() - second
+    assert cli.returncode == 130, stderr
+    assert ended_in < 1.5, "it waited for the abandoned requests"
+    assert len(_lines(stdout)) == 4
+
+
+def test_misspelled_key_flags_are_refused_by_name_only() -> None:
+    for flag in (
+        ["--api_key", "y0_secret-in-a-flag"],
+        ["--apikey=y0_secret-in-a-flag"],
+        ["--key", "y0_secret-in-a-flag"],
+    ):
+        done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "1", *flag)
+        assert done.returncode == 2
+        assert "unrecognized arguments: " + flag[0].split("=")[0] in done.stderr
+        assert "y0_secret" not in done.stdout + done.stderr
+
+
+def test_keys_with_a_scheme_and_ids_of_too_many_digits_are_named_for_what_they_are() -> None:
+    done = _run("cancel", "--campaign-id", "9" * 30, "--base-url", "http://127.0.0.1:1", "1", key="Bearer y0_abc")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "yandex-market-returns: --campaign-id: 999999999999999999999999999999 is out of range 1..9223372036854775807",
+        "yandex-market-returns: the key from YANDEX_MARKET_API_KEY starts with 'Bearer': give the token alone",
+    ]
+
+
+def test_status_refuses_the_null_of_a_return_that_was_not_started(market: FakeMarket) -> None:
+    done = _run(
+        "status", "--business-id", str(BUSINESS), "--base-url", market.base_url, "--from", "-", stdin="x1\nnull\n"
+    )
+    assert done.returncode == 2
+    assert "stdin line 2: null is not an operation id: a return that was not started has none" in done.stderr
+    assert market.exchanges == []
+
+
+def test_the_summary_counts_a_status_this_client_does_not_know_yet() -> None:
+    from yandex_market_returns import Operation, OperationStatusType, OperationType, Outcome, RateLimit
+    from yandex_market_returns.cli.interrupts import Deferral
+    from yandex_market_returns.cli.report import Report
+    from yandex_market_returns.cli.watch import Watch
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    report = Report(stdout, stderr, True, None, Deferral(lambda stop: None))
+    operation = Operation("op", OperationType.RETURN_CANCELLATION, RateLimit(None, None, None))
+    for return_id, status in ((1, "DONE"), (2, "PENDING_REVIEW"), (3, "FAILED")):
+        report.write(Outcome(return_id, operation=operation, status=OperationStatusType(status)))
+    report.summary(3, Watch(httpx.MockTransport(lambda request: httpx.Response(200))))
+    assert stderr.getvalue().startswith("3 returns: 1 cancelled (DONE); 1 PENDING_REVIEW; 1 FAILED;")
+    assert not report.all_succeeded

@@ -38,10 +38,11 @@ def report_stop(
     object.__setattr__(error, "__notes__", [*notes, note])
 
 
-def has_report(error: BaseException | None) -> bool:
-    """Whether ``error`` or one it was raised while handling carries a stop report."""
+def stop_report(error: BaseException | None) -> tuple[list[Outcome], list[int]] | None:
+    """``outcomes`` and ``not_sent`` of ``error``, or of the one it was raised while handling (a second Ctrl-C
+    during the first's wait carries none of its own); ``None`` when neither carries a report."""
     while error is not None:
         if hasattr(error, "not_sent"):
-            return True
+            return list(getattr(error, "outcomes", [])), list(error.not_sent)
         error = error.__context__
-    return False
+    return None

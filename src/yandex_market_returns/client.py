@@ -13,7 +13,7 @@ import httpx
 
 from . import errors
 from .base import ClientBase, Request, cancel_request, statuses_request
-from .batches import has_report, report_stop
+from .batches import report_stop, stop_report
 from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
 from .generated import models
@@ -288,7 +288,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             stop.set()
             self._slots.wake()
             interrupted = sys.exc_info()[1]  # a second Ctrl-C, landed before the report above was made
-            if interrupted is not None and not has_report(interrupted):
+            if interrupted is not None and stop_report(interrupted) is None:
                 report_stop(interrupted, ids, outcomes, in_progress)
             with self._stops_lock:
                 self._stops.pop(stop, None)

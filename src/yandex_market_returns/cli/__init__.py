@@ -5,6 +5,7 @@ a flag (it would show in ``ps`` and in shell history), and is never printed.
 """
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -15,16 +16,18 @@ from typing import Any
 from ..base import API_KEY_VARIABLE
 from ..validation import DEFAULT_BASE_URL
 from . import cancel, doctor, interrupts, status
-from .inputs import UsageError
+from .usage import PROG, SOME_NOT_DONE, USAGE, UsageError
 
-PROG = "yandex-market-returns"
-USAGE = 2
 # Problems listed at most: the rest are counted (a file of 500,000 bad lines is one mistake).
 PROBLEMS_SHOWN = 50
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a command; its exit status (2 for a usage error, 130 when stopped by Ctrl-C)."""
+    """Run a command; its exit status (2 for a usage error, 128 and a stop signal's number when one stopped it).
+
+    A stop signal's report written, the process ends at once: requests abandoned by a second Ctrl-C are not
+    waited for at exit.
+    """
     stderr = sys.stderr or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the process's life)
     if sys.stdout is None:
         print(f"{PROG}: stdout is closed: there is nowhere to write what happens", file=stderr)
@@ -34,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdin = sys.stdin or io.StringIO()
     try:
         if args.command == "cancel":
-            return cancel.run(args, stdin, sys.stdout, stderr)
+            code = cancel.run(args, stdin, sys.stdout, stderr)
+            if code > 128:  # stopped by a signal
+                _flushed(sys.stdout, stderr)
+                os._exit(code)
+            return code
         if args.command == "status":
             return status.run(args, stdin, sys.stdout, stderr)
         return doctor.run(args, sys.stdout)
@@ -45,23 +52,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{PROG}: and {len(error.problems) - PROBLEMS_SHOWN} more problems", file=stderr)
         return USAGE
     except KeyboardInterrupt as stop:
-        print(f"{PROG}: interrupted ({interrupts.name(stop)})", file=stderr)
+        print(f"\n{PROG}: interrupted ({interrupts.name(stop)})", file=stderr)
         return interrupts.exit_status(stop)
-    except BrokenPipeError:
-        # stdout was closed (``| head``): nothing more can be said there, and Python must not try at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except OSError as error:  # stdout could not be written (a full disk)
-        print(f"{PROG}: {error}", file=stderr)
-        return 1
+    except OSError as error:  # stdout could not be written (closed by ``| head``, a full disk)
+        with contextlib.suppress(OSError):
+            print(f"{PROG}: {error}", file=stderr)
+        _flushed(sys.stdout, stderr)
+        return SOME_NOT_DONE
+
+
+def _flushed(*streams: Any) -> None:
+    """Flush, and put /dev/null under a stream that cannot take what is left (Python would try at exit)."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except OSError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+class _LogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The command's own, told from a service's handlers."""
 
 
 def _log_to(stderr: Any, level: int) -> None:
-    """The client's log on stderr: its warnings always, each retry and why with -v. Its own handler, so that
-    the progress display can keep it above the line it draws."""
-    handler = logging.StreamHandler(stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    """The client's log on stderr: its warnings always, each retry and why with -v. Its own handler (one, however
+    often ``main`` runs), so that the progress display can keep it above the line it draws."""
     logger = logging.getLogger("yandex_market_returns")
+    for earlier in [handler for handler in logger.handlers if isinstance(handler, _LogHandler)]:
+        logger.removeHandler(earlier)
+    handler = _LogHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
@@ -88,8 +108,23 @@ class _KeyInFlag(argparse.Action):
         )
 
 
-def _parser() -> argparse.ArgumentParser:
-    options = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+class _Parser(argparse.ArgumentParser):
+    """Refuses what it does not know by the option's name alone: the value may be a key (``--api_key KEY``)."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            names = [word.split("=", 1)[0] for word in unknown if word.startswith("-")]
+            more = len(unknown) - len(names)
+            self.error(
+                f"unrecognized arguments: {' '.join(names)}"
+                + (f" and {more} value{'s' if more > 1 else ''}, not shown: one may be a key" if more else "")
+            )
+        return parsed
+
+
+def _parser() -> _Parser:
+    options = _Parser(add_help=False, allow_abbrev=False)
     options.add_argument(
         "--api-key-file",
         action=_Once,
@@ -105,14 +140,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     options.add_argument("--max-retries", action=_Once, type=int, default=3, help="tries after the first (default: 3)")
     options.add_argument("-v", "--verbose", action="store_true", help="the client's log on stderr: each retry and why")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         allow_abbrev=False,
         description=(
             "Cancel Yandex Market returns and know which ones were really cancelled. "
             f"The key comes from {API_KEY_VARIABLE} or --api-key-file, never from a flag."
         ),
-        epilog="Exit status: 0 all cancelled (started, without --business-id), 1 some not, 2 usage, 130 Ctrl-C.",
+        epilog=(
+            "Exit status: 0 all cancelled (started, without --business-id), 1 some not, 2 usage, 130 Ctrl-C, "
+            "143 SIGTERM, 129 SIGHUP."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ids_from = "a file of ids, one a line or a CSV's first column; - for stdin; may be given more than once"

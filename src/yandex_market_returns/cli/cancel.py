@@ -10,18 +10,17 @@ from typing import TextIO
 import httpx
 
 from .. import errors
+from ..batches import stop_report
 from ..results import Outcome
 from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS
 from . import inputs, interrupts, settings
 from .progress import Progress
 from .report import OutputError, Report, returns
+from .usage import ALL_DONE, PROG, SOME_NOT_DONE, Problems, UsageError
 from .watch import Watch
 
 # More returns than this ask for confirmation on a terminal, unless --yes.
 CONFIRM_ABOVE = 20
-
-# Exit statuses (a stop signal's is 128 and its number).
-DONE, SOME_NOT = 0, 1
 
 
 class _RefusedError(Exception):
@@ -29,7 +28,7 @@ class _RefusedError(Exception):
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    problems = inputs.Problems()
+    problems = Problems()
     campaign = business = None
     ids: list[int] = []
     with problems.collected():
@@ -46,23 +45,26 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     problems.raise_any()
     assert campaign is not None
     for header in given.headers:
-        print(f"yandex-market-returns: {header}", file=stderr)
+        print(f"{PROG}: {header}", file=stderr)
     if args.dry_run:
         for return_id in ids:
             print(json.dumps({"campaign_id": campaign, "return_id": return_id, "would_send": True}), file=stdout)
         print(f"dry run: {returns(len(ids))} of store {campaign} would be cancelled; nothing was sent", file=stderr)
-        return DONE
+        return ALL_DONE
     if len(ids) > CONFIRM_ABOVE and not args.yes:
+        question = f"Cancel {len(ids)} returns of store {campaign}"
+        if given.headers:
+            question += f" ({'; '.join(given.headers)})"
         try:
-            confirmed = _confirmed(len(ids), campaign, stdin, stderr)
+            confirmed = _confirmed(f"{question}? A cancelled return stays cancelled. [y/N] ", stdin, stdout, stderr)
         except KeyboardInterrupt:
             print("\nstopped: nothing was sent", file=stderr)
-            return interrupts.exit_status(KeyboardInterrupt())
+            return interrupts.INTERRUPTED
         if not confirmed:
             print("nothing was sent", file=stderr)
-            return SOME_NOT
+            return SOME_NOT_DONE
     watch = Watch(httpx.HTTPTransport())
-    deferral = interrupts.Deferral()
+    deferral = interrupts.Deferral(lambda stop: _stopping(stop, watch, args.timeout, stderr))
     with deferral.installed(), settings.client(args, watch) as client:
         with _shown(stderr, len(ids), watch, business is not None) as progress:
             report = Report(stdout, stderr, business is not None, progress, deferral)
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                     raise _RefusedError(f"the Market refused the request ({outcome.error})")
 
             try:
-                client.cancel_returns(campaign, ids, business_id=business, on_outcome=write)
+                outcomes = client.cancel_returns(campaign, ids, business_id=business, on_outcome=write)
+                report.write_rest(outcomes)  # each was written as it came: none is written twice
             except (KeyboardInterrupt, _RefusedError, errors.MarketError, OutputError) as stopped:
                 deferral.ignore()  # what was sent is said in full first
                 if progress is not None:
@@ -81,31 +84,33 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                 return _stopped(stopped, report, len(ids), watch, stderr)
             deferral.ignore()
         report.summary(len(ids), watch)
-    return DONE if report.all_succeeded else SOME_NOT
+    return ALL_DONE if report.all_succeeded else SOME_NOT_DONE
+
+
+def _stopping(stop: KeyboardInterrupt, watch: Watch, timeout: float, stderr: TextIO) -> None:
+    """Said at once on the first stop: the wait for the requests in flight may be long."""
+    if watch.in_flight:
+        with contextlib.suppress(OSError):
+            print(
+                f"\r\x1b[K{PROG}: stopping ({interrupts.name(stop)}): nothing more is sent; waiting up to "
+                f"{timeout:g} s for the {watch.in_flight} requests in flight (Ctrl-C again stops waiting)",
+                file=stderr,
+                flush=True,
+            )
 
 
 def _stopped(stopped: BaseException, report: Report, total: int, watch: Watch, stderr: TextIO) -> int:
-    outcomes, not_sent = _carried(stopped)
+    outcomes, not_sent = stop_report(stopped) or ([], [])
     if isinstance(stopped, OutputError):
         report.move_to(stderr)  # nobody reads stdout: the outcomes not written there go to stderr
-        reason = f"{stopped}; the outcomes not written there follow on stderr"
+        reason = f"{stopped}; the outcomes not written there are above, on stderr"
     elif isinstance(stopped, KeyboardInterrupt):
         reason = f"interrupted ({interrupts.name(stopped)}): nothing more was sent"
     else:
         reason = str(stopped)
     report.write_rest(outcomes)
     report.summary(total, watch, reason, not_sent)
-    return interrupts.exit_status(stopped) if isinstance(stopped, KeyboardInterrupt) else SOME_NOT
-
-
-def _carried(stopped: BaseException | None) -> tuple[list[Outcome], list[int]]:
-    """The stop report: on the exception, or on the one it interrupted (a second Ctrl-C during the first's
-    wait carries none of its own)."""
-    while stopped is not None:
-        if hasattr(stopped, "not_sent"):
-            return list(getattr(stopped, "outcomes", [])), list(stopped.not_sent)
-        stopped = stopped.__context__
-    return [], []
+    return interrupts.exit_status(stopped) if isinstance(stopped, KeyboardInterrupt) else SOME_NOT_DONE
 
 
 @contextlib.contextmanager
@@ -116,7 +121,7 @@ def _shown(stderr: TextIO, total: int, watch: Watch, confirming: bool) -> Iterat
         return
     progress = Progress(stderr, total, watch, confirming)
     logs = [handler for handler in _client_log().handlers if isinstance(handler, logging.StreamHandler)]
-    streams = [handler.setStream(progress.above()) for handler in logs]
+    streams = [handler.setStream(progress) for handler in logs]
     try:
         yield progress
     finally:
@@ -129,31 +134,34 @@ def _client_log() -> logging.Logger:
     return logging.getLogger("yandex_market_returns")
 
 
-def _confirmed(count: int, campaign: int, stdin: TextIO, stderr: TextIO) -> bool:
+def _confirmed(question: str, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> bool:
     """Ask on the terminal; a run with no terminal (a script, a job) goes on without asking."""
-    with _terminal(stdin, stderr) as (question, answers):
+    with _terminal(stdin, stdout, stderr) as (asked, answers):
         if answers is None:
             return True
-        question.write(f"Cancel {count} returns of store {campaign}? A cancelled return stays cancelled. [y/N] ")
-        question.flush()
-        return answers.readline().strip().lower() in ("y", "yes")
+        asked.write(question)
+        asked.flush()
+        answer = answers.readline()
+        if not answer.endswith("\n"):
+            asked.write("\n")  # end of input: what follows starts on a line of its own
+        return answer.strip().lower() in ("y", "yes")
 
 
 @contextlib.contextmanager
-def _terminal(stdin: TextIO, stderr: TextIO) -> Iterator[tuple[TextIO, TextIO | None]]:
-    """Where to ask and read the answer: stderr and stdin when both are the terminal; else the terminal
-    itself, when either is (the ids may come on stdin, or stderr go to a file); nowhere without one."""
+def _terminal(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> Iterator[tuple[TextIO, TextIO | None]]:
+    """Where to ask and read the answer: stderr and stdin when both are the terminal; else the terminal itself
+    when any of the three is (the ids may come on stdin, stderr go to a file); nowhere without one."""
     if stdin.isatty() and stderr.isatty():
         yield stderr, stdin
-    elif not stdin.isatty() and not stderr.isatty():
+    elif not any(stream.isatty() for stream in (stdin, stdout, stderr)):
         yield stderr, None
     else:
         with contextlib.ExitStack() as opened:
             try:  # a terminal is not seekable: one stream each way
-                question = opened.enter_context(open("/dev/tty", "w", encoding="utf-8"))
+                asked = opened.enter_context(open("/dev/tty", "w", encoding="utf-8"))
                 answers = opened.enter_context(open("/dev/tty", encoding="utf-8"))
             except OSError:
-                raise inputs.UsageError(
+                raise UsageError(
                     [f"more than {CONFIRM_ABOVE} returns and no terminal to confirm on: give --yes"]
                 ) from None
-            yield question, answers
+            yield asked, answers

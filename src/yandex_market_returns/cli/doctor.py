@@ -9,6 +9,7 @@ from typing import TextIO
 from .. import errors
 from ..validation import BUSINESS_ID_BOUNDS, DEFAULT_BASE_URL
 from . import inputs, settings
+from .usage import ALL_DONE, SOME_NOT_DONE, UsageError
 
 # An operation id no cancellation ever returns: the Market has nothing to report of it.
 NO_SUCH_OPERATION = "yandex-market-returns-doctor"
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
     business = None
     try:
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    except inputs.UsageError as error:
+    except UsageError as error:
         checks.fix(str(error))
     if args.business_id is None:
         checks.fix("the Market: not asked; give --business-id (the cabinet's id) to check that it accepts the key")
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
     else:
         checks.fix("the Market: not asked until the lines above are fixed")
     print("all good" if checks.passed else "not all good: see the lines marked FIX", file=stdout)
-    return 0 if checks.passed else 1
+    return ALL_DONE if checks.passed else SOME_NOT_DONE
 
 
 class _Checks:
@@ -54,7 +55,7 @@ class _Checks:
 def _key(args: argparse.Namespace, checks: _Checks) -> str | None:
     try:
         key, where = settings.api_key(args)
-    except inputs.UsageError as error:
+    except UsageError as error:
         checks.fix(f"key: {error}")
         return None
     checks.ok(f"key: from {where}, {len(key)} characters")

@@ -1,41 +1,15 @@
 """The ids an operator gives: from arguments, files or stdin, each checked, every problem reported at once with
 where it is, before anything is sent."""
 
-import contextlib
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from ..validation import OPERATION_ID_LENGTH, RETURN_ID_BOUNDS
-
-
-class UsageError(Exception):
-    """Bad input: every problem at once, before anything is sent."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class Problems:
-    """Collects the problems of several checks, so that one run reports them all."""
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    @contextlib.contextmanager
-    def collected(self) -> Iterator[None]:
-        try:
-            yield
-        except UsageError as error:
-            self.found += error.problems
-
-    def raise_any(self) -> None:
-        if self.found:
-            raise UsageError(self.found)
+from .usage import UsageError, unreadable
 
 
 class Given(NamedTuple):
@@ -46,7 +20,9 @@ class Given(NamedTuple):
     headers: list[str]
 
 
-# An integer as the spec's int64 ids are written: ASCII digits, a sign at most.
+# An integer as the spec's int64 ids are written: ASCII digits, a sign at most; one of more than 20 digits is
+# out of range before it is read.
+_DIGITS = re.compile(r"[+-]?[0-9]+")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
 
@@ -60,15 +36,15 @@ def given(values: Iterable[str], sources: list[str], stdin: TextIO, what: str) -
         try:
             text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            problems.append(f"--from {name}: {reason}")
+            problems.append(f"--from {name}: {unreadable(error)}")
             continue
         rows, header = _rows(text.removeprefix("\ufeff"))  # a spreadsheet's UTF-8 BOM
         found += [(f"{name} line {number}", value) for number, value in rows]
         if header is not None:
             headers.append(f"{name} line 1 was read as a header: {header[:60]!r}")
     if not found and not problems:
-        problems.append(f"no {what}: give them as arguments, or with --from FILE or --from -")
+        only = f" (only a header: {', '.join(headers)})" if headers else ""
+        problems.append(f"no {what}{only}: give them as arguments, or with --from FILE or --from -")
     return Given(found, problems, headers)
 
 
@@ -96,10 +72,10 @@ def return_ids(values: Given) -> list[int]:
     seen: dict[int, str] = {}
     low, high = RETURN_ID_BOUNDS
     for where, value in values.values:
-        if not _INTEGER.fullmatch(value):
+        if not _DIGITS.fullmatch(value):
             problems.append(f"{where}: not a return id: {value[:40]!r}")
-        elif not low <= int(value) <= high:
-            problems.append(f"{where}: return id {int(value)} is out of range {low}..{high}")
+        elif _out_of(RETURN_ID_BOUNDS, value):
+            problems.append(f"{where}: return id {_shown(value)} is out of range {low}..{high}")
         elif int(value) in seen:
             problems.append(f"{where}: return id {int(value)} was given before, at {seen[int(value)]}")
         else:
@@ -118,6 +94,11 @@ def operation_ids(values: Given) -> list[str]:
         for where, value in values.values
         if not low <= len(value) <= high or not value.isprintable() or any(char.isspace() for char in value)
     ]
+    problems += [
+        f"{where}: null is not an operation id: a return that was not started has none"
+        for where, value in values.values
+        if value == "null"
+    ]
     if problems:
         raise UsageError(problems)
     return list(dict.fromkeys(value for _, value in values.values))
@@ -126,9 +107,17 @@ def operation_ids(values: Given) -> list[str]:
 def number(name: str, value: str | None, bounds: tuple[int, int]) -> int | None:
     if value is None:
         return None
-    if not _INTEGER.fullmatch(value.strip()):
+    value = value.strip()
+    if not _DIGITS.fullmatch(value):
         raise UsageError([f"{name}: not a number: {value[:40]!r}"])
-    checked = int(value)
-    if not bounds[0] <= checked <= bounds[1]:
-        raise UsageError([f"{name}: {checked} is out of range {bounds[0]}..{bounds[1]}"])
-    return checked
+    if _out_of(bounds, value):
+        raise UsageError([f"{name}: {_shown(value)} is out of range {bounds[0]}..{bounds[1]}"])
+    return int(value)
+
+
+def _out_of(bounds: tuple[int, int], digits: str) -> bool:
+    return not _INTEGER.fullmatch(digits) or not bounds[0] <= int(digits) <= bounds[1]
+
+
+def _shown(digits: str) -> str:
+    return digits if len(digits) <= 40 else f"{digits[:20]}... ({len(digits)} digits)"

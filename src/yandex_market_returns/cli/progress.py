@@ -14,43 +14,48 @@ TICK = 0.25
 
 
 class Progress:
-    """One line on stderr, redrawn a few times a second: returns sent, done, failed, in flight, the rate of
-    sending, the time left to send and the store's remaining hourly requests. Lines written meanwhile go
-    through ``paused``."""
+    """One line on stderr: returns sent, done, not done, in flight, the rate of sending, the time left to send
+    and the store's remaining hourly requests. Whatever else is written to the terminal goes above it, through
+    ``paused`` or ``write``."""
 
     def __init__(self, stream: TextIO, total: int, watch: Watch, confirming: bool) -> None:
         self._stream = stream
         self._total = total
         self._watch = watch
         self._confirming = confirming
-        self._done = self._failed = 0
+        self._done = self._not_done = 0
         self._started = time.monotonic()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="yandex-market-returns-progress", daemon=True)
         self._thread.start()
 
-    def note(self, succeeded: bool) -> None:
+    def note(self, done: bool) -> None:
         with self._lock:
-            if succeeded:
+            if done:
                 self._done += 1
             else:
-                self._failed += 1
+                self._not_done += 1
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
         """Clear the line for whatever is written meanwhile, and draw it again below."""
         with self._lock:
-            self._write("\r\x1b[K")
+            self._emit("\r\x1b[K")
             try:
                 yield
             finally:
                 if not self._stopped.is_set():
                     self._draw()
 
-    def above(self) -> "_Above":
-        """A stream for a log handler: each line it writes clears the display first."""
-        return _Above(self)
+    def write(self, text: str) -> int:
+        """Write ``text`` above the line (a log handler's stream)."""
+        with self.paused():
+            self._emit(text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Each write flushes."""
 
     def stop(self) -> None:
         """Clear the line, once; lines written after it stay."""
@@ -59,26 +64,30 @@ class Progress:
         self._stopped.set()
         self._thread.join()
         with self._lock:
-            self._write("\r\x1b[K")
+            self._emit("\r\x1b[K")
 
     def line(self) -> str:
         sent = self._watch.sent
         elapsed = time.monotonic() - self._started
         rate = sent / elapsed if elapsed > 0 else 0.0
+        word = "cancelled" if self._confirming else "started"
         parts = [
             f"{sent}/{self._total} sent",
-            f"{self._done} {'cancelled' if self._confirming else 'started'}",
-            f"{self._failed} failed",
+            f"{self._done} {word}",
+            f"{self._not_done} not {word}",
             f"{self._watch.in_flight} in flight",
         ]
         if self._watch.retries:
             parts.append(f"{self._watch.retries} retried")
-        if sent < self._total:
+        to_send = self._total - sent
+        if to_send:
             parts.append(f"{rate:.1f}/s")
-            if rate > 0:
-                parts.append(f"~{_duration((self._total - sent) / rate)} left to send")
-        elif self._confirming and self._done + self._failed < self._total:
-            parts.append(f"{self._total - self._done - self._failed} awaiting their status")
+            if self._watch.remaining is not None and self._watch.remaining < to_send:
+                parts.append("the hourly limit runs out first: the rest waits for the next hour")
+            elif rate > 0:
+                parts.append(f"~{_duration(to_send / rate)} left to send")
+        elif self._confirming and self._done + self._not_done < self._total:
+            parts.append(f"{self._total - self._done - self._not_done} awaiting their status")
         if self._watch.remaining is not None:
             parts.append(f"hourly requests left: {self._watch.remaining}")
         return " · ".join(parts)
@@ -89,27 +98,14 @@ class Progress:
                 self._draw()
 
     def _draw(self) -> None:
-        self._write("\r\x1b[K" + self.line()[: _width(self._stream) - 1])
+        self._emit("\r\x1b[K" + self.line()[: _width(self._stream) - 1])
 
-    def _write(self, text: str) -> None:
+    def _emit(self, text: str) -> None:
         try:
             self._stream.write(text)
             self._stream.flush()
         except (OSError, ValueError):  # the terminal went away: the display is not worth an error
             self._stopped.set()
-
-
-class _Above:
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-
-    def write(self, text: str) -> int:
-        with self._progress.paused():
-            self._progress._write(text)
-        return len(text)
-
-    def flush(self) -> None:
-        """Each write flushes."""
 
 
 def _width(stream: TextIO) -> int:

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -75,19 +76,25 @@ class Report:
         self._progress = None
 
     def write_rest(self, outcomes: Iterable[Outcome]) -> None:
-        """The outcomes a stopped batch carries that were not written yet, as they stand."""
+        """The outcomes not written yet, as they stand; when stdout fails, on stderr."""
         for outcome in outcomes:
-            self.write(outcome)
+            try:
+                self.write(outcome)
+            except OutputError:
+                self.move_to(self._stderr)
+                self.write(outcome)
 
     def summary(self, total: int, watch: Watch, stopped: str | None = None, not_sent: Iterable[int] = ()) -> None:
         outcomes = list(self._written.values())
         done = sum(map(self.succeeded, outcomes))
         said = [f"{returns(total)}: {done} {'cancelled (DONE)' if self._confirming else 'started'}"]
-        if self._confirming:
-            statuses = [outcome.status.value if outcome.status else None for outcome in outcomes if outcome.ok]
-            said += [f"{statuses.count(status)} {status}" for status in ("FAILED", "IN_PROGRESS") if status in statuses]
-            if None in statuses:
-                said.append(f"{statuses.count(None)} started, status not known")
+        if self._confirming:  # every other status the Market reported, by name: a new one too
+            statuses = Counter(
+                None if outcome.status is None else str(outcome.status.value) for outcome in outcomes if outcome.ok
+            )
+            said += [f"{count} {status}" for status, count in statuses.items() if status not in (None, "DONE")]
+            if statuses[None]:
+                said.append(f"{statuses[None]} started, status not known")
         refused = sum(outcome.error is not None and not outcome.error.may_have_started for outcome in outcomes)
         unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in outcomes)
         if refused:
@@ -100,12 +107,13 @@ class Report:
         said.append(f"{watch.retries} retried")
         if watch.remaining is not None:
             said.append(f"the store's hourly requests left: {watch.remaining}")
-        print("; ".join(said), file=self._stderr)
+        lines = ["; ".join(said)]
         if stopped is not None:
-            print(f"stopped: {stopped}", file=self._stderr)
+            lines.append(f"stopped: {stopped}")
         if not_sent:
-            print(f"not sent: {' '.join(map(str, not_sent))}", file=self._stderr)
-        self._stderr.flush()
+            lines.append(f"not sent: {' '.join(map(str, not_sent))}")
+        with contextlib.suppress(OSError):  # a terminal gone (SIGHUP): the outcomes are written; nothing is left
+            print("\n".join(lines), file=self._stderr, flush=True)
 
     @contextlib.contextmanager
     def _paused(self, stream: TextIO) -> Iterator[None]:

@@ -10,7 +10,7 @@ import httpx
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
-from .inputs import Problems, UsageError
+from .usage import Problems, UsageError, unreadable
 
 
 def check(args: argparse.Namespace) -> list[str]:
@@ -37,8 +37,7 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
         try:
             key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            raise UsageError([f"{where}: {reason} (the path is not shown, in case it is a key)"]) from None
+            raise UsageError([f"{where}: {unreadable(error)} (the path is not shown, in case it is a key)"]) from None
         if not key:
             raise UsageError([f"{where}: the file is empty"])
     else:
@@ -46,6 +45,9 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
         key = os.environ.get(API_KEY_VARIABLE, "").strip()
         if not key:
             raise UsageError([f"no key: set {API_KEY_VARIABLE}, or give --api-key-file FILE"])
+    scheme = key.split(" ", 1)[0]
+    if scheme.lower() in ("bearer", "oauth", "api-key:", "api-key"):
+        raise UsageError([f"the key from {where} starts with {scheme!r}: give the token alone"])
     try:
         check_api_key(key)
     except ValueError as error:  # its message never holds the key

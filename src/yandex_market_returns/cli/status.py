@@ -7,11 +7,12 @@ from typing import TextIO
 from .. import errors
 from ..validation import BUSINESS_ID_BOUNDS
 from . import inputs, settings
+from .usage import ALL_DONE, PROG, SOME_NOT_DONE, Problems
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """0 when every operation is ``DONE``, 1 otherwise (or when the Market could not be asked)."""
-    problems = inputs.Problems()
+    problems = Problems()
     business = None
     ids: list[str] = []
     with problems.collected():
@@ -24,17 +25,17 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     problems.raise_any()
     assert business is not None
     for header in given.headers:
-        print(f"yandex-market-returns: {header}", file=stderr)
+        print(f"{PROG}: {header}", file=stderr)
     with client:
         try:
             results = client.get_operations(business, ids)
         except errors.MarketError as error:
             print(f"getOperations failed: {type(error).__name__}: {error}", file=stderr)
-            return 1
+            return SOME_NOT_DONE
     for result in results:
         status = None if result.status is None else str(result.status.value)
         print(json.dumps({"operation_id": result.id, "status": status}), file=stdout)
     statuses = [result.status.value if result.status else "not reported" for result in results]
     counts = ", ".join(f"{statuses.count(status)} {status}" for status in dict.fromkeys(statuses))
     print(f"{len(results)} operation{'' if len(results) == 1 else 's'}: {counts}", file=stderr)
-    return 0 if statuses.count("DONE") == len(statuses) else 1
+    return ALL_DONE if statuses.count("DONE") == len(statuses) else SOME_NOT_DONE
