@@ -90,8 +90,8 @@ lint-spec: $(READY) $(NODE_READY) ## Check openapi.yaml with openapi-spec-valida
 	$(NODE_BIN)/redocly lint --config redocly.yaml openapi.yaml
 	$(BIN)/openapi-generator-cli validate --recommend -i openapi.yaml
 
-test: lint-spec $(NODE_READY) $(WHEELHOUSE_READY) ## Lint the spec, then run the whole test suite
-	$(BIN)/pytest
+test: lint-spec $(NODE_READY) $(WHEELHOUSE_READY) ## Lint the spec, then run the whole test suite (on 2 workers)
+	$(BIN)/pytest -n 2
 
 docs: $(NODE_READY) ## Render the HTML reference of openapi.yaml into build/docs/
 	$(NODE_BIN)/redocly build-docs --config redocly.yaml --inlineBundle --output build/docs/index.html openapi.yaml
