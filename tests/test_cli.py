@@ -281,7 +281,7 @@ def test_ctrl_c_mid_batch_reports_what_was_sent_and_exits_130() -> None:
     lines = _lines(stdout)
     assert sorted(lines) == sorted(sent), stdout + stderr  # every return sent is reported, and only those
     assert 8 <= len(lines) < 100
-    assert all(line["ok"] for line in lines.values())
+    assert all(line["ok"] or line["may_have_started"] for line in lines.values()), stdout + stderr
     assert "stopped: interrupted (Ctrl-C): nothing more was sent" in stderr
     not_sent = next(line for line in stderr.splitlines() if line.startswith("not sent: "))
     assert sorted(map(int, not_sent.split()[2:])) == sorted(set(range(1, 101)) - set(sent))
@@ -465,7 +465,10 @@ def test_sigterm_stops_the_batch_like_ctrl_c_and_exits_143() -> None:
     assert returncode == 143, stderr
     lines = _lines(stdout)
     assert sorted(lines) == sent == [1, 2, 3, 4]
-    assert all(line["ok"] for line in lines.values())  # waited for: their answers came
+    # Waited for: each answer came (or, for a stop landing while the batch was still starting its workers,
+    # the request is said to be of unknown outcome: true, if less precise).
+    assert all(line["ok"] or line["may_have_started"] for line in lines.values()), stdout + stderr
+    assert sum(line["ok"] for line in lines.values()) >= 3, stdout + stderr
     assert "stopped: interrupted (SIGTERM): nothing more was sent" in stderr
 
 

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .. import __version__
 from ..base import API_KEY_VARIABLE
 from ..validation import DEFAULT_BASE_URL
-from . import cancel, doctor, interrupts, status
+from . import cancel, doctor, interrupts, log, settings, status
 from .usage import PROG, SOME_NOT_DONE, USAGE, UsageError
 
 # Problems listed at most: the rest are counted (a file of 500,000 bad lines is one mistake).
@@ -32,8 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:
         print(f"{PROG}: stdout is closed: there is nowhere to write what happens", file=stderr)
         return USAGE
-    args = _parser().parse_args(argv)
-    _log_to(stderr, logging.INFO if args.verbose else logging.WARNING)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    key = settings.known_key(args)
+    if key and any(key in word for word in (sys.argv[1:] if argv is None else argv)):
+        parser.error("an argument holds the API key: a key in a command line shows in ps and in shell history")
+    log.to(stderr, logging.INFO if args.verbose else logging.WARNING)
     stdin = sys.stdin or io.StringIO()
     try:
         if args.command == "cancel":
@@ -70,23 +75,6 @@ def _flushed(*streams: Any) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
-class _LogHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The command's own, told from a service's handlers."""
-
-
-def _log_to(stderr: Any, level: int) -> None:
-    """The client's log on stderr: its warnings always, each retry and why with -v. Its own handler (one, however
-    often ``main`` runs), so that the progress display can keep it above the line it draws."""
-    logger = logging.getLogger("yandex_market_returns")
-    for earlier in [handler for handler in logger.handlers if isinstance(handler, _LogHandler)]:
-        logger.removeHandler(earlier)
-    handler = _LogHandler(stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
-
-
 class _Once(argparse.Action):
     """An option that takes one value: given twice, it is a mistake, not the last one winning."""
 
@@ -114,7 +102,7 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
         parsed, unknown = self.parse_known_args(args, namespace)
         if unknown:
-            names = [word.split("=", 1)[0] for word in unknown if word.startswith("-")]
+            names = [_option_name(word) for word in unknown if word.startswith("-")]
             more = len(unknown) - len(names)
             self.error(
                 f"unrecognized arguments: {' '.join(names)}"
@@ -152,6 +140,7 @@ def _parser() -> _Parser:
             "143 SIGTERM, 129 SIGHUP."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ids_from = "a file of ids, one a line or a CSV's first column; - for stdin; may be given more than once"
     command = commands.add_parser(
@@ -159,7 +148,11 @@ def _parser() -> _Parser:
         parents=[options],
         allow_abbrev=False,
         help="cancel returns of one store",
-        description="One JSON object per return on stdout, a summary on stderr.",
+        description=(
+            "Cancel returns of one store, 4 at a time: one JSON object per return on stdout as its outcome is "
+            "final, a summary on stderr. Exit status: 0 all cancelled (started, without --business-id), 1 some "
+            "not, 2 usage (nothing sent), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (after the report)."
+        ),
     )
     command.add_argument("--campaign-id", action=_Once, required=True, metavar="C", help="the store (campaignId)")
     command.add_argument(
@@ -171,9 +164,18 @@ def _parser() -> _Parser:
     command.add_argument("ids", nargs="*", metavar="RETURN_ID", help="return ids (or --from)")
     command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
     command.add_argument("--dry-run", action="store_true", help="check and print what would be sent; send nothing")
-    command.add_argument("--yes", action="store_true", help=f"no confirmation for more than {cancel.CONFIRM_ABOVE}")
+    command.add_argument(
+        "--yes", action="store_true", help=f"ask nothing (a terminal asks when there are over {cancel.CONFIRM_ABOVE})"
+    )
     command = commands.add_parser(
-        "status", parents=[options], allow_abbrev=False, help="the statuses of operations (getOperations)"
+        "status",
+        parents=[options],
+        allow_abbrev=False,
+        help="the statuses of operations (getOperations)",
+        description=(
+            "One JSON object per operation on stdout (its status, null when the Market does not report it), a "
+            "summary on stderr. Exit status: 0 all DONE, 1 not, 2 usage."
+        ),
     )
     command.add_argument(
         "--business-id", action=_Once, required=True, metavar="B", help="the business the operations belong to"
@@ -185,9 +187,20 @@ def _parser() -> _Parser:
         parents=[options],
         allow_abbrev=False,
         help="check the key, the base URL and that the Market accepts the key; changes nothing",
+        description=(
+            "Check the key, the options, and that the Market answers and accepts the key for the business (by "
+            "asking getOperations about an operation that does not exist). It changes nothing and never cancels "
+            "anything. Exit status: 0 all good, 1 something to fix or not known."
+        ),
     )
     command.add_argument("--business-id", action=_Once, metavar="B", help="the business to ask the Market about")
     return parser
+
+
+def _option_name(word: str) -> str:
+    """An unknown option as a message may show it: ``--name`` without ``=value``, ``-x`` without what is
+    stuck to it (``-kKEY``)."""
+    return word.split("=", 1)[0] if word.startswith("--") else word[:2]
 
 
 __all__ = ["main"]

@@ -4,6 +4,8 @@ import argparse
 import contextlib
 import json
 import logging
+import os
+import re
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -13,7 +15,7 @@ from .. import errors
 from ..batches import stop_report
 from ..results import Outcome
 from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS
-from . import inputs, interrupts, settings
+from . import inputs, interrupts, log, settings
 from .progress import Progress
 from .report import OutputError, Report, returns
 from .usage import ALL_DONE, PROG, SOME_NOT_DONE, Problems, UsageError
@@ -21,6 +23,8 @@ from .watch import Watch
 
 # More returns than this ask for confirmation on a terminal, unless --yes.
 CONFIRM_ABOVE = 20
+# The column of a spreadsheet's export that holds return ids, by its header.
+RETURN_COLUMN = re.compile(r"return|возврат", re.IGNORECASE)
 
 
 class _RefusedError(Exception):
@@ -35,7 +39,9 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         campaign = inputs.number("--campaign-id", args.campaign_id, CAMPAIGN_ID_BOUNDS)
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = inputs.given(args.ids, args.sources, stdin, "return ids")
+    given = settings.without_key(args, inputs.given(args.ids, args.sources, stdin, "return ids", RETURN_COLUMN))
+    for header in given.headers:
+        print(f"{PROG}: {header}", file=stderr)
     with problems.collected():
         ids = inputs.return_ids(given)
     problems.found += settings.check(args)
@@ -44,8 +50,6 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
             settings.api_key(args)
     problems.raise_any()
     assert campaign is not None
-    for header in given.headers:
-        print(f"{PROG}: {header}", file=stderr)
     if args.dry_run:
         for return_id in ids:
             print(json.dumps({"campaign_id": campaign, "return_id": return_id, "would_send": True}), file=stdout)
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     if len(ids) > CONFIRM_ABOVE and not args.yes:
         question = f"Cancel {len(ids)} returns of store {campaign}"
         if given.headers:
-            question += f" ({'; '.join(given.headers)})"
+            question += f" ({'; '.join(map(str, given.headers))})"
         try:
             confirmed = _confirmed(f"{question}? A cancelled return stays cancelled. [y/N] ", stdin, stdout, stderr)
         except KeyboardInterrupt:
@@ -91,9 +95,10 @@ def _stopping(stop: KeyboardInterrupt, watch: Watch, timeout: float, stderr: Tex
     """Said at once on the first stop: the wait for the requests in flight may be long."""
     if watch.in_flight:
         with contextlib.suppress(OSError):
+            clear = "\r\x1b[K" if stderr.isatty() else ""
             print(
-                f"\r\x1b[K{PROG}: stopping ({interrupts.name(stop)}): nothing more is sent; waiting up to "
-                f"{timeout:g} s for the {watch.in_flight} requests in flight (Ctrl-C again stops waiting)",
+                f"{clear}{PROG}: stopping ({interrupts.name(stop)}): nothing more is sent; waiting up to "
+                f"{timeout:g} s for the {watch.in_flight} requests in flight (the same signal again stops waiting)",
                 file=stderr,
                 flush=True,
             )
@@ -102,8 +107,9 @@ def _stopping(stop: KeyboardInterrupt, watch: Watch, timeout: float, stderr: Tex
 def _stopped(stopped: BaseException, report: Report, total: int, watch: Watch, stderr: TextIO) -> int:
     outcomes, not_sent = stop_report(stopped) or ([], [])
     if isinstance(stopped, OutputError):
-        report.move_to(stderr)  # nobody reads stdout: the outcomes not written there go to stderr
-        reason = f"{stopped}; the outcomes not written there are above, on stderr"
+        # What a reader took from the pipe but did not keep cannot be known: every outcome goes to stderr.
+        report.move_to(stderr, again=True)
+        reason = f"{stopped}; every outcome is above, on stderr"
     elif isinstance(stopped, KeyboardInterrupt):
         reason = f"interrupted ({interrupts.name(stopped)}): nothing more was sent"
     else:
@@ -120,7 +126,7 @@ def _shown(stderr: TextIO, total: int, watch: Watch, confirming: bool) -> Iterat
         yield None
         return
     progress = Progress(stderr, total, watch, confirming)
-    logs = [handler for handler in _client_log().handlers if isinstance(handler, logging.StreamHandler)]
+    logs = [handler for handler in _client_log().handlers if isinstance(handler, log.Handler)]
     streams = [handler.setStream(progress) for handler in logs]
     try:
         yield progress
@@ -160,8 +166,9 @@ def _terminal(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> Iterator[tuple[T
             try:  # a terminal is not seekable: one stream each way
                 asked = opened.enter_context(open("/dev/tty", "w", encoding="utf-8"))
                 answers = opened.enter_context(open("/dev/tty", encoding="utf-8"))
+                background = os.tcgetpgrp(answers.fileno()) != os.getpgrp()
             except OSError:
-                raise UsageError(
-                    [f"more than {CONFIRM_ABOVE} returns and no terminal to confirm on: give --yes"]
-                ) from None
+                background = True
+            if background:  # no terminal, or reading it would stop the process (SIGTTIN): no one can answer
+                raise UsageError([f"more than {CONFIRM_ABOVE} returns and no terminal to confirm on: give --yes"])
             yield asked, answers

@@ -12,25 +12,44 @@ from ..validation import OPERATION_ID_LENGTH, RETURN_ID_BOUNDS
 from .usage import UsageError, unreadable
 
 
+class Header(NamedTuple):
+    """A file's first line, read as a header, and the column the ids were taken from."""
+
+    where: str
+    line: str
+    column: str
+
+    def __str__(self) -> str:
+        return f"{self.where} was read as a header; the ids are from its column {self.column[:40]!r}"
+
+
 class Given(NamedTuple):
     """Values as given, each with where it is; what could not be read; and what was read as a header."""
 
     values: list[tuple[str, str]]
     problems: list[str]
-    headers: list[str]
+    headers: list[Header]
 
 
 # An integer as the spec's int64 ids are written: ASCII digits, a sign at most; one of more than 20 digits is
 # out of range before it is read.
 _DIGITS = re.compile(r"[+-]?[0-9]+")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+# A bad value is shown this long at most: a key put where an id goes must not be printed whole.
+SHOWN = 12
 
 
-def given(values: Iterable[str], sources: list[str], stdin: TextIO, what: str) -> Given:
-    """The values of the arguments, then of each ``--from`` (a file, or ``-`` for stdin), in order."""
+def shown(value: str) -> str:
+    """A bad value, as a message shows it: whole when short; else its start and its length."""
+    return repr(value) if len(value) <= SHOWN else f"{value[:6]!r}... ({len(value)} characters)"
+
+
+def given(values: Iterable[str], sources: list[str], stdin: TextIO, what: str, column: re.Pattern[str]) -> Given:
+    """The values of the arguments, then of each ``--from`` (a file, or ``-`` for stdin), in order. In a CSV
+    under a header, the ids are taken from the one column whose name matches ``column``, else the first."""
     found = [(f"argument {number}", value) for number, value in enumerate(values, start=1)]
     problems: list[str] = []
-    headers: list[str] = []
+    headers: list[Header] = []
     for source in sources:
         name = "stdin" if source == "-" else source
         try:
@@ -38,31 +57,36 @@ def given(values: Iterable[str], sources: list[str], stdin: TextIO, what: str) -
         except (OSError, UnicodeDecodeError) as error:
             problems.append(f"--from {name}: {unreadable(error)}")
             continue
-        rows, header = _rows(text.removeprefix("\ufeff"))  # a spreadsheet's UTF-8 BOM
+        rows, header = _rows(text.removeprefix("\ufeff"), column)  # a spreadsheet's UTF-8 BOM
         found += [(f"{name} line {number}", value) for number, value in rows]
         if header is not None:
-            headers.append(f"{name} line 1 was read as a header: {header[:60]!r}")
+            headers.append(Header(f"{name} line 1", *header))
     if not found and not problems:
-        only = f" (only a header: {', '.join(headers)})" if headers else ""
+        only = f" (only a header: {headers[0].where})" if headers else ""
         problems.append(f"no {what}{only}: give them as arguments, or with --from FILE or --from -")
     return Given(found, problems, headers)
 
 
-def _rows(text: str) -> tuple[list[tuple[int, str]], str | None]:
-    """(line number, value) of each line that is not blank: the line itself, or the first cell of a CSV
-    (``,``, ``;`` or tab); and the first line when it is a header. A first line is a header only when it
-    holds no digit at all: one with a mistyped id is reported as that, never skipped as a header."""
+def _rows(text: str, column: re.Pattern[str]) -> tuple[list[tuple[int, str]], tuple[str, str] | None]:
+    """(line number, value) of each line that is not blank: the line itself, or a cell of a CSV (``,``, ``;``
+    or tab); and, when the first line is a header, it and the name of the column read. A first line is a
+    header only when it holds no digit at all: one with a mistyped id is reported as that, never skipped."""
     lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
         return [], None
-    delimiter = max(",;\t", key=lines[0][1].count)
-    if delimiter in lines[0][1]:
-        cells = [(number, next(csv.reader(io.StringIO(line), delimiter=delimiter), [])) for number, line in lines]
-        lines = [(number, row[0] if row else "") for number, row in cells if any(cell.strip() for cell in row)]
-    rows = [(number, value.strip()) for number, value in lines]
-    if rows and rows[0][0] == 1 and not any(char.isdigit() for char in text.splitlines()[0]):
-        return rows[1:], text.splitlines()[0]
-    return rows, None
+    first = lines[0][1]
+    header = lines[0][0] == 1 and not any(char.isdigit() for char in first)
+    delimiter = max(",;\t", key=first.count)
+    if delimiter not in first:
+        rows = [(number, line.strip()) for number, line in lines]
+        return (rows[1:], (first, first.strip())) if header else (rows, None)
+    cells = [(number, next(csv.reader(io.StringIO(line), delimiter=delimiter), [])) for number, line in lines]
+    cells = [(number, row) for number, row in cells if any(cell.strip() for cell in row)]
+    names = [name.strip() for name in cells[0][1]] if header else []
+    matching = [index for index, name in enumerate(names) if column.search(name)]
+    index = matching[0] if len(matching) == 1 else 0
+    rows = [(number, row[index].strip() if index < len(row) else "") for number, row in cells]
+    return (rows[1:], (first, names[index] if names else first)) if header else (rows, None)
 
 
 def return_ids(values: Given) -> list[int]:
@@ -73,7 +97,7 @@ def return_ids(values: Given) -> list[int]:
     low, high = RETURN_ID_BOUNDS
     for where, value in values.values:
         if not _DIGITS.fullmatch(value):
-            problems.append(f"{where}: not a return id: {value[:40]!r}")
+            problems.append(f"{where}: not a return id: {shown(value)}")
         elif _out_of(RETURN_ID_BOUNDS, value):
             problems.append(f"{where}: return id {_shown(value)} is out of range {low}..{high}")
         elif int(value) in seen:
@@ -90,13 +114,14 @@ def operation_ids(values: Given) -> list[str]:
     """Each an operation id within the spec's length bounds; one given twice is asked for once."""
     low, high = OPERATION_ID_LENGTH
     problems = values.problems + [
-        f"{where}: not an operation id ({low} to {high} characters, no spaces): {value[:40]!r}"
+        f"{where}: not an operation id ({low} to {high} characters, no spaces): {shown(value)}"
         for where, value in values.values
         if not low <= len(value) <= high or not value.isprintable() or any(char.isspace() for char in value)
     ]
+    nulls = [*values.values, *((header.where, header.line.strip()) for header in values.headers)]
     problems += [
         f"{where}: null is not an operation id: a return that was not started has none"
-        for where, value in values.values
+        for where, value in nulls
         if value == "null"
     ]
     if problems:
@@ -109,7 +134,7 @@ def number(name: str, value: str | None, bounds: tuple[int, int]) -> int | None:
         return None
     value = value.strip()
     if not _DIGITS.fullmatch(value):
-        raise UsageError([f"{name}: not a number: {value[:40]!r}"])
+        raise UsageError([f"{name}: not a number: {shown(value)}"])
     if _out_of(bounds, value):
         raise UsageError([f"{name}: {_shown(value)} is out of range {bounds[0]}..{bounds[1]}"])
     return int(value)

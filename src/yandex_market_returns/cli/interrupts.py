@@ -45,7 +45,9 @@ class Deferral:
     def installed(self) -> Iterator["Deferral"]:
         """The handlers, for the time of the block (the main thread's: the only one that can set them); once
         ``ignore`` is called, the signals stay ignored until the process ends."""
-        previous = {signum: signal.signal(signum, self._heard) for signum in SIGNALS}
+        # A signal ignored when the command started (``nohup`` ignores SIGHUP) stays ignored.
+        wanted = [signum for signum in SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN]
+        previous = {signum: signal.signal(signum, self._heard) for signum in wanted}
         try:
             yield self
         finally:

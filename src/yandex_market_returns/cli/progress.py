@@ -83,7 +83,7 @@ class Progress:
         if to_send:
             parts.append(f"{rate:.1f}/s")
             if self._watch.remaining is not None and self._watch.remaining < to_send:
-                parts.append("the hourly limit runs out first: the rest waits for the next hour")
+                parts.append(f"the hourly limit runs out before the {to_send} left are sent")
             elif rate > 0:
                 parts.append(f"~{_duration(to_send / rate)} left to send")
         elif self._confirming and self._done + self._not_done < self._total:

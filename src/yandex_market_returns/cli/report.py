@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from .. import errors
 from ..results import Outcome
 from .interrupts import Deferral
 from .progress import Progress
@@ -70,10 +71,14 @@ class Report:
         if self._progress is not None:
             self._progress.note(self.succeeded(outcome))
 
-    def move_to(self, stream: TextIO) -> None:
-        """Write the outcomes still to come to ``stream``, with no progress display: stdout failed."""
+    def move_to(self, stream: TextIO, again: bool = False) -> None:
+        """Write the outcomes still to come to ``stream``, with no progress display: stdout failed. ``again``:
+        those written already too."""
         self._stdout = stream
         self._progress = None
+        if again:
+            written, self._written = self._written, {}
+            self.write_rest(written.values())
 
     def write_rest(self, outcomes: Iterable[Outcome]) -> None:
         """The outcomes not written yet, as they stand; when stdout fails, on stderr."""
@@ -95,15 +100,21 @@ class Report:
             said += [f"{count} {status}" for status, count in statuses.items() if status not in (None, "DONE")]
             if statuses[None]:
                 said.append(f"{statuses[None]} started, status not known")
-        refused = sum(outcome.error is not None and not outcome.error.may_have_started for outcome in outcomes)
+        held = [outcome.return_id for outcome in outcomes if _held(outcome)]  # by the hourly limit: not sent
+        not_sent = [*not_sent, *held]
+        refused = sum(
+            outcome.error is not None and not outcome.error.may_have_started and not _held(outcome)
+            for outcome in outcomes
+        )
         unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in outcomes)
         if refused:
             said.append(f"{refused} not started")
         if unsure:
             said.append(f"{unsure} may have started (outcome unknown: may_have_started is true)")
-        not_sent = list(not_sent)
         if not_sent:
             said.append(f"{len(not_sent)} not sent")
+        if held:
+            said.append(f"{len(held)} of them held back by the store's spent hourly limit")
         said.append(f"{watch.retries} retried")
         if watch.remaining is not None:
             said.append(f"the store's hourly requests left: {watch.remaining}")
@@ -123,3 +134,9 @@ class Report:
         else:
             with self._progress.paused():
                 yield
+
+
+def _held(outcome: Outcome) -> bool:
+    """Never sent: the store's hourly limit was spent past the call's retry budget (a 420 of our own)."""
+    error = outcome.error
+    return isinstance(error, errors.RateLimitError) and error.response is None and not error.may_have_started

@@ -10,6 +10,7 @@ import httpx
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
+from .inputs import Given
 from .usage import Problems, UsageError, unreadable
 
 
@@ -35,7 +36,7 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
     if args.api_key_file is not None:
         where = "--api-key-file"
         try:
-            key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
+            key = Path(args.api_key_file).read_text(encoding="utf-8").removeprefix("\ufeff").strip()
         except (OSError, UnicodeDecodeError) as error:
             raise UsageError([f"{where}: {unreadable(error)} (the path is not shown, in case it is a key)"]) from None
         if not key:
@@ -53,6 +54,26 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
     except ValueError as error:  # its message never holds the key
         raise UsageError([f"the key from {where}: {error}"]) from None
     return key, where
+
+
+def known_key(args: argparse.Namespace) -> str | None:
+    """The key when it can be read, else ``None`` (its problems are said elsewhere)."""
+    try:
+        return api_key(args)[0]
+    except UsageError:
+        return None
+
+
+def without_key(args: argparse.Namespace, values: Given) -> Given:
+    """``values`` less any that holds the key (a key file given as ``--from``): such a value is reported by
+    where it is, never shown, and never sent."""
+    key = known_key(args)
+    if key is None:
+        return values
+    holding = [where for where, value in values.values if key in value]
+    kept = [(where, value) for where, value in values.values if key not in value]
+    problems = [f"{where} holds the API key: it is not an id" for where in holding]
+    return values._replace(values=kept, problems=values.problems + problems)
 
 
 def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> ReturnsClient:

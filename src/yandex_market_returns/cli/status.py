@@ -2,12 +2,16 @@
 
 import argparse
 import json
+import re
 from typing import TextIO
 
 from .. import errors
 from ..validation import BUSINESS_ID_BOUNDS
 from . import inputs, settings
 from .usage import ALL_DONE, PROG, SOME_NOT_DONE, Problems
+
+# The column of an export that holds operation ids, by its header.
+OPERATION_COLUMN = re.compile(r"operation|операци", re.IGNORECASE)
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -17,20 +21,21 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     ids: list[str] = []
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = inputs.given(args.ids, args.sources, stdin, "operation ids")
-    with problems.collected():
-        ids = inputs.operation_ids(given)
-    with problems.collected():
-        client = settings.client(args)
-    problems.raise_any()
-    assert business is not None
+    given = settings.without_key(args, inputs.given(args.ids, args.sources, stdin, "operation ids", OPERATION_COLUMN))
     for header in given.headers:
         print(f"{PROG}: {header}", file=stderr)
-    with client:
+    with problems.collected():
+        ids = inputs.operation_ids(given)
+    problems.found += settings.check(args)
+    with problems.collected():
+        settings.api_key(args)
+    problems.raise_any()
+    assert business is not None
+    with settings.client(args) as client:
         try:
             results = client.get_operations(business, ids)
         except errors.MarketError as error:
-            print(f"getOperations failed: {type(error).__name__}: {error}", file=stderr)
+            print(f"{PROG}: getOperations failed: {type(error).__name__}: {error}", file=stderr)
             return SOME_NOT_DONE
     for result in results:
         status = None if result.status is None else str(result.status.value)
