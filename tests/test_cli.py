@@ -108,6 +108,7 @@ def test_bad_ids_are_all_reported_with_where_they_are_and_nothing_is_sent(market
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
+        f"yandex-market-returns: {listed} line 1 was read as a header; the ids are from its column 'return_id'",
         "yandex-market-returns: --campaign-id: not a number: '0x10'",
         "yandex-market-returns: argument 2: not a return id: 'a7'",
         "yandex-market-returns: argument 3: return id 7 was given before, at argument 1",
@@ -476,10 +477,11 @@ def test_sigterm_stops_the_batch_like_ctrl_c_and_exits_143() -> None:
     ("text", "sent", "header"),
     [
         ("\ufeff5,damaged\n6,lost\n", [5, 6], None),  # a spreadsheet's BOM, no header
-        ("\ufeffreturn_id;reason\n7;x\n;\n;;\n8;y\n", [7, 8], "return_id;reason"),  # a header, empty rows
+        ("\ufeffreturn_id;reason\n7;x\n;\n;;\n8;y\n", [7, 8], "return_id"),  # a header, empty rows
         ("+9\n10\n", [9, 10], None),  # a sign is a number, not a header
         ("id\n11\n12\n", [11, 12], "id"),  # one column under a header
-        ('"Return ID","Order"\n"13","9001"\n', [13], '"Return ID","Order"'),
+        ('"Return ID","Order"\n"13","9001"\n', [13], "Return ID"),
+        ("order_id,return_id,reason\n5550001,14,x\n", [14], "return_id"),  # the column the header names
     ],
 )
 def test_spreadsheet_exports_are_read_and_a_header_is_said(
@@ -490,7 +492,8 @@ def test_spreadsheet_exports_are_read_and_a_header_is_said(
     done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(listed))
     assert done.returncode == 0, done.stderr
     assert sorted(_lines(done.stdout)) == sorted(_sent(market)) == sent
-    assert (f"{listed} line 1 was read as a header: {header!r}" in done.stderr) == (header is not None)
+    said = f"{listed} line 1 was read as a header; the ids are from its column {header!r}"
+    assert (said in done.stderr) == (header is not None)
 
 
 def test_a_first_line_with_a_mistyped_id_is_reported_not_skipped_as_a_header(
@@ -656,3 +659,42 @@ def test_the_summary_counts_a_status_this_client_does_not_know_yet() -> None:
     report.summary(3, Watch(httpx.MockTransport(lambda request: httpx.Response(200))))
     assert stderr.getvalue().startswith("3 returns: 1 cancelled (DONE); 1 PENDING_REVIEW; 1 FAILED;")
     assert not report.all_succeeded
+
+
+def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMarket, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY + "\n", encoding="utf-8")
+    for command in (["cancel", "--campaign-id", str(STORE)], ["status", "--business-id", str(BUSINESS)]):
+        done = _run(*command, "--base-url", market.base_url, "--from", str(key_file))
+        assert done.returncode == 2
+        assert f"{key_file} line 1 holds the API key: it is not an id" in done.stderr
+        assert KEY[:8] not in done.stdout + done.stderr
+    done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "1", f"-k{KEY}")
+    assert done.returncode == 2
+    assert KEY[:8] not in done.stdout + done.stderr
+    assert market.exchanges == []
+
+
+def test_returns_held_back_by_a_spent_hourly_limit_are_listed_as_not_sent() -> None:
+    with FakeMarket(api_key=KEY, hourly_limit=3) as market:
+        market.add_returns(STORE, *range(1, 7))
+        done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, *map(str, range(1, 7)))
+        sent = _sent(market)
+    assert done.returncode == 1
+    not_sent = next(line for line in done.stderr.splitlines() if line.startswith("not sent: "))
+    assert sorted(map(int, not_sent.split()[2:])) == sorted(set(range(1, 7)) - set(sent))
+    assert "held back by the store's spent hourly limit" in done.stderr
+
+
+def test_a_sighup_ignored_by_nohup_stays_ignored() -> None:
+    with FakeMarket(api_key=KEY, latency=0.5) as market:
+        market.add_returns(STORE, *range(1, 9))
+        command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, *map(str, range(1, 9)))
+        with subprocess.Popen(
+            ["nohup", *command], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as cli:
+            _wait_for(lambda: market.max_in_flight(STORE) == 4)
+            cli.send_signal(signal.SIGHUP)
+            stdout, stderr = cli.communicate(timeout=30)
+    assert cli.returncode == 0, stderr
+    assert len(_lines(stdout)) == 8
