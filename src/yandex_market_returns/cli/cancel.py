@@ -39,9 +39,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         campaign = inputs.number("--campaign-id", args.campaign_id, CAMPAIGN_ID_BOUNDS)
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = settings.without_key(args, inputs.given(args.ids, args.sources, stdin, "return ids", RETURN_COLUMN))
-    for header in given.headers:
-        print(f"{PROG}: {header}", file=stderr)
+    given = settings.ids_given(args, stdin, stderr, "return ids", RETURN_COLUMN)
     with problems.collected():
         ids = inputs.return_ids(given)
     problems.found += settings.check(args)

@@ -3,15 +3,17 @@ is sent, and the client made from them."""
 
 import argparse
 import os
+import re
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
-from .inputs import Given
-from .usage import Problems, UsageError, unreadable
+from .inputs import Given, given
+from .usage import PROG, Problems, UsageError, unreadable
 
 
 def check(args: argparse.Namespace) -> list[str]:
@@ -74,6 +76,15 @@ def without_key(args: argparse.Namespace, values: Given) -> Given:
     kept = [(where, value) for where, value in values.values if key not in value]
     problems = [f"{where} holds the API key: it is not an id" for where in holding]
     return values._replace(values=kept, problems=values.problems + problems)
+
+
+def ids_given(args: argparse.Namespace, stdin: TextIO, stderr: TextIO, what: str, column: re.Pattern[str]) -> Given:
+    """The ids of the arguments and ``--from``, less any that holds the key; a header read is said at once,
+    whatever else is wrong."""
+    values = without_key(args, given(args.ids, args.sources, stdin, what, column))
+    for header in values.headers:
+        print(f"{PROG}: {header}", file=stderr)
+    return values
 
 
 def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> ReturnsClient:

@@ -21,9 +21,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     ids: list[str] = []
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = settings.without_key(args, inputs.given(args.ids, args.sources, stdin, "operation ids", OPERATION_COLUMN))
-    for header in given.headers:
-        print(f"{PROG}: {header}", file=stderr)
+    given = settings.ids_given(args, stdin, stderr, "operation ids", OPERATION_COLUMN)
     with problems.collected():
         ids = inputs.operation_ids(given)
     problems.found += settings.check(args)
