@@ -676,13 +676,13 @@ def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMark
 
 
 def test_returns_held_back_by_a_spent_hourly_limit_are_listed_as_not_sent() -> None:
-    with FakeMarket(api_key=KEY, hourly_limit=3) as market:
-        market.add_returns(STORE, *range(1, 7))
-        done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, *map(str, range(1, 7)))
+    with FakeMarket(api_key=KEY, hourly_limit=3) as market:  # 12 returns: some are sent, then some held back
+        market.add_returns(STORE, *range(1, 13))
+        done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, *map(str, range(1, 13)))
         sent = _sent(market)
     assert done.returncode == 1
     not_sent = next(line for line in done.stderr.splitlines() if line.startswith("not sent: "))
-    assert sorted(map(int, not_sent.split()[2:])) == sorted(set(range(1, 7)) - set(sent))
+    assert sorted(map(int, not_sent.split()[2:])) == sorted(set(range(1, 13)) - set(sent))
     assert "held back by the store's spent hourly limit" in done.stderr
 
 

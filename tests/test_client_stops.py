@@ -427,7 +427,7 @@ def test_a_second_ctrl_c_keeps_the_report(gap: float) -> None:
     assert report["sent_after"] == 0, "the workers stopped"
 
 
-def _interrupt_after(call: str, times: int, returned: Any = None) -> Any:
+def _interrupt_after(call: str, times: int, returned: Any = None, pause: float = 0.0) -> Any:
     """A profiler for this thread that raises KeyboardInterrupt the ``times``-th time ``call`` returns (a C
     function by name, or a Python one by its code's name whose return value passes ``returned``): as a Ctrl-C
     does when it lands between two bytecodes, after a call's result is taken and before it is kept."""
@@ -441,6 +441,7 @@ def _interrupt_after(call: str, times: int, returned: Any = None) -> Any:
             seen += 1
             if seen == times:
                 sys.setprofile(None)
+                time.sleep(pause)  # what the other threads do meanwhile
                 raise KeyboardInterrupt
 
     return profile
@@ -478,3 +479,21 @@ def test_ctrl_c_just_after_confirmed_outcomes_were_taken_keeps_their_status(
     assert sorted(outcome.return_id for outcome in outcomes) == ids
     assert any(outcome.cancelled for outcome in outcomes)
     assert all(outcome.status is not None for outcome in outcomes)
+
+
+def test_ctrl_c_while_the_batch_starts_its_workers_waits_for_every_request_sent(
+    market: FakeMarket, client: ReturnsClient
+) -> None:
+    market.latency = 0.3
+    ids = list(range(1, 41))
+    # As the third worker's Thread.start() returns, once that worker has sent its request.
+    sys.setprofile(_interrupt_after("start", 3, pause=0.15))
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            client.cancel_returns(CAMPAIGN, ids)
+    finally:
+        sys.setprofile(None)
+    _check_report(stopped.value, ids, [], market)
+    outcomes: list[Outcome] = stopped.value.outcomes  # type: ignore[attr-defined]
+    assert outcomes, "the workers started had sent requests"
+    assert all(outcome.ok for outcome in outcomes), "a request sent was not waited for"

@@ -206,9 +206,17 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             self._stops[stop] = finished
         pending = iter(range(len(ids)))
         pending_lock = threading.Lock()
-        running = 0  # workers started and not yet done
+        # Workers that began (each counts itself, under pending_lock, unless the batch has stopped), and those
+        # that said they are done. A worker counts itself, not the thread that starts it: a Ctrl-C inside
+        # Thread.start() leaves a running worker that its starter never counted.
+        began = ended = 0
 
         def work() -> None:
+            nonlocal began
+            with pending_lock:
+                if stop.is_set():
+                    return
+                began += 1
             try:
                 while not stop.is_set():
                     with pending_lock:
@@ -229,9 +237,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
         def collect(item: object) -> Outcome | None:
             """Note what a worker handed back; the outcome, when it is final."""
-            nonlocal running
+            nonlocal ended
             if item is None:
-                running -= 1
+                ended += 1
             elif isinstance(item, tuple) and item[1] is not None:
                 index, outcome = cast(tuple[int, Outcome], item)
                 outcomes[index] = outcome
@@ -253,8 +261,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         try:
             for worker in workers:
                 worker.start()
-                running += 1
-            while running or confirmations:
+            while ended < len(workers) or confirmations:
                 try:
                     item = finished.get(timeout=confirmations.due_in() if confirmations else None)
                 except queue.Empty:
@@ -273,13 +280,14 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
-            stop.set()  # first, and again in `finally`: a second Ctrl-C may cut this block short
+            with pending_lock:  # first, and again in `finally`: a second Ctrl-C may cut this block short
+                stop.set()  # from here on no worker begins: `began` counts all there will be
             self._slots.wake()
             # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
             self._drain(finished, collect, outcomes, handed, confirmations)
             report_stop(error, ids, outcomes, in_progress)
-            while running:
+            while ended < began:
                 collect(finished.get())
             self._drain(finished, collect, outcomes, handed, confirmations)
             report_stop(error, ids, outcomes, in_progress)
@@ -292,7 +300,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                 report_stop(interrupted, ids, outcomes, in_progress)
             with self._stops_lock:
                 self._stops.pop(stop, None)
-            if not running:  # every worker has said it is done: let them exit before returning
+            if ended == began:  # every worker that began has said it is done: let them exit before returning
                 for worker in workers:
                     if worker.ident is not None:
                         worker.join()
