@@ -434,8 +434,9 @@ def test_a_ctrl_c_while_a_line_is_written_waits_for_the_line_to_end() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def _stopped_mid_batch(*signals: signal.Signals) -> tuple[int, str, str, list[int]]:
-    """A batch of 40 with 4 requests in flight (a 1 s latency) when the signals come, 0.3 s apart."""
+def _stopped_mid_batch(*signals: signal.Signals, close_stdout: bool = False) -> tuple[int, str, str, list[int]]:
+    """A batch of 40 with 4 requests in flight (a 1 s latency) when the signals come, 0.3 s apart; with
+    ``close_stdout``, no one reads stdout from then on (as when Ctrl-C ends ``| tee`` too)."""
     with FakeMarket(api_key=KEY, latency=1.0) as market:
         market.add_returns(STORE, *range(1, 41))
         command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--yes")
@@ -443,6 +444,9 @@ def _stopped_mid_batch(*signals: signal.Signals) -> tuple[int, str, str, list[in
             [*command, *map(str, range(1, 41))], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         ) as cli:
             _wait_for(lambda: market.max_in_flight(STORE) == 4)
+            if close_stdout:
+                assert cli.stdout is not None
+                cli.stdout.close()
             for sent in signals:
                 cli.send_signal(sent)
                 time.sleep(0.3)
@@ -576,19 +580,8 @@ def test_only_stdout_on_a_terminal_still_asks_there(market: FakeMarket) -> None:
 
 
 def test_a_stdout_that_breaks_during_the_stop_report_loses_nothing() -> None:
-    with FakeMarket(api_key=KEY, latency=1.0) as market:
-        market.add_returns(STORE, *range(1, 41))
-        command = _command("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--yes")
-        with subprocess.Popen(
-            [*command, *map(str, range(1, 41))], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as cli:
-            assert cli.stdout is not None
-            _wait_for(lambda: market.max_in_flight(STORE) == 4)
-            cli.stdout.close()  # as when Ctrl-C ends `| tee` too: no one reads the report
-            cli.send_signal(signal.SIGINT)
-            _, stderr = cli.communicate(timeout=30)
-        sent = _sent(market)
-    assert cli.returncode == 130, stderr
+    returncode, _, stderr, sent = _stopped_mid_batch(signal.SIGINT, close_stdout=True)
+    assert returncode == 130, stderr
     assert "stopping (Ctrl-C): nothing more is sent; waiting up to 30 s for the 4 requests in flight" in stderr
     reported = [json.loads(line)["return_id"] for line in stderr.splitlines() if line.startswith("{")]
     assert sorted(reported) == sorted(sent) == [1, 2, 3, 4]

@@ -447,20 +447,26 @@ def _interrupt_after(call: str, times: int, returned: Any = None, pause: float =
     return profile
 
 
+def _interrupted(profile: Any, batch: Any) -> BaseException:
+    """The KeyboardInterrupt that ``profile`` raises in ``batch()``."""
+    sys.setprofile(profile)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            batch()
+    finally:
+        sys.setprofile(None)
+    return stopped.value
+
+
 @pytest.mark.parametrize("times", [2, 5, 9])
 def test_ctrl_c_just_after_an_outcome_left_the_queue_loses_nothing(
     market: FakeMarket, client: ReturnsClient, times: int
 ) -> None:
     market.latency = 0.02
     ids = list(range(1, 41))
-    sys.setprofile(_interrupt_after("get", times))
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            client.cancel_returns(CAMPAIGN, ids)
-    finally:
-        sys.setprofile(None)
-    _check_report(stopped.value, ids, [], market)
-    reported = {outcome.return_id for outcome in stopped.value.outcomes}  # type: ignore[attr-defined]
+    stopped = _interrupted(_interrupt_after("get", times), lambda: client.cancel_returns(CAMPAIGN, ids))
+    _check_report(stopped, ids, [], market)
+    reported = {outcome.return_id for outcome in stopped.outcomes}  # type: ignore[attr-defined]
     assert {_return_id(exchange.body) for exchange in market.exchanges} == reported  # no getOperations here
 
 
@@ -468,14 +474,12 @@ def test_ctrl_c_just_after_confirmed_outcomes_were_taken_keeps_their_status(
     market: FakeMarket, client: ReturnsClient
 ) -> None:
     ids = list(range(1, 11))
-    sys.setprofile(_interrupt_after("finished", 1, returned=bool))
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            client.cancel_returns(CAMPAIGN, ids, business_id=FakeMarket.DEFAULT_BUSINESS, poll_interval=0.05)
-    finally:
-        sys.setprofile(None)
-    _check_report(stopped.value, ids, [], market)
-    outcomes: list[Outcome] = stopped.value.outcomes  # type: ignore[attr-defined]
+    stopped = _interrupted(
+        _interrupt_after("finished", 1, returned=bool),
+        lambda: client.cancel_returns(CAMPAIGN, ids, business_id=FakeMarket.DEFAULT_BUSINESS, poll_interval=0.05),
+    )
+    _check_report(stopped, ids, [], market)
+    outcomes: list[Outcome] = stopped.outcomes  # type: ignore[attr-defined]
     assert sorted(outcome.return_id for outcome in outcomes) == ids
     assert any(outcome.cancelled for outcome in outcomes)
     assert all(outcome.status is not None for outcome in outcomes)
@@ -487,13 +491,8 @@ def test_ctrl_c_while_the_batch_starts_its_workers_waits_for_every_request_sent(
     market.latency = 0.3
     ids = list(range(1, 41))
     # As the third worker's Thread.start() returns, once that worker has sent its request.
-    sys.setprofile(_interrupt_after("start", 3, pause=0.15))
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            client.cancel_returns(CAMPAIGN, ids)
-    finally:
-        sys.setprofile(None)
-    _check_report(stopped.value, ids, [], market)
-    outcomes: list[Outcome] = stopped.value.outcomes  # type: ignore[attr-defined]
+    stopped = _interrupted(_interrupt_after("start", 3, pause=0.15), lambda: client.cancel_returns(CAMPAIGN, ids))
+    _check_report(stopped, ids, [], market)
+    outcomes: list[Outcome] = stopped.outcomes  # type: ignore[attr-defined]
     assert outcomes, "the workers started had sent requests"
     assert all(outcome.ok for outcome in outcomes), "a request sent was not waited for"
