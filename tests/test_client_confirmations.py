@@ -326,3 +326,122 @@ def test_a_status_reported_for_another_operation_type_confirms_nothing(market: F
         (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, confirm_timeout=0.3, poll_interval=0.1)
     assert outcome.status is None
     assert not outcome.cancelled
+
+
+def _operations_answer(*operations: tuple[str, str]) -> Canned:
+    found = [{"id": id_, "type": "RETURN_CANCELLATION", "status": status} for id_, status in operations]
+    return Canned(200, json.dumps({"status": "OK", "result": {"operations": found}}).encode(), JSON)
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (_operations_answer(("a", "DONE"), ("b", "DONE"), ("a", "FAILED")), "operation 'a' twice: DONE"),
+        (_operations_answer(("a", "DONE"), ("a", "IN_PROGRESS")), "operation 'a' twice: DONE"),
+        (_operations_answer(("a", "DONE"), ("b", "DONE"), ("c", "DONE")), "operation 'c', which was not asked about"),
+    ],
+)
+def test_an_answer_that_contradicts_itself_is_believed_in_nothing(
+    market: FakeMarket, caplog: pytest.LogCaptureFixture, answer: Canned, said: str
+) -> None:
+    market.inject(answer)
+    with _client(market) as client:
+        results = client.get_operations(BUSINESS, ["a", "b"])
+    assert [(r.id, r.status) for r in results] == [("a", None), ("b", None)], "neither status reported as certain"
+    assert said in caplog.text
+    assert "its statuses are taken as unknown" in caplog.text
+
+
+def test_an_id_listed_twice_with_one_status_is_taken_at_its_word(market: FakeMarket) -> None:
+    market.inject(_operations_answer(("a", "DONE"), ("a", "DONE")))
+    with _client(market) as client:
+        (result,) = client.get_operations(BUSINESS, ["a"])
+    assert result.status is DONE
+
+
+def test_a_wait_asks_again_after_a_contradiction(market: FakeMarket) -> None:
+    market.inject(_operations_answer(("a", "DONE"), ("a", "FAILED")), _operations_answer(("a", "FAILED")))
+    with _client(market) as client:
+        (result,) = client.wait_for_operations(BUSINESS, ["a"], timeout=5, poll_interval=0.05)
+    assert result.status is OperationStatusType.FAILED
+    assert len(market.exchanges) == 2
+
+
+def test_a_batch_confirms_nothing_from_a_contradiction(market: FakeMarket) -> None:
+    market.add_returns(CAMPAIGN, 1)
+
+    def contradicting(path: str, body: bytes, answer: Answer) -> Answer:
+        if path.endswith("/operations"):
+            (id_,) = json.loads(body)["operationIds"]
+            found = [{"id": id_, "type": "RETURN_CANCELLATION", "status": status} for status in ("DONE", "FAILED")]
+            return 200, answer[1], json.dumps({"status": "OK", "result": {"operations": found}}).encode()
+        return answer
+
+    _rewriting(market, contradicting)
+    with _client(market) as client:
+        (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, confirm_timeout=0.3, poll_interval=0.1)
+    assert outcome.ok
+    assert outcome.status is None
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_get_operations_keeps_the_requests_answered_before_one_failed(market: FakeMarket, asynchronous: bool) -> None:
+    ids = [f"op-{n}" for n in range(250)]
+    market.inject(
+        _operations_answer(("op-3", "DONE")),
+        _operations_answer(("op-150", "FAILED")),
+        Canned(403, b'{"status":"ERROR","errors":[{"code":"FORBIDDEN"}]}', JSON),
+    )
+
+    async def asked() -> None:
+        async with async_client(market) as client:
+            await client.get_operations(BUSINESS, ids)
+
+    with pytest.raises(errors.ForbiddenError) as raised:
+        if asynchronous:
+            asyncio.run(asked())
+        else:
+            with _client(market) as client:
+                client.get_operations(BUSINESS, ids)
+    answered = raised.value.answered  # type: ignore[attr-defined]
+    assert [r.id for r in answered] == ids[:200], "the two requests answered, in the order given"
+    known = {r.id: r.status for r in answered if r.status is not None}
+    assert known == {"op-3": DONE, "op-150": OperationStatusType.FAILED}
+
+
+@pytest.mark.parametrize("left", [1, 10])
+def test_the_confirmation_timeout_is_kept_whatever_the_budget(left: int) -> None:
+    """With a few getOperations requests left this hour, the rounds are spread over it: the batch still ends at
+    its confirmation timeout, its outcomes unconfirmed, not an hour later."""
+    with FakeMarket(api_key=KEY, operation_delay=60, operations_hourly_limit=left + 1) as market:
+        market.add_returns(CAMPAIGN, 1, 2)
+        with _client(market) as client:
+            stopper = threading.Timer(20, client.close)  # a batch that waits past its timeout fails, not hangs
+            stopper.start()
+            try:
+                started = time.monotonic()
+                outcomes = client.cancel_returns(
+                    CAMPAIGN, [1, 2], business_id=BUSINESS, confirm_timeout=2, poll_interval=0.1
+                )
+                took = time.monotonic() - started
+            finally:
+                stopper.cancel()
+    assert [outcome.status for outcome in outcomes] == [IN_PROGRESS, IN_PROGRESS]
+    assert all(outcome.operation is not None for outcome in outcomes), "reported with their operation ids"
+    assert took < 4, f"{took:.1f} s"
+
+
+def test_the_async_confirmation_timeout_is_kept_whatever_the_budget() -> None:
+    async def batch(market: FakeMarket) -> list[Outcome]:
+        async with async_client(market) as client:
+            return await asyncio.wait_for(
+                client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, confirm_timeout=2, poll_interval=0.1), 20
+            )
+
+    with FakeMarket(api_key=KEY, operation_delay=60, operations_hourly_limit=2) as market:
+        market.add_returns(CAMPAIGN, 1)
+        started = time.monotonic()
+        (outcome,) = asyncio.run(batch(market))
+        took = time.monotonic() - started
+    assert outcome.status is IN_PROGRESS
+    assert took < 4, f"{took:.1f} s"

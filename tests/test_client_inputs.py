@@ -4,6 +4,7 @@ import asyncio
 import enum
 import json
 import math
+import traceback
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import CountingTransport
+from tests.conftest import KEY, CountingTransport
 from yandex_market_returns import API_KEY_VARIABLE, AsyncReturnsClient, RateLimit, ReturnsClient
 from yandex_market_returns.errors import ClientClosedError
 from yandex_market_returns.validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS
@@ -301,3 +302,13 @@ def test_an_id_too_long_to_print_is_named_by_its_size() -> None:
     assert str(raised.value).startswith("return_id must be between")
     assert str(raised.value).endswith("got an integer of 16610 bits")
     assert transport.requests == []
+
+
+@pytest.mark.parametrize("kind", [ReturnsClient, AsyncReturnsClient])
+def test_a_client_whose_setup_failed_still_has_a_repr(kind: type[ReturnsClient | AsyncReturnsClient]) -> None:
+    """A reporter formats the traceback with its locals: the half-built client must not break it."""
+    with pytest.raises(ValueError, match="base_url") as raised:
+        kind(api_key=KEY, base_url="http://example.com")
+    half_built = raised.value.__traceback__.tb_next.tb_frame.f_locals["self"]  # type: ignore[union-attr]
+    assert repr(half_built) == f"{kind.__name__}(not set up)"
+    traceback.TracebackException.from_exception(raised.value, capture_locals=True)

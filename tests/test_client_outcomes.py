@@ -57,14 +57,28 @@ def test_the_async_client_says_the_same(market: FakeMarket) -> None:
 
 
 def test_a_400_with_no_unknown_attempt_before_it_is_a_plain_bad_request(market: FakeMarket, make_client: Any) -> None:
-    """A 500 carries nothing out: the 400 that follows is certain, this call started no cancellation."""
+    """A 420 carries nothing out: the 400 that follows is certain, this call started no cancellation."""
     market.add_returns(CAMPAIGN, 20_000, shipment_status="RECEIVED")
-    market.inject(Fault.SERVER_ERROR, Fault.SERVER_ERROR)
+    market.inject(Canned(420), Canned(420))
     with pytest.raises(errors.BadRequestError) as raised:
-        make_client().cancel_return(CAMPAIGN, 20_000)
+        make_client(backoff=0.01).cancel_return(CAMPAIGN, 20_000)
     assert type(raised.value) is errors.BadRequestError
     assert raised.value.may_have_started is False
-    assert [exchange.status for exchange in market.exchanges] == [500, 500, 400]
+    assert [exchange.status for exchange in market.exchanges] == [420, 420, 400]
+
+
+def test_a_500_after_the_market_acted_then_a_400_is_an_unknown_outcome(market: FakeMarket, make_client: Any) -> None:
+    """The Market cancelled the return and then failed: its 500 is no proof that nothing happened."""
+    market.inject(Fault.SERVER_ERROR_AFTER_ACTING)
+    with pytest.raises(errors.OutcomeUnknownError) as raised:
+        make_client(backoff=0.01).cancel_return(CAMPAIGN, 1)
+    assert [started.return_id for started in market.operations] == [1], "the Market did cancel it"
+    first, last = raised.value.attempts
+    assert isinstance(first, errors.ServerError)
+    assert first.may_have_started
+    assert "the Market failed, maybe after acting; the cancellation may have started" in str(first)
+    assert isinstance(last, errors.BadRequestError)
+    assert [exchange.status for exchange in market.exchanges] == [500, 400]
 
 
 def test_a_lost_answer_then_a_success_is_a_success(market: FakeMarket, make_client: Any) -> None:
@@ -82,10 +96,10 @@ def _refused_port() -> int:
 # (what happens, what it raises, may_have_started, retryable)
 ATTEMPTS: list[tuple[str, Canned | Fault | None, type, bool, bool]] = [
     ("connection refused", None, errors.ConnectionError, False, True),
-    ("500 with the Market's body", Canned(500, MARKET_500, JSON), errors.ServerError, False, True),
+    ("500 with the Market's body", Canned(500, MARKET_500, JSON), errors.ServerError, True, True),
     ("502 page from a gateway", Canned(502, HTML_502, {"Content-Type": "text/html"}), errors.ServerError, True, True),
     ("503 with no body", Canned(503), errors.ServerError, True, True),
-    ("504 with the Market's body", Canned(504, MARKET_500, JSON), errors.ServerError, False, True),
+    ("504 with the Market's body", Canned(504, MARKET_500, JSON), errors.ServerError, True, True),
     ("connection dropped mid-answer", Fault.DROPPED_CONNECTION, errors.ConnectionError, True, True),
     ("answer lost", Fault.ANSWER_LOST, errors.ConnectionError, True, True),
     ("200 truncated", Fault.TRUNCATED_BODY, errors.UnexpectedResponseError, True, False),

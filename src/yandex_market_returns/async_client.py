@@ -13,7 +13,7 @@ from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
 from .generated import errors as generated_errors
 from .generated import models
-from .operations import Confirmations, Round, Wait, in_order, requests_for
+from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .request_deadlines import RequestDeadlines
 from .responses import unparsed
@@ -75,10 +75,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     ) -> list[OperationResult]:
         """See ``ReturnsClient.get_operations``."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
-        polled = await self._statuses(business_id, ids, kind)
-        if polled.error is not None:
-            raise polled.error
-        return in_order(ids, polled.known, kind)
+        return reported(ids, await self._statuses(business_id, ids, kind))
 
     async def wait_for_operations(
         self,

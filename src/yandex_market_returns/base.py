@@ -161,7 +161,9 @@ class ClientBase(Generic[Transport]):
         return transport
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
+        # vars(): a client whose __init__ failed has no _base_url, and a traceback with locals reprs it.
+        base_url = vars(self).get("_base_url")
+        return f"{type(self).__name__}({'not set up' if base_url is None else f'base_url={base_url!r}'})"
 
     def _closed_error(self) -> errors.ClientClosedError:
         return errors.ClientClosedError(f"this {type(self).__name__} is closed: make a new one to send requests")

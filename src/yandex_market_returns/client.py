@@ -17,7 +17,7 @@ from .batches import report_stop, stop_report
 from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
 from .generated import models
-from .operations import Confirmations, Round, Wait, in_order, requests_for
+from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
@@ -86,12 +86,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """The status of each operation, one ``OperationResult`` per id in the order given (``status`` is
-        ``None`` for one the Market did not report). More than 100 ids go in several requests."""
+        ``None`` for one the Market did not report, or reported in an answer that contradicts itself). More
+        than 100 ids go in several requests; when one fails, its error carries the results of the requests
+        answered before it as ``answered``."""
         business_id, ids, kind = self._check_statuses(business_id, operation_ids, operation_type)
-        polled = self._statuses(business_id, ids, kind, self._closed)
-        if polled.error is not None:
-            raise polled.error
-        return in_order(ids, polled.known, kind)
+        return reported(ids, self._statuses(business_id, ids, kind, self._closed))
 
     def wait_for_operations(
         self,

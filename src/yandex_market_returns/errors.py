@@ -125,8 +125,8 @@ class RateLimitError(ApiError):
 class ServerError(ApiError):
     """5xx: the Market or a proxy in front of it failed.
 
-    A gateway's 502/503/504 without the Market's error body may have passed the request on:
-    ``may_have_started`` is then ``True``.
+    For cancelReturn ``may_have_started`` is ``True``: the Market may fail after carrying out the
+    cancellation (its own 500), and a gateway's 502/503/504 may have passed the request on.
     """
 
     retryable = True

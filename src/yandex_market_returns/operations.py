@@ -36,6 +36,36 @@ def in_order(
     return [known.get(id_) or OperationResult(id=id_, type=operation_type, status=None) for id_ in operation_ids]
 
 
+def contradiction(asked: Sequence[str], results: Sequence[OperationResult]) -> str | None:
+    """What makes an answer unbelievable: an operation listed twice with different statuses or types, or one
+    that was not asked about; ``None`` for an answer that can be taken at its word."""
+    wanted = set(asked)
+    seen: dict[str, OperationResult] = {}
+    for result in results:
+        if result.id not in wanted:
+            return f"operation {result.id!r}, which was not asked about"
+        earlier = seen.setdefault(result.id, result)
+        if earlier != result:
+            return f"operation {result.id!r} twice: {_said(earlier)} and {_said(result)}"
+    return None
+
+
+def _said(result: OperationResult) -> str:
+    status = "no status" if result.status is None else str(result.status.value)
+    return f"{status} ({result.type.value})"
+
+
+def reported(operation_ids: Sequence[str], polled: "Round") -> list[OperationResult]:
+    """``get_operations``' result; when a request failed, its error is raised carrying, as ``answered``, the
+    results of the ids whose requests were answered before it (in the order given): nothing learnt is lost."""
+    if polled.error is not None:
+        answered = set(polled.answered_ids)
+        results = in_order([id_ for id_ in operation_ids if id_ in answered], polled.known, polled.operation_type)
+        object.__setattr__(polled.error, "answered", results)  # as a stopped batch's report is put on its error
+        raise polled.error
+    return in_order(operation_ids, polled.known, polled.operation_type)
+
+
 @attrs.define
 class Round:
     """What one round of getOperations requests learnt: the statuses, the last rate limit, and the error of
@@ -46,14 +76,22 @@ class Round:
     deadline: float | None = None  # monotonic; a wait's, or its confirmations'
     learn: Callable[[list[OperationResult]], None] | None = None
     known: dict[str, OperationResult] = attrs.Factory(dict)
+    answered_ids: list[str] = attrs.Factory(list)  # the ids of the requests that were answered
     rate_limit: RateLimit | None = None
     error: errors.MarketError | None = None
 
     def answered(self, asked: Sequence[str], statuses: tuple[list[OperationResult], RateLimit]) -> None:
         """Take one request's answer: only the ids asked for, of the type asked for (an operation of another
-        type says nothing of the one asked about)."""
+        type says nothing of the one asked about). An answer that contradicts itself is believed in nothing:
+        an id listed with two statuses, or one not asked about, leaves the statuses of all it was asked
+        unknown (``None``) rather than a guess reported as certain."""
         results, self.rate_limit = statuses
+        self.answered_ids.extend(asked)
         wanted = set(asked)
+        problem = contradiction(asked, results)
+        if problem is not None:
+            logger.warning("getOperations answered %s: its statuses are taken as unknown", problem)
+            results = [OperationResult(id=id_, type=self.operation_type, status=None) for id_ in asked]
         results = [result for result in results if result.id in wanted and result.type == self.operation_type]
         self.known.update((result.id, result) for result in results)
         if self.learn is not None:
@@ -85,6 +123,11 @@ class PollSchedule:
     def __init__(self, first: float) -> None:
         self._interval = first
         self._ceiling = max(first, MAX_POLL_INTERVAL)
+
+    @property
+    def interval(self) -> float:
+        """The next wait by the schedule alone, before the budget stretches it."""
+        return self._interval
 
     def next_wait(self, requests_per_round: int, rate_limit: RateLimit | None) -> float:
         wait = self._interval
@@ -134,7 +177,8 @@ class Confirmations:
     """A batch's started cancellations that wait for a final status: every round asks for all of them at
     once, 100 to a request. One that has not ended ``timeout`` seconds after it started is final as it is
     after the first round that begins past that (``IN_PROGRESS``, or ``None`` when no answer reported it):
-    deadlines add no rounds of their own."""
+    deadlines add no rounds of their own. When the business's hourly budget, not the schedule, puts the
+    next round off, a deadline is kept all the same: the outcome is final at it, as last known."""
 
     def __init__(self, timeout: float, poll_interval: float) -> None:
         self._timeout = timeout
@@ -148,6 +192,7 @@ class Confirmations:
         self._taken: dict[int, Outcome] = {}
         self._next_poll: float | None = None
         self._round_started = -math.inf  # a deadline before it has had its last round
+        self._budget_bound = False  # the next round waits for the budget, past what the schedule asks
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
@@ -163,7 +208,10 @@ class Confirmations:
         """Seconds until the next round; ``None`` when nothing waits."""
         if not self._waiting or self._next_poll is None:
             return None
-        return max(self._next_poll - time.monotonic(), 0.0)
+        due = self._next_poll
+        if self._budget_bound:
+            due = min(due, next(iter(self._waiting.values())).deadline)
+        return max(due - time.monotonic(), 0.0)
 
     def to_poll(self) -> list[str]:
         """The operation ids to ask for now: all that wait, when a round is due; none otherwise."""
@@ -191,14 +239,18 @@ class Confirmations:
         spent hourly limit resets (``held`` seconds from now)."""
         left = [id_ for id_, indexes in self._by_operation.items() if any(i not in self._ready for i in indexes)]
         requests = max(len(requests_for(left)), 1)
-        self._next_poll = time.monotonic() + max(self._schedule.next_wait(requests, rate_limit), held)
+        plain = self._schedule.interval
+        wait = max(self._schedule.next_wait(requests, rate_limit), held)
+        self._next_poll = time.monotonic() + wait
+        self._budget_bound = wait > plain
 
     def finished(self) -> list[tuple[int, Outcome]]:
         """Take out the outcomes that are final: ``DONE`` or ``FAILED``, or past their deadline and given
-        their last round."""
+        their last round (or none will come before the budget allows it)."""
         indexes = dict(self._ready)
+        now = time.monotonic()
         for index, waiting in self._waiting.items():
-            if waiting.deadline > self._round_started:
+            if waiting.deadline > self._round_started and not (self._budget_bound and waiting.deadline <= now):
                 break  # oldest first: the rest are later still
             indexes[index] = None
         self._ready = {}

@@ -87,10 +87,14 @@ def _interpret(
     )
     status = f"{answer.status_code} {_reason(answer.status_code)}".rstrip()
     message = f"{call}: {status}: {summary or 'no error details (' + _describe_body(answer) + ')'}"
-    passed_on = answer.status_code in _GATEWAY_STATUSES and not details and effect is not None
-    if passed_on:
-        message += f"; a gateway answered{maybe}"
-    return kind(redactor.text(message), response=redactor.response(answer), errors=details, may_have_started=passed_on)
+    # A 5xx may come after the work was done: the Market's own 500 as much as a gateway's page.
+    failed_after = 500 <= answer.status_code < 600 and effect is not None
+    if failed_after:
+        gateway = answer.status_code in _GATEWAY_STATUSES and not details
+        message += f"; {'a gateway answered' if gateway else 'the Market failed, maybe after acting'}{maybe}"
+    return kind(
+        redactor.text(message), response=redactor.response(answer), errors=details, may_have_started=failed_after
+    )
 
 
 def transport_error(

@@ -10,6 +10,9 @@ class Fault(enum.Enum):
 
     #: 500 with the Market's error body; the request is not carried out.
     SERVER_ERROR = "server_error"
+    #: The request *is* carried out, then answered 500 with the Market's error body: a client that takes a
+    #: 500 for "nothing happened" is wrong here.
+    SERVER_ERROR_AFTER_ACTING = "server_error_after_acting"
     #: 502 with a proxy's HTML page and no rate-limit headers; the request never reaches the Market.
     HTML_BAD_GATEWAY = "html_bad_gateway"
     #: The connection closes halfway through the answer; the request is not carried out.

@@ -58,6 +58,8 @@ class MarketHandler(BaseHTTPRequestHandler):
             answer = market.fault_answer(fault)
         else:
             answer = market.answer(self.command, self.path, self.headers, body)
+            if fault is Fault.SERVER_ERROR_AFTER_ACTING:
+                answer = market.fault_answer(fault)
         status, headers, content = answer
         if fault is Fault.ANSWER_LOST:
             content = b""

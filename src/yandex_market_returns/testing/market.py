@@ -221,7 +221,7 @@ class FakeMarket:
         if fault is Fault.HTML_BAD_GATEWAY:
             page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
             return 502, {"Content-Type": "text/html"}, page
-        if fault is Fault.SERVER_ERROR:
+        if fault in (Fault.SERVER_ERROR, Fault.SERVER_ERROR_AFTER_ACTING):
             return self._error(500, "INTERNAL_ERROR", "Internal server error", None)
         return 200, {"Content-Type": "application/json"}, _json({"status": "OK", "result": {"operation": {}}})
 
