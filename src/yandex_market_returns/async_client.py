@@ -1,6 +1,7 @@
 """The asynchronous client."""
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -13,12 +14,14 @@ from .base import ClientBase, Request, cancel_request, statuses_request
 from .batches import report_stop
 from .generated import errors as generated_errors
 from .generated import models
+from .journal import Journal
 from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .request_deadlines import RequestDeadlines
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
+from .runs import Run, journal_of
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -137,6 +140,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         on_outcome: Callable[[Outcome], None] | None = None,
         confirm_timeout: float = 600.0,
         poll_interval: float = 1.0,
+        journal: Journal | str | os.PathLike[str] | None = None,
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
@@ -146,32 +150,37 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         when getOperations refuses (400, 401, 403): nothing more is sent, the requests in flight are
         abandoned (their slots held for the grace period), and the exception carries ``outcomes`` (every
         return that was sent, an abandoned one with an ``AbandonedRequestError``) and ``not_sent`` (the ids
-        of the others).
+        of the others). ``journal`` keeps and resumes the batch as ``ReturnsClient.cancel_returns`` says; its
+        writes are short and made on the event loop's thread.
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
         check_callback("on_outcome", on_outcome)
         confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
         confirmations = None if confirming is None else confirming[1]
+        run = Run(campaign_id, ids, journal_of(journal))
         if self._closed:
             raise self._closed_error()
-        outcomes: dict[int, Outcome] = {}
+        known = run.open(confirmations)
+        outcomes: dict[int, Outcome] = dict(known)
         in_progress: dict[int, Attempts] = {}
         # Workers take the next id as they free up and hand back (index, outcome) pairs; the client's
         # close() hands every running batch _CLOSED.
         finished: asyncio.Queue[tuple[int, Outcome] | BaseException | object] = asyncio.Queue()
-        pending = iter(range(len(ids)))
+        pending = iter(run.to_send)
 
         async def work() -> None:
             try:
                 for index in pending:
                     request = cancel_request(campaign_id, ids[index])
+                    run.sending(index)
                     attempts = in_progress[index] = self._policy.begin(request.call)
                     try:
                         operation = await self._call(request, attempts)
                         outcome = Outcome(ids[index], operation=operation)
                     except errors.MarketError as error:
                         outcome = Outcome(ids[index], error=error)
+                    run.learnt(outcome)  # before the next request
                     del in_progress[index]
                     finished.put_nowait((index, outcome))
             except asyncio.CancelledError:
@@ -181,10 +190,13 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
         self._stops.add(finished)
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
-        workers = [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(ids)))]
-        delivered = 0  # outcomes final, or waiting for confirmation
+        workers = [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))]
+        delivered = 0  # outcomes of the returns sent: final, or waiting for confirmation
         try:
-            while delivered < len(ids) or confirmations:
+            for _, outcome in known:
+                if on_outcome is not None:
+                    on_outcome(outcome)
+            while delivered < len(run.to_send) or confirmations:
                 try:
                     async with asyncio.timeout(confirmations.due_in() if confirmations else None):
                         item = await finished.get()
@@ -206,6 +218,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 final = confirmations.finished() if confirmations is not None else []
                 outcomes.update(final)  # all of them, before on_outcome may raise
                 for _, outcome in final:
+                    run.learnt(outcome)
+                for _, outcome in final:
                     if on_outcome is not None:
                         on_outcome(outcome)
         except BaseException as error:
@@ -224,6 +238,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             raise
         finally:
             self._stops.discard(finished)
+            run.close()
         return [outcomes[index] for index in range(len(ids))]
 
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:

@@ -1,6 +1,7 @@
 """The synchronous client."""
 
 import contextvars
+import os
 import queue
 import sys
 import threading
@@ -17,11 +18,13 @@ from .batches import report_stop, stop_report
 from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
 from .generated import models
+from .journal import Journal
 from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome
 from .retry import Attempts
+from .runs import Run, journal_of
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -171,6 +174,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         on_outcome: Callable[[Outcome], None] | None = None,
         confirm_timeout: float = 600.0,
         poll_interval: float = 1.0,
+        journal: Journal | str | os.PathLike[str] | None = None,
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
@@ -184,16 +188,22 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         ``KeyboardInterrupt``, when the client is closed and when getOperations refuses (400, 401, 403):
         nothing more is sent, the requests in flight are waited for, and the exception carries ``outcomes``
         (every return that was sent, with what is known of its status) and ``not_sent`` (the ids of the others).
+
+        ``journal`` (a path, or a ``Journal``) keeps what the batch learns of each return before it acts on it,
+        and a later call with the same journal resumes: returns it knows the end of are reported, not sent;
+        operations it started are confirmed, not sent again (see the README's "The journal").
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
         check_callback("on_outcome", on_outcome)
         confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
         confirmations = None if confirming is None else confirming[1]
+        run = Run(campaign_id, ids, journal_of(journal))
         if self._closed.is_set():
             raise self._closed_error()
+        known = run.open(confirmations)
         stop = threading.Event()
-        outcomes: dict[int, Outcome] = {}
+        outcomes: dict[int, Outcome] = dict(known)
         in_progress: dict[int, Attempts] = {}
         # Every outcome a worker hands back, kept here too: a Ctrl-C may land in this thread just after an
         # item left the queue and before it was noted, and the stop report must not lose it.
@@ -203,7 +213,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | object] = queue.SimpleQueue()
         with self._stops_lock:
             self._stops[stop] = finished
-        pending = iter(range(len(ids)))
+        pending = iter(run.to_send)
         pending_lock = threading.Lock()
         # Workers that began (each counts itself, under pending_lock, unless the batch has stopped), and those
         # that said they are done. A worker counts itself, not the thread that starts it: a Ctrl-C inside
@@ -223,8 +233,10 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     if index is None:
                         break
                     request = cancel_request(campaign_id, ids[index])
+                    run.sending(index)
                     attempts = in_progress[index] = self._policy.begin(request.call)
                     outcome = self._batch_item(ids[index], request, attempts, stop)
+                    run.learnt(Outcome(ids[index]) if outcome is None else outcome)  # before the next request
                     if outcome is not None:
                         handed[index] = outcome
                     finished.put((index, outcome))
@@ -255,9 +267,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         # a copy of the caller's context: logging filters and tracing see it.
         workers = [
             threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
-            for n in range(min(2 * PARALLEL_REQUESTS, len(ids)))
+            for n in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))
         ]
         try:
+            for _, outcome in known:
+                deliver(outcome)
             for worker in workers:
                 worker.start()
             while ended < len(workers) or confirmations:
@@ -274,6 +288,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                 deliver(collect(item))
                 final = confirmations.finished() if confirmations is not None else []
                 outcomes.update(final)  # all of them, before on_outcome may raise
+                for _, outcome in final:
+                    run.learnt(outcome)
                 for _, outcome in final:
                     deliver(outcome)
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
@@ -294,6 +310,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         finally:
             stop.set()
             self._slots.wake()
+            run.close()
             interrupted = sys.exc_info()[1]  # a second Ctrl-C, landed before the report above was made
             if interrupted is not None and stop_report(interrupted) is None:
                 report_stop(interrupted, ids, outcomes, in_progress)

@@ -27,6 +27,8 @@ __all__ = [
     "ClientClosedError",
     "ConnectionError",
     "ForbiddenError",
+    "JournalBusyError",
+    "JournalError",
     "LimitsUnavailableError",
     "MarketError",
     "OutcomeUnknownError",
@@ -206,6 +208,16 @@ class OutcomeUnknownError(MarketError):
 
 class ClientClosedError(RuntimeError):
     """The client was closed: it sends nothing more. Not a ``MarketError``: the Market was not asked."""
+
+
+class JournalError(Exception):
+    """The batch's journal could not be read or written: the batch does not go on without it, since what it
+    learns would be lost with the process. Not a ``MarketError``: the Market was not asked."""
+
+
+class JournalBusyError(JournalError):
+    """Another run holds the journal: two runs interleaved in one journal would each take the other's entries
+    for its own. Wait for it to end, or give this run a journal of its own."""
 
 
 def _headers(response: generated_types.Response[Any] | None) -> Any:

@@ -1,0 +1,129 @@
+"""A batch's run, the same for both clients: which returns to send, which to confirm or report from what the
+journal knows, and what the journal is told as the batch learns. No I/O of its own but the journal's writes:
+the sync and the async client drive it."""
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from .generated import models
+from .journal import Journal, JournalEntry, SqliteJournal
+from .operations import Confirmations
+from .rate_limit import RateLimit
+from .results import FINAL_STATES, Operation, Outcome, ReturnState, Source, Verdict
+
+# An error's text kept in the journal is cut to this: enough to tell why, not a page of HTML.
+_DETAIL_LENGTH = 500
+
+
+def journal_of(journal: object) -> Journal | None:
+    """A ``journal=`` argument as the run uses it: a path is a ``SqliteJournal``; checked before any request."""
+    if journal is None or isinstance(journal, SqliteJournal):
+        return journal
+    if isinstance(journal, str | os.PathLike):
+        if not os.fspath(journal):
+            raise ValueError("journal must be a path or a Journal, not an empty path")
+        return SqliteJournal(journal)
+    if all(callable(getattr(journal, name, None)) for name in ("claim", "write", "release")):
+        return journal  # type: ignore[return-value]
+    raise TypeError(f"journal must be a path or a Journal (claim, write, release), not {type(journal).__name__}")
+
+
+class Run:
+    """One ``cancel_returns`` call's returns: what earlier runs of its journal learnt decides what this one
+    does with each, and what this one learns is written before it acts on it.
+
+    - final by the journal (cancelled, already cancelled, failed, not cancellable): reported, not sent;
+    - an operation started by an earlier run: confirmed by getOperations, never sent again;
+    - a request of an earlier run that may have reached the Market, nothing more known: not sent again (a
+      second cancellation of a cancelled return is refused, and says nothing of the first);
+    - never sent, or refused without acting: sent (``to_send``).
+    """
+
+    def __init__(self, campaign_id: int, return_ids: Sequence[int], journal: Journal | None) -> None:
+        self.campaign_id = campaign_id
+        self.return_ids = return_ids
+        self._journal = journal
+        self.to_send: list[int] = []  # indexes, in the order given
+
+    def open(self, confirmations: Confirmations | None) -> list[tuple[int, Outcome]]:
+        """Claim the journal and sort the returns by what it knows of them; the operations started by earlier
+        runs go to ``confirmations`` (reported as they stand without one). The outcomes known already, by
+        index, to be delivered at once."""
+        entries = {} if self._journal is None else self._journal.claim(self.campaign_id)
+        known: list[tuple[int, Outcome]] = []
+        for index, return_id in enumerate(self.return_ids):
+            entry = entries.get(return_id)
+            if entry is None or entry.state is ReturnState.NOT_SENT:
+                self.to_send.append(index)
+            elif entry.state in FINAL_STATES:
+                known.append((index, _from_journal(entry, entry.state)))
+            elif entry.operation_id is not None and confirmations is not None:
+                confirmations.add(index, entry.operation_id, _started(entry))
+            elif entry.operation_id is not None:
+                known.append((index, _from_journal(entry, ReturnState.IN_PROGRESS)))
+            else:
+                known.append((index, _from_journal(entry, ReturnState.UNKNOWN)))
+        return known
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.release()
+
+    def sending(self, index: int) -> None:
+        """Before a return's first request: from here on the Market may act on it, whatever comes back."""
+        if self._journal is not None:
+            self._journal.write(JournalEntry(self.campaign_id, self.return_ids[index], None, at=datetime.now(UTC)))
+
+    def learnt(self, outcome: Outcome) -> None:
+        """What a return's request or its confirmation ended in (nothing new for one the journal reported)."""
+        if self._journal is None or outcome.source is Source.JOURNAL:
+            return
+        self._journal.write(_entry(self.campaign_id, outcome))
+
+
+def _entry(campaign_id: int, outcome: Outcome) -> JournalEntry:
+    if outcome.verdict is not None:
+        detail = outcome.verdict.detail
+    elif outcome.error is not None:
+        detail = f"{type(outcome.error).__name__}: {outcome.error}"[:_DETAIL_LENGTH]
+    else:
+        detail = None
+    return JournalEntry(
+        campaign_id,
+        outcome.return_id,
+        outcome.state,
+        outcome.source,
+        operation_id=None if outcome.operation is None else outcome.operation.id,
+        status=None if outcome.status is None else str(outcome.status.value),
+        detail=detail,
+        at=datetime.now(UTC),
+    )
+
+
+def _operation(entry: JournalEntry) -> Operation | None:
+    if entry.operation_id is None:
+        return None
+    no_limit = RateLimit(limit=None, remaining=None, until=None)  # an earlier run's answer: not this hour's
+    return Operation(id=entry.operation_id, type=models.OperationType.RETURN_CANCELLATION, rate_limit=no_limit)
+
+
+def _status(entry: JournalEntry) -> models.OperationStatusType | None:
+    return None if entry.status is None else models.OperationStatusType(entry.status)
+
+
+def _from_journal(entry: JournalEntry, state: ReturnState) -> Outcome:
+    detail = entry.detail
+    if state is ReturnState.UNKNOWN and entry.state is None:
+        detail = "a request of an earlier run may have reached the Market; nothing more was learnt"
+    return Outcome(
+        entry.return_id,
+        operation=_operation(entry),
+        status=_status(entry),
+        verdict=Verdict(state, Source.JOURNAL, detail),
+    )
+
+
+def _started(entry: JournalEntry) -> Outcome:
+    """An earlier run's started cancellation, to be confirmed as this run's own would be."""
+    return Outcome(entry.return_id, operation=_operation(entry), status=_status(entry))

@@ -1,0 +1,274 @@
+"""The journal: what a batch learns is kept before it acts, a rerun resumes from it, and two runs never share it."""
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CAMPAIGN, FAST, KEY, async_client
+from yandex_market_returns import Outcome, ReturnsClient, errors
+from yandex_market_returns.journal import JournalEntry, SqliteJournal
+from yandex_market_returns.results import ReturnState, Source
+from yandex_market_returns.testing import FakeMarket, Fault
+
+BUSINESS = FakeMarket.DEFAULT_BUSINESS
+CONFIRM: dict[str, Any] = {"business_id": BUSINESS, "poll_interval": 0.05, "confirm_timeout": 5}
+
+
+class StopError(Exception):
+    pass
+
+
+def _client(market: FakeMarket, **options: Any) -> ReturnsClient:
+    return ReturnsClient(**{"api_key": KEY, "base_url": market.base_url, **FAST, **options})
+
+
+def _cancels(market: FakeMarket) -> list[int]:
+    return [json.loads(e.body)["returnId"] for e in market.exchanges if e.path.endswith("/returns/cancel")]
+
+
+def _states(outcomes: list[Outcome]) -> list[tuple[int, str, str]]:
+    return [(o.return_id, o.state.value, o.source.value) for o in outcomes]
+
+
+def test_a_rerun_reports_what_the_journal_knows_and_sends_nothing(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    with FakeMarket(api_key=KEY, operation_delay=0.05) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, 1, 2)
+        market.add_returns(CAMPAIGN, 3, cancellation_fails=True)
+        market.add_returns(CAMPAIGN, 4, shipment_status="RECEIVED")
+        first = client.cancel_returns(CAMPAIGN, [1, 2, 3, 4], journal=journal, **CONFIRM)
+        sent = len(market.exchanges)
+        again = client.cancel_returns(CAMPAIGN, [1, 2, 3, 4], journal=str(journal), **CONFIRM)
+        assert len(market.exchanges) == sent, "nothing asked of the Market again"
+    assert _states(first) == [
+        (1, "cancelled", "operation"),
+        (2, "cancelled", "operation"),
+        (3, "failed", "operation"),
+        (4, "not_cancellable", "request"),
+    ]
+    assert _states(again) == [(r, state, "journal") for r, state, _ in _states(first)]
+    assert [o.operation.id for o in again[:3] if o.operation] == [o.operation.id for o in first[:3] if o.operation]
+    assert "RECEIVED" in str(again[3].verdict.detail if again[3].verdict else "")
+
+
+def test_a_stopped_batch_is_resumed_its_started_operations_confirmed_not_sent_again(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    with FakeMarket(api_key=KEY, operation_delay=0.3) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, *range(1, 21))
+
+        def stop(outcome: Outcome) -> None:
+            raise StopError
+
+        with pytest.raises(StopError):  # stops at the first outcome, while its operation is in progress
+            client.cancel_returns(CAMPAIGN, range(1, 21), journal=journal, on_outcome=stop)
+        first_sent = _cancels(market)
+        assert 0 < len(first_sent) < 20
+        outcomes = client.cancel_returns(CAMPAIGN, range(1, 21), journal=journal, **CONFIRM)
+        sent_again = _cancels(market)[len(first_sent) :]
+    assert not set(first_sent) & set(sent_again), "no return whose cancellation started is sent again"
+    assert sorted(first_sent + sent_again) == list(range(1, 21))
+    assert all(o.state is ReturnState.CANCELLED for o in outcomes)
+    assert {o.return_id for o in outcomes if o.return_id in first_sent and o.source is Source.OPERATION} == set(
+        first_sent
+    ), "the earlier run's operations confirmed by getOperations"
+    assert {m.return_id for m in market.operations} == set(range(1, 21))
+    assert len(market.operations) == 20, "one operation each"
+
+
+def test_a_request_that_may_have_reached_the_market_is_never_sent_again_on_its_word_alone(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    with FakeMarket(api_key=KEY) as market, _client(market, max_retries=0) as client:
+        market.add_returns(CAMPAIGN, 1, 2)
+        market.inject(Fault.ANSWER_LOST)
+        first = client.cancel_returns(CAMPAIGN, [1], journal=journal)
+        assert first[0].state is ReturnState.UNKNOWN
+        again = client.cancel_returns(CAMPAIGN, [1, 2], journal=journal)
+    assert _cancels(market) == [1, 2], "return 1 not sent a second time"
+    assert again[0].state is ReturnState.UNKNOWN
+    assert again[0].source is Source.JOURNAL
+    assert again[1].state is ReturnState.IN_PROGRESS
+
+
+def test_returns_refused_without_acting_are_sent_again(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1)
+        with ReturnsClient(api_key="wrong-key", base_url=market.base_url, **FAST) as refused:
+            (outcome,) = refused.cancel_returns(CAMPAIGN, [1], journal=journal)
+        assert outcome.state is ReturnState.NOT_SENT
+        with _client(market) as client:
+            (outcome,) = client.cancel_returns(CAMPAIGN, [1], journal=journal, **CONFIRM)
+    assert outcome.state is ReturnState.CANCELLED
+    assert _cancels(market) == [1, 1]
+
+
+def test_the_journal_holds_a_return_before_its_request_goes_out(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    seen: list[tuple[object, ...]] = []
+    with FakeMarket(api_key=KEY) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, 1)
+        answer = market.answer
+
+        def looking(method: str, path: str, headers: Any, body: bytes) -> Any:
+            with sqlite3.connect(journal) as db:
+                seen.extend(db.execute("SELECT return_id, state, operation_id FROM entries").fetchall())
+            return answer(method, path, headers, body)
+
+        market.answer = looking  # type: ignore[method-assign]
+        client.cancel_returns(CAMPAIGN, [1], journal=journal)
+        with sqlite3.connect(journal) as db:
+            after = db.execute("SELECT return_id, state, operation_id FROM entries").fetchall()
+    assert seen == [(1, None, None)], "written before the request reached the Market"
+    assert after == [(1, "in_progress", market.operations[0].id)]
+
+
+def test_a_second_run_on_a_held_journal_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(journal)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with FakeMarket(api_key=KEY) as market, _client(market) as client:
+            market.add_returns(CAMPAIGN, 1)
+            with pytest.raises(errors.JournalBusyError) as raised:
+                client.cancel_returns(CAMPAIGN, [1], journal=journal)
+            assert market.exchanges == []
+        assert str(journal) in str(raised.value)
+        assert f"process {holder.pid}" in str(raised.value)
+    finally:
+        holder.kill()
+        holder.communicate()
+    with FakeMarket(api_key=KEY) as market, _client(market) as client:  # the kernel let go of the killed holder's lock
+        market.add_returns(CAMPAIGN, 1)
+        (outcome,) = client.cancel_returns(CAMPAIGN, [1], journal=journal)
+    assert outcome.ok
+
+
+_HOLD = """
+import sys, time
+sys.path[:0] = ["generated", "src"]
+from yandex_market_returns.journal import SqliteJournal
+journal = SqliteJournal(sys.argv[1])
+journal.claim(1)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_journal_held_in_this_process_is_refused_too(tmp_path: Path) -> None:
+    held = SqliteJournal(tmp_path / "journal.sqlite3")
+    held.claim(CAMPAIGN)
+    with pytest.raises(errors.JournalBusyError, match="in use by another run"):
+        SqliteJournal(tmp_path / "journal.sqlite3").claim(CAMPAIGN)
+    with pytest.raises(errors.JournalBusyError, match="already held by a batch of this process"):
+        held.claim(CAMPAIGN)
+    held.release()
+    again = SqliteJournal(tmp_path / "journal.sqlite3")
+    again.claim(CAMPAIGN)
+    again.release()
+
+
+def test_fresh_forgets_the_store_and_only_it(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = SqliteJournal(path)
+    journal.claim(CAMPAIGN)
+    journal.write(JournalEntry(CAMPAIGN, 1, ReturnState.CANCELLED, Source.OPERATION))
+    journal.write(JournalEntry(CAMPAIGN + 1, 1, ReturnState.CANCELLED, Source.OPERATION))
+    journal.release()
+    fresh = SqliteJournal(path, fresh=True)
+    assert fresh.claim(CAMPAIGN) == {}
+    fresh.release()
+    other = SqliteJournal(path)
+    assert list(other.claim(CAMPAIGN + 1)) == [1]
+    other.release()
+
+
+@pytest.mark.parametrize(
+    ("journal", "kind", "message"),
+    [
+        (42, TypeError, "journal must be a path or a Journal \\(claim, write, release\\), not int"),
+        ("", ValueError, "journal must be a path or a Journal, not an empty path"),
+        (object(), TypeError, "not object"),
+    ],
+)
+def test_a_bad_journal_is_refused_before_any_request(
+    market: FakeMarket, journal: object, kind: type, message: str
+) -> None:
+    with _client(market) as client, pytest.raises(kind, match=message):
+        client.cancel_returns(CAMPAIGN, [1], journal=journal)  # type: ignore[arg-type]
+    assert market.exchanges == []
+
+
+def test_a_journal_that_is_not_one_is_our_error_naming_it(market: FakeMarket, tmp_path: Path) -> None:
+    path = tmp_path / "not-a-journal"
+    path.write_bytes(b"this is not an SQLite database, but a file given by mistake" * 100)
+    with _client(market) as client, pytest.raises(errors.JournalError, match=f"the journal {path} could not be read"):
+        client.cancel_returns(CAMPAIGN, [1], journal=path)
+    assert market.exchanges == []
+    again = SqliteJournal(path)
+    with pytest.raises(errors.JournalError, match="could not be read"):  # not "in use": the lock was let go of
+        again.claim(1)
+
+
+def test_a_journal_that_cannot_be_written_stops_the_batch(market: FakeMarket, tmp_path: Path) -> None:
+    class Failing(SqliteJournal):
+        def write(self, entry: JournalEntry) -> None:
+            if entry.state is not None:
+                raise errors.JournalError("the disk is full")
+            super().write(entry)
+
+    with _client(market) as client, pytest.raises(errors.JournalError, match="the disk is full") as raised:
+        client.cancel_returns(CAMPAIGN, range(1, 50), journal=Failing(tmp_path / "journal.sqlite3"))
+    assert len(_cancels(market)) < 49, "the batch did not go on without its journal"
+    assert raised.value.not_sent  # type: ignore[attr-defined]
+
+
+def test_the_async_client_keeps_and_resumes_the_same_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+
+    async def batch(market: FakeMarket, ids: list[int]) -> list[Outcome]:
+        async with async_client(market) as client:
+            return await client.cancel_returns(CAMPAIGN, ids, journal=journal, **CONFIRM)
+
+    with FakeMarket(api_key=KEY, operation_delay=0.05) as market:
+        market.add_returns(CAMPAIGN, 1, 2, 3)
+        first = asyncio.run(batch(market, [1, 2]))
+        with _client(market) as client:  # a sync rerun reads what the async one wrote
+            again = client.cancel_returns(CAMPAIGN, [1, 2, 3], journal=journal, **CONFIRM)
+    assert _states(first) == [(1, "cancelled", "operation"), (2, "cancelled", "operation")]
+    assert _states(again) == [(1, "cancelled", "journal"), (2, "cancelled", "journal"), (3, "cancelled", "operation")]
+    assert _cancels(market) == [1, 2, 3]
+
+
+def test_a_service_keeps_its_journal_in_its_own_store(market: FakeMarket) -> None:
+    """The interface is three methods: a dict stands in for a service's database."""
+
+    class InMemory:
+        def __init__(self) -> None:
+            self.rows: dict[tuple[int, int], JournalEntry] = {}
+
+        def claim(self, campaign_id: int) -> dict[int, JournalEntry]:
+            return {r: e for (c, r), e in self.rows.items() if c == campaign_id}
+
+        def write(self, entry: JournalEntry) -> None:
+            self.rows[entry.campaign_id, entry.return_id] = entry
+
+        def release(self) -> None:
+            pass
+
+    kept = InMemory()
+    with _client(market) as client:
+        client.cancel_returns(CAMPAIGN, [1, 2], journal=kept)
+        again = client.cancel_returns(CAMPAIGN, [1, 2], journal=kept)
+    assert [e.state for e in kept.rows.values()] == [ReturnState.IN_PROGRESS] * 2
+    assert _cancels(market) == [1, 2]
+    assert [o.state for o in again] == [ReturnState.IN_PROGRESS] * 2
+    assert [o.source for o in again] == [Source.JOURNAL] * 2
