@@ -397,12 +397,15 @@ def test_get_operations_keeps_the_requests_answered_before_one_failed(market: Fa
         async with async_client(market) as client:
             await client.get_operations(BUSINESS, ids)
 
-    with pytest.raises(errors.ForbiddenError) as raised:
+    def ask() -> None:
         if asynchronous:
             asyncio.run(asked())
         else:
             with _client(market) as client:
                 client.get_operations(BUSINESS, ids)
+
+    with pytest.raises(errors.ForbiddenError) as raised:
+        ask()
     answered = raised.value.answered  # type: ignore[attr-defined]
     assert [r.id for r in answered] == ids[:200], "the two requests answered, in the order given"
     known = {r.id: r.status for r in answered if r.status is not None}
