@@ -58,6 +58,12 @@ def _sent(market: FakeMarket) -> list[int]:
     return [json.loads(x.body)["returnId"] for x in market.exchanges if x.path.endswith("/returns/cancel")]
 
 
+@pytest.fixture(autouse=True)
+def _own_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs the command in a directory of its own: the journal it keeps there is this test's alone."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def market() -> Iterator[FakeMarket]:
     with FakeMarket(api_key=KEY, latency=0.01) as fake:
@@ -73,7 +79,7 @@ def test_cancel_reports_one_line_per_return_and_exits_0(market: FakeMarket) -> N
     started = {operation.return_id: operation.id for operation in market.operations}
     assert all(line["ok"] and line["operation_id"] == started[id_] for id_, line in lines.items())
     assert all(line["error"] is None and line["status"] is None for line in lines.values())
-    assert done.stderr.startswith("3 returns: 3 started;")
+    assert "\n3 returns: 3 in progress (started, not seen to end);" in done.stderr
     assert "\x1b[K" not in done.stderr  # no progress display without a terminal
 
 
@@ -88,7 +94,7 @@ def test_with_a_business_each_operation_is_awaited_and_a_failed_one_exits_1(mark
     lines = _lines(done.stdout)
     assert {id_: line["status"] for id_, line in lines.items()} == {1: "DONE", 2: "DONE", 300: "FAILED"}
     assert market.shipment_status(STORE, 1) == "CANCELLED"
-    assert "3 returns: 2 cancelled (DONE); 1 FAILED" in done.stderr
+    assert "3 returns: 2 cancelled, 1 failed (the Market's FAILED);" in done.stderr
 
 
 def test_every_confirmed_return_exits_0(market: FakeMarket) -> None:
@@ -157,7 +163,7 @@ def test_a_return_the_market_refuses_exits_1_and_says_why(market: FakeMarket) ->
     assert lines[1]["ok"] is True
     assert lines[404]["error"].startswith("BadRequestError")
     assert (lines[404]["retryable"], lines[404]["may_have_started"]) == (False, False)
-    assert "2 returns: 1 started; 1 not started" in done.stderr
+    assert "2 returns: 1 not cancellable, 1 in progress (started, not seen to end);" in done.stderr
 
 
 def test_a_refused_key_stops_the_batch_and_is_never_printed(market: FakeMarket) -> None:
@@ -384,7 +390,7 @@ def test_on_a_terminal_yes_goes_on_with_a_progress_display(market: FakeMarket) -
     assert "hourly requests left: " in drawn[-1]
     assert "60/60 sent · " in drawn[-1]
     assert " cancelled · 0 not cancelled · " in drawn[-1]
-    assert "60 returns: 60 cancelled (DONE)" in shown
+    assert "60 returns: 60 cancelled;" in shown
 
 
 def test_yes_asks_nothing_and_ids_on_stdin_ask_on_the_terminal(market: FakeMarket) -> None:
@@ -461,7 +467,7 @@ def test_a_second_ctrl_c_ends_the_wait_and_still_reports_every_return_sent() -> 
     lines = _lines(stdout)
     assert sorted(lines) == sent == [1, 2, 3, 4]
     assert all(line["may_have_started"] and not line["ok"] for line in lines.values())  # abandoned: unknown
-    assert "4 may have started" in stderr
+    assert "4 unknown (the Market could not be asked)" in stderr
     assert "not sent: " + " ".join(map(str, range(5, 41))) in stderr
 
 
@@ -650,7 +656,10 @@ def test_the_summary_counts_a_status_this_client_does_not_know_yet() -> None:
     for return_id, status in ((1, "DONE"), (2, "PENDING_REVIEW"), (3, "FAILED")):
         report.write(Outcome(return_id, operation=operation, status=OperationStatusType(status)))
     report.summary(3, Watch(httpx.MockTransport(lambda request: httpx.Response(200))))
-    assert stderr.getvalue().startswith("3 returns: 1 cancelled (DONE); 1 PENDING_REVIEW; 1 FAILED;")
+    assert stderr.getvalue().startswith(
+        "3 returns: 1 cancelled, 1 failed (the Market's FAILED), 1 in progress (started, not seen to end); "
+        "1 of them PENDING_REVIEW;"
+    )
     assert not report.all_succeeded
 
 

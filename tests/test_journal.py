@@ -245,7 +245,7 @@ def test_the_async_client_keeps_and_resumes_the_same_journal(tmp_path: Path) -> 
             again = client.cancel_returns(CAMPAIGN, [1, 2, 3], journal=journal, **CONFIRM)
     assert _states(first) == [(1, "cancelled", "operation"), (2, "cancelled", "operation")]
     assert _states(again) == [(1, "cancelled", "journal"), (2, "cancelled", "journal"), (3, "cancelled", "operation")]
-    assert _cancels(market) == [1, 2, 3]
+    assert sorted(_cancels(market)) == [1, 2, 3]
 
 
 def test_a_service_keeps_its_journal_in_its_own_store(market: FakeMarket) -> None:

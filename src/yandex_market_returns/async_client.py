@@ -3,7 +3,7 @@
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -161,13 +161,12 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         run = Run(campaign_id, ids, journal_of(journal))
         if self._closed:
             raise self._closed_error()
-        known = run.open(confirmations)
-        outcomes: dict[int, Outcome] = dict(known)
+        outcomes: dict[int, Outcome] = {}
         in_progress: dict[int, Attempts] = {}
         # Workers take the next id as they free up and hand back (index, outcome) pairs; the client's
         # close() hands every running batch _CLOSED.
         finished: asyncio.Queue[tuple[int, Outcome] | BaseException | object] = asyncio.Queue()
-        pending = iter(run.to_send)
+        pending: Iterator[int] = iter(())  # the returns to send, once the journal has said which
 
         async def work() -> None:
             try:
@@ -190,9 +189,13 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
         self._stops.add(finished)
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
-        workers = [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))]
+        workers: list[asyncio.Future[None]] = []
         delivered = 0  # outcomes of the returns sent: final, or waiting for confirmation
         try:
+            known = run.open(confirmations)  # in the try: a stop from here on releases the journal
+            outcomes.update(known)
+            pending = iter(run.to_send)
+            workers += [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))]
             for _, outcome in known:
                 if on_outcome is not None:
                     on_outcome(outcome)

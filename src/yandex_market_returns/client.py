@@ -6,7 +6,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -201,9 +201,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         run = Run(campaign_id, ids, journal_of(journal))
         if self._closed.is_set():
             raise self._closed_error()
-        known = run.open(confirmations)
         stop = threading.Event()
-        outcomes: dict[int, Outcome] = dict(known)
+        outcomes: dict[int, Outcome] = {}
         in_progress: dict[int, Attempts] = {}
         # Every outcome a worker hands back, kept here too: a Ctrl-C may land in this thread just after an
         # item left the queue and before it was noted, and the stop report must not lose it.
@@ -213,7 +212,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | object] = queue.SimpleQueue()
         with self._stops_lock:
             self._stops[stop] = finished
-        pending = iter(run.to_send)
+        pending: Iterator[int] = iter(())  # the returns to send, once the journal has said which
         pending_lock = threading.Lock()
         # Workers that began (each counts itself, under pending_lock, unless the batch has stopped), and those
         # that said they are done. A worker counts itself, not the thread that starts it: a Ctrl-C inside
@@ -265,11 +264,15 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy. Each runs in
         # a copy of the caller's context: logging filters and tracing see it.
-        workers = [
-            threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
-            for n in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))
-        ]
+        workers: list[threading.Thread] = []
         try:
+            known = run.open(confirmations)  # in the try: a stop from here on releases the journal
+            outcomes.update(known)
+            pending = iter(run.to_send)
+            workers += [
+                threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
+                for n in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))
+            ]
             for _, outcome in known:
                 deliver(outcome)
             for worker in workers:

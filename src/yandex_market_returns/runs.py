@@ -44,13 +44,18 @@ class Run:
         self.campaign_id = campaign_id
         self.return_ids = return_ids
         self._journal = journal
+        self._claimed = False
         self.to_send: list[int] = []  # indexes, in the order given
 
     def open(self, confirmations: Confirmations | None) -> list[tuple[int, Outcome]]:
         """Claim the journal and sort the returns by what it knows of them; the operations started by earlier
         runs go to ``confirmations`` (reported as they stand without one). The outcomes known already, by
         index, to be delivered at once."""
-        entries = {} if self._journal is None else self._journal.claim(self.campaign_id)
+        if self._journal is None:
+            self.to_send = list(range(len(self.return_ids)))
+            return []
+        entries = self._journal.claim(self.campaign_id)
+        self._claimed = True
         known: list[tuple[int, Outcome]] = []
         for index, return_id in enumerate(self.return_ids):
             entry = entries.get(return_id)
@@ -67,7 +72,9 @@ class Run:
         return known
 
     def close(self) -> None:
-        if self._journal is not None:
+        """Let go of the journal, if this run claimed it (one claimed by another run stays theirs)."""
+        if self._journal is not None and self._claimed:
+            self._claimed = False
             self._journal.release()
 
     def sending(self, index: int) -> None:

@@ -150,8 +150,10 @@ def _parser() -> _Parser:
         help="cancel returns of one store",
         description=(
             "Cancel returns of one store, 4 at a time: one JSON object per return on stdout as its outcome is "
-            "final, a summary on stderr. Exit status: 0 all cancelled (started, without --business-id), 1 some "
-            "not, 2 usage (nothing sent), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (after the report)."
+            "final, with the state it ended in, a summary on stderr. A journal keeps what the batch learns: run "
+            "the same command again to resume a stopped or killed run. Exit status: 0 all cancelled (or already "
+            "cancelled; started, without --business-id), 1 some not, 2 usage (nothing sent), 130 Ctrl-C, "
+            "143 SIGTERM, 129 SIGHUP (after the report)."
         ),
     )
     command.add_argument("--campaign-id", action=_Once, required=True, metavar="C", help="the store (campaignId)")
@@ -166,6 +168,16 @@ def _parser() -> _Parser:
     command.add_argument("--dry-run", action="store_true", help="check and print what would be sent; send nothing")
     command.add_argument(
         "--yes", action="store_true", help=f"ask nothing (a terminal asks when there are over {cancel.CONFIRM_ABOVE})"
+    )
+    command.add_argument(
+        "--journal",
+        action=_Once,
+        default=cancel.JOURNAL,
+        metavar="PATH",
+        help="where the batch keeps what it learns, and a rerun resumes from (default: %(default)s, here)",
+    )
+    command.add_argument(
+        "--fresh", action="store_true", help="forget what the journal knows of the store: start over on purpose"
     )
     command = commands.add_parser(
         "status",

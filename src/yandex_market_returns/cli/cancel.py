@@ -7,22 +7,26 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 import httpx
 
 from .. import errors
 from ..batches import stop_report
+from ..journal import SqliteJournal
 from ..results import Outcome
 from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS
 from . import inputs, interrupts, log, settings
 from .progress import Progress
 from .report import OutputError, Report, returns
-from .usage import ALL_DONE, PROG, SOME_NOT_DONE, Problems, UsageError
+from .usage import ALL_DONE, PROG, SOME_NOT_DONE, USAGE, Problems, UsageError
 from .watch import Watch
 
 # More returns than this ask for confirmation on a terminal, unless --yes.
 CONFIRM_ABOVE = 20
+# The journal's file when --journal is not given, in the directory the command runs in: run again there, it resumes.
+JOURNAL = "yandex-market-returns-journal.sqlite3"
 # The column of a spreadsheet's export that holds return ids, by its header.
 RETURN_COLUMN = re.compile(r"return|возврат", re.IGNORECASE)
 
@@ -65,6 +69,8 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         if not confirmed:
             print("nothing was sent", file=stderr)
             return SOME_NOT_DONE
+    journal = SqliteJournal(args.journal, fresh=args.fresh)
+    print(f"journal: {Path(args.journal).absolute()} ({_journal_said(args)})", file=stderr, flush=True)
     watch = Watch(httpx.HTTPTransport())
     deferral = interrupts.Deferral(lambda stop: _stopping(stop, watch, args.timeout, stderr))
     with deferral.installed(), settings.client(args, watch) as client:
@@ -77,9 +83,14 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                     raise _RefusedError(f"the Market refused the request ({outcome.error})")
 
             try:
-                outcomes = client.cancel_returns(campaign, ids, business_id=business, on_outcome=write)
+                outcomes = client.cancel_returns(campaign, ids, business_id=business, on_outcome=write, journal=journal)
                 report.write_rest(outcomes)  # each was written as it came: none is written twice
-            except (KeyboardInterrupt, _RefusedError, errors.MarketError, OutputError) as stopped:
+            except errors.JournalBusyError as busy:
+                if progress is not None:
+                    progress.stop()
+                print(f"{PROG}: {busy}; nothing was sent", file=stderr)
+                return USAGE
+            except (KeyboardInterrupt, _RefusedError, errors.MarketError, errors.JournalError, OutputError) as stopped:
                 deferral.ignore()  # what was sent is said in full first
                 if progress is not None:
                     progress.stop()
@@ -87,6 +98,12 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
             deferral.ignore()
         report.summary(len(ids), watch)
     return ALL_DONE if report.all_succeeded else SOME_NOT_DONE
+
+
+def _journal_said(args: argparse.Namespace) -> str:
+    if args.fresh:
+        return "--fresh: what it knew of this store is forgotten"
+    return "a rerun with the same journal resumes; --fresh starts over"
 
 
 def _stopping(stop: KeyboardInterrupt, watch: Watch, timeout: float, stderr: TextIO) -> None:

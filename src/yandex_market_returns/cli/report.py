@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from .. import errors
-from ..results import Outcome
+from ..results import Outcome, ReturnState, Source
 from .interrupts import Deferral
 from .progress import Progress
 from .watch import Watch
@@ -21,6 +21,9 @@ def line(outcome: Outcome) -> dict[str, Any]:
     error = outcome.error
     return {
         "return_id": outcome.return_id,
+        "state": outcome.state.value,
+        "source": outcome.source.value,
+        "detail": None if outcome.verdict is None else outcome.verdict.detail,
         "ok": outcome.ok,
         "operation_id": None if outcome.operation is None else outcome.operation.id,
         "status": None if outcome.status is None else str(outcome.status.value),
@@ -52,7 +55,7 @@ class Report:
         self._written: dict[int, Outcome] = {}
 
     def succeeded(self, outcome: Outcome) -> bool:
-        return outcome.cancelled if self._confirming else outcome.ok
+        return outcome.cancelled or (not self._confirming and outcome.state is ReturnState.IN_PROGRESS)
 
     @property
     def all_succeeded(self) -> bool:
@@ -91,30 +94,25 @@ class Report:
 
     def summary(self, total: int, watch: Watch, stopped: str | None = None, not_sent: Iterable[int] = ()) -> None:
         outcomes = list(self._written.values())
-        done = sum(map(self.succeeded, outcomes))
-        said = [f"{returns(total)}: {done} {'cancelled (DONE)' if self._confirming else 'started'}"]
-        if self._confirming:  # every other status the Market reported, by name: a new one too
-            statuses = Counter(
-                None if outcome.status is None else str(outcome.status.value) for outcome in outcomes if outcome.ok
-            )
-            said += [f"{count} {status}" for status, count in statuses.items() if status not in (None, "DONE")]
-            if statuses[None]:
-                said.append(f"{statuses[None]} started, status not known")
-        held = [outcome.return_id for outcome in outcomes if _held(outcome)]  # by the hourly limit: not sent
-        not_sent = [*not_sent, *held]
-        refused = sum(
-            outcome.error is not None and not outcome.error.may_have_started and not _held(outcome)
+        states = Counter(outcome.state for outcome in outcomes)
+        counted = ", ".join(f"{states[state]} {_SAID[state]}" for state in ReturnState if states[state])
+        said = [f"{returns(total)}: {counted or 'none reported'}"]
+        running = Counter(
+            str(outcome.status.value)
             for outcome in outcomes
+            if outcome.state is ReturnState.IN_PROGRESS and outcome.status not in (None, "IN_PROGRESS")
         )
-        unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in outcomes)
-        if refused:
-            said.append(f"{refused} not started")
-        if unsure:
-            said.append(f"{unsure} may have started (outcome unknown: may_have_started is true)")
-        if not_sent:
-            said.append(f"{len(not_sent)} not sent")
+        said += [f"{count} of them {status}" for status, count in running.items()]  # a status newer than this client
+        journal = sum(outcome.source is Source.JOURNAL for outcome in outcomes)
+        if journal:
+            said.append(f"{journal} as the journal had them from an earlier run")
+        stopped_first = list(not_sent)
+        if stopped_first:
+            said.append(f"{len(stopped_first)} not sent: the batch stopped first")
+        held = [outcome.return_id for outcome in outcomes if _held(outcome)]  # by the hourly limit: never sent
         if held:
-            said.append(f"{len(held)} of them held back by the store's spent hourly limit")
+            said.append(f"{len(held)} held back by the store's spent hourly limit")
+        not_sent = [*stopped_first, *held]
         said.append(f"{watch.retries} retried")
         if watch.remaining is not None:
             said.append(f"the store's hourly requests left: {watch.remaining}")
@@ -134,6 +132,18 @@ class Report:
         else:
             with self._progress.paused():
                 yield
+
+
+# How the summary says each state (ReturnState's values are for machines: not_cancellable).
+_SAID = {
+    ReturnState.CANCELLED: "cancelled",
+    ReturnState.ALREADY_CANCELLED: "already cancelled",
+    ReturnState.FAILED: "failed (the Market's FAILED)",
+    ReturnState.NOT_CANCELLABLE: "not cancellable",
+    ReturnState.IN_PROGRESS: "in progress (started, not seen to end)",
+    ReturnState.NOT_SENT: "not sent",
+    ReturnState.UNKNOWN: "unknown (the Market could not be asked)",
+}
 
 
 def _held(outcome: Outcome) -> bool:
