@@ -668,6 +668,21 @@ def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMark
     assert market.exchanges == []
 
 
+def test_status_exits_3_when_the_market_could_not_be_asked_or_refused(market: FakeMarket) -> None:
+    args = ("status", "--business-id", str(BUSINESS), "op-1")
+    done = _run(*args, "--base-url", "http://127.0.0.1:1", "--max-retries", "0")
+    assert done.returncode == 3
+    assert "getOperations failed: ConnectionError: " in done.stderr
+    assert done.stderr.rstrip().endswith("the operations' statuses are not known")
+    done = _run(*args, "--base-url", market.base_url, key="wrong-key-of-the-operator-93a1")
+    assert done.returncode == 3
+    assert "getOperations failed: ForbiddenError: " in done.stderr
+    assert done.stdout == ""
+    helped = _run("status", "--help").stdout
+    assert "1 the Market answered and some are not DONE" in " ".join(helped.split())
+    assert "3 getOperations failed: the Market could not be asked, or refused" in " ".join(helped.split())
+
+
 def test_returns_held_back_by_a_spent_hourly_limit_are_listed_as_not_sent() -> None:
     with FakeMarket(api_key=KEY, hourly_limit=3) as market:  # 12 returns: some are sent, then some held back
         market.add_returns(STORE, *range(1, 13))

@@ -136,7 +136,8 @@ def _parser() -> _Parser:
             f"The key comes from {API_KEY_VARIABLE} or --api-key-file, never from a flag."
         ),
         epilog=(
-            "Exit status: 0 all cancelled (started, without --business-id), 1 some not, 2 usage, 130 Ctrl-C, "
+            "Exit status: 0 all cancelled (started, without --business-id; status: all DONE), 1 some not, 2 usage, "
+            "3 status only: getOperations failed (the Market could not be asked, or refused), 130 Ctrl-C, "
             "143 SIGTERM, 129 SIGHUP."
         ),
     )
@@ -174,7 +175,9 @@ def _parser() -> _Parser:
         help="the statuses of operations (getOperations)",
         description=(
             "One JSON object per operation on stdout (its status, null when the Market does not report it), a "
-            "summary on stderr. Exit status: 0 all DONE, 1 not, 2 usage."
+            "summary on stderr. Exit status: 0 all DONE; 1 the Market answered and some are not DONE (FAILED, "
+            "IN_PROGRESS, not reported); 2 usage (nothing sent); 3 getOperations failed: the Market could not be "
+            "asked, or refused or failed the request, so nothing is known; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP."
         ),
     )
     command.add_argument(
