@@ -654,18 +654,101 @@ def test_the_summary_counts_a_status_this_client_does_not_know_yet() -> None:
     assert not report.all_succeeded
 
 
-def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMarket, tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", [KEY, "fake-market-key-cli-no-digits"])
+def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMarket, tmp_path: Path, key: str) -> None:
     key_file = tmp_path / "key"
-    key_file.write_text(KEY + "\n", encoding="utf-8")
+    key_file.write_text(key + "\n", encoding="utf-8")  # without digits, its line reads as a header
     for command in (["cancel", "--campaign-id", str(STORE)], ["status", "--business-id", str(BUSINESS)]):
-        done = _run(*command, "--base-url", market.base_url, "--from", str(key_file))
+        done = _run(*command, "--base-url", market.base_url, "--from", str(key_file), key=key)
         assert done.returncode == 2
-        assert f"{key_file} line 1 holds the API key: it is not an id" in done.stderr
-        assert KEY[:8] not in done.stdout + done.stderr
-    done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "1", f"-k{KEY}")
+        assert done.stderr.splitlines() == [
+            f"yandex-market-returns: {key_file} line 1 holds the API key: it is not an id"
+        ]
+        assert key[:8] not in done.stdout + done.stderr
+    listed = tmp_path / "export.csv"
+    for header in (f"return_id,{key}", f"return_id,return_{key}"):  # a column's name, or one of several likely
+        listed.write_text(f"{header}\n1,x\n", encoding="utf-8")
+        done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "--from", str(listed), key=key)
+        assert done.returncode == 2
+        assert f"{listed} line 1 holds the API key: it is not an id" in done.stderr
+        assert key[-8:] not in done.stdout + done.stderr
+    done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "1", f"-k{key}", key=key)
     assert done.returncode == 2
-    assert KEY[:8] not in done.stdout + done.stderr
+    assert key[:8] not in done.stdout + done.stderr
     assert market.exchanges == []
+
+
+def test_a_header_with_several_likely_columns_is_refused_until_column_names_one(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    listed = tmp_path / "r.csv"
+    listed.write_text("order_id,return_id,return_reason\n5550001,14,damaged\n5550002,15,lost\n", encoding="utf-8")
+    args = ("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(listed))
+    for dry_run in ((), ("--dry-run",)):
+        done = _run(*args, *dry_run)
+        assert done.returncode == 2
+        assert done.stdout == ""
+        assert done.stderr.splitlines() == [
+            f"yandex-market-returns: {listed} line 1: 2 columns could hold the return ids: 'return_id', "
+            "'return_reason'; choose one with --column NAME, e.g. --column return_id"
+        ]
+    done = _run(*args, "--column", "Return_id")
+    assert done.returncode == 2
+    assert "no column named 'Return_id' (--column); the header's: 'order_id', 'return_id', 'return_reason'" in (
+        done.stderr
+    )
+    assert _run("cancel", "--campaign-id", str(STORE), "--column", "return_id", "1").returncode == 2
+    assert market.exchanges == []
+    done = _run(*args, "--column", "return_id")
+    assert done.returncode == 0, done.stderr
+    assert sorted(_lines(done.stdout)) == sorted(_sent(market)) == [14, 15]
+    assert f"{listed} line 1 was read as a header; the ids are from its column 'return_id'" in done.stderr
+    operations = tmp_path / "operations.csv"
+    operation = market.operations[0].id
+    operations.write_text(f"operation_id,operation_type\n{operation},RETURN_CANCELLATION\n", encoding="utf-8")
+    args = ("status", "--business-id", str(BUSINESS), "--base-url", market.base_url, "--from", str(operations))
+    done = _run(*args)
+    assert done.returncode == 2
+    assert "2 columns could hold the operation ids: 'operation_id', 'operation_type'" in done.stderr
+    done = _run(*args, "--column", "operation_id")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"operation_id": operation, "status": "DONE"}
+
+
+def test_input_past_the_bounds_is_refused_at_once(market: FakeMarket) -> None:
+    started = time.monotonic()
+    done = _run("cancel", "--campaign-id", str(STORE), "--from", "/dev/zero")
+    assert time.monotonic() - started < 10  # (the process's start included: /dev/zero is not read to its end)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "yandex-market-returns: /dev/zero line 1: over 4,096 bytes, more than is read of one line: "
+        "is it the right file?"
+    ]
+    done = _run("status", "--business-id", str(BUSINESS), "--from", "-", stdin="op-1\n" + "x" * 5000 + "\n")
+    assert done.returncode == 2
+    assert "stdin line 2: over 4,096 bytes, more than is read of one line" in done.stderr
+    assert market.exchanges == []
+
+
+def test_a_line_holding_a_form_feed_or_u2028_is_refused_and_spaces_around_ids_are_not(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    joined = tmp_path / "joined.txt"
+    joined.write_text("1\f2\n3\u20284\n5\n", encoding="utf-8")
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(joined))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"yandex-market-returns: {joined} line 1: holds a form feed (U+000C), which does not end a line: one id a line",
+        f"yandex-market-returns: {joined} line 2: holds a line separator (U+2028), which does not end a line: one id "
+        "a line",
+    ]
+    assert market.exchanges == []
+    listed = tmp_path / "export.csv"
+    listed.write_text('return_id,order\n 5 ,1\n\t6\t,2\n" 8 ",3\n', encoding="utf-8")
+    args = ("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, " 7 ", "--from", str(listed))
+    done = _run(*args, "--from", "-", stdin=" 9 \n")
+    assert done.returncode == 0, done.stderr
+    assert sorted(_lines(done.stdout)) == sorted(_sent(market)) == [5, 6, 7, 8, 9]
 
 
 def test_status_exits_3_when_the_market_could_not_be_asked_or_refused(market: FakeMarket) -> None:

@@ -23,8 +23,8 @@ from .watch import Watch
 
 # More returns than this ask for confirmation on a terminal, unless --yes.
 CONFIRM_ABOVE = 20
-# The column of a spreadsheet's export that holds return ids, by its header.
-RETURN_COLUMN = re.compile(r"return|возврат", re.IGNORECASE)
+# The column of a spreadsheet's export that holds return ids, by its header (unless --column names it).
+RETURN_COLUMN = inputs.Columns("return ids", re.compile(r"return|возврат", re.IGNORECASE))
 
 
 class _RefusedError(Exception):
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         campaign = inputs.number("--campaign-id", args.campaign_id, CAMPAIGN_ID_BOUNDS)
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = settings.ids_given(args, stdin, stderr, "return ids", RETURN_COLUMN)
+    given = settings.ids_given(args, stdin, stderr, RETURN_COLUMN)
     with problems.collected():
         ids = inputs.return_ids(given)
     problems.found += settings.check(args)

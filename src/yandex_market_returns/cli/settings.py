@@ -3,7 +3,6 @@ is sent, and the client made from them."""
 
 import argparse
 import os
-import re
 from pathlib import Path
 from typing import TextIO
 
@@ -12,7 +11,7 @@ import httpx
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
-from .inputs import Given, given
+from .inputs import Columns, Given, given
 from .usage import PROG, Problems, UsageError, unreadable
 
 
@@ -66,22 +65,10 @@ def known_key(args: argparse.Namespace) -> str | None:
         return None
 
 
-def without_key(args: argparse.Namespace, values: Given) -> Given:
-    """``values`` less any that holds the key (a key file given as ``--from``): such a value is reported by
-    where it is, never shown, and never sent."""
-    key = known_key(args)
-    if key is None:
-        return values
-    holding = [where for where, value in values.values if key in value]
-    kept = [(where, value) for where, value in values.values if key not in value]
-    problems = [f"{where} holds the API key: it is not an id" for where in holding]
-    return values._replace(values=kept, problems=values.problems + problems)
-
-
-def ids_given(args: argparse.Namespace, stdin: TextIO, stderr: TextIO, what: str, column: re.Pattern[str]) -> Given:
-    """The ids of the arguments and ``--from``, less any that holds the key; a header read is said at once,
-    whatever else is wrong."""
-    values = without_key(args, given(args.ids, args.sources, stdin, what, column))
+def ids_given(args: argparse.Namespace, stdin: TextIO, stderr: TextIO, columns: Columns) -> Given:
+    """The ids of the arguments and ``--from``, less any line that holds the key (never shown, never sent); a
+    header read is said at once, whatever else is wrong."""
+    values = given(args.ids, args.sources, stdin, columns._replace(chosen=args.column), known_key(args))
     for header in values.headers:
         print(f"{PROG}: {header}", file=stderr)
     return values

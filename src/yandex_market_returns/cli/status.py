@@ -10,8 +10,8 @@ from ..validation import BUSINESS_ID_BOUNDS
 from . import inputs, settings
 from .usage import ALL_DONE, NOT_KNOWN, PROG, SOME_NOT_DONE, Problems
 
-# The column of an export that holds operation ids, by its header.
-OPERATION_COLUMN = re.compile(r"operation|операци", re.IGNORECASE)
+# The column of an export that holds operation ids, by its header (unless --column names it).
+OPERATION_COLUMN = inputs.Columns("operation ids", re.compile(r"operation|операци", re.IGNORECASE))
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -22,7 +22,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     ids: list[str] = []
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = settings.ids_given(args, stdin, stderr, "operation ids", OPERATION_COLUMN)
+    given = settings.ids_given(args, stdin, stderr, OPERATION_COLUMN)
     with problems.collected():
         ids = inputs.operation_ids(given)
     problems.found += settings.check(args)
