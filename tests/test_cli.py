@@ -715,6 +715,46 @@ def test_a_header_with_several_likely_columns_is_refused_until_column_names_one(
     assert json.loads(done.stdout) == {"operation_id": operation, "status": "DONE"}
 
 
+def test_the_key_file_may_be_a_pipe_and_is_read_once(market: FakeMarket) -> None:
+    args = ("--base-url", market.base_url)
+    done = subprocess.run(
+        _command("status", "--business-id", str(BUSINESS), *args, "--api-key-file", "/dev/stdin", "no-such-one"),
+        input=KEY, capture_output=True, text=True, env=_env(None), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # the Market answered: the operation is not reported
+    assert "1 operation: 1 not reported" in done.stderr
+    for text, returncode in ((KEY, 0), ("", 2)):  # as bash's <(printf ...) gives it
+        read, write = os.pipe()
+        os.write(write, text.encode())
+        os.close(write)
+        command = _command("cancel", "--campaign-id", str(STORE), *args, "--api-key-file", f"/dev/fd/{read}", "5")
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=_env(None), timeout=120, check=False, pass_fds=(read,)
+        )
+        os.close(read)
+        assert done.returncode == returncode, done.stderr
+    assert _sent(market) == [5]
+    assert "--api-key-file: the file is empty" in done.stderr
+    done = _run("cancel", "--campaign-id", str(STORE), "--api-key-file", "/dev/zero", "5", key=None)
+    assert done.returncode == 2
+    assert "--api-key-file: over 4,096 bytes, more than is read of one file" in done.stderr
+
+
+def test_cancel_and_status_warn_of_a_key_file_others_can_read(market: FakeMarket, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY + "\n", encoding="utf-8")
+    args = ("--base-url", market.base_url, "--api-key-file", str(key_file))
+    warning = f"yandex-market-returns: warning: key file {key_file}: others can read it; run: chmod 600 {key_file}"
+    for return_id, mode, warned in ((1, 0o640, True), (2, 0o604, True), (3, 0o600, False)):
+        key_file.chmod(mode)
+        done = _run("cancel", "--campaign-id", str(STORE), *args, str(return_id), key=None)
+        assert done.returncode == 0, done.stderr
+        operation = _lines(done.stdout)[return_id]["operation_id"]
+        status = _run("status", "--business-id", str(BUSINESS), *args, operation, key=None)
+        assert status.returncode == 0, status.stderr
+        assert (warning in done.stderr.splitlines()) == (warning in status.stderr.splitlines()) == warned
+
+
 def test_input_past_the_bounds_is_refused_at_once(market: FakeMarket) -> None:
     started = time.monotonic()
     done = _run("cancel", "--campaign-id", str(STORE), "--from", "/dev/zero")

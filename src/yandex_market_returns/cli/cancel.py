@@ -39,6 +39,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         campaign = inputs.number("--campaign-id", args.campaign_id, CAMPAIGN_ID_BOUNDS)
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
+    settings.warn_key_file_open(args, stderr)
     given = settings.ids_given(args, stdin, stderr, RETURN_COLUMN)
     with problems.collected():
         ids = inputs.return_ids(given)

@@ -3,7 +3,7 @@ is sent, and the client made from them."""
 
 import argparse
 import os
-from pathlib import Path
+import stat
 from typing import TextIO
 
 import httpx
@@ -12,7 +12,11 @@ from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
 from .inputs import Columns, Given, given
+from .reading import LINE_BOUND, read_bounded
 from .usage import PROG, Problems, UsageError, unreadable
+
+# The most read of a key file, in bytes: a key is tens of characters; /dev/zero given by mistake is refused.
+KEY_FILE_BOUND = LINE_BOUND
 
 
 def check(args: argparse.Namespace) -> list[str]:
@@ -36,10 +40,7 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
     mistake."""
     if args.api_key_file is not None:
         where = "--api-key-file"
-        try:
-            key = Path(args.api_key_file).read_text(encoding="utf-8").removeprefix("\ufeff").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError([f"{where}: {unreadable(error)} (the path is not shown, in case it is a key)"]) from None
+        key = _key_file(args).text().strip()
         if not key:
             raise UsageError([f"{where}: the file is empty"])
     else:
@@ -55,6 +56,59 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
     except ValueError as error:  # its message never holds the key
         raise UsageError([f"the key from {where}: {error}"]) from None
     return key, where
+
+
+class _KeyFile:
+    """What ``--api-key-file`` held, read once: a pipe (``<(pass show ...)``, ``/dev/stdin``) gives it only once,
+    and the key is asked for several times. Its ``repr`` shows nothing of it."""
+
+    def __init__(self, path: str) -> None:
+        self._text = ""
+        self._problem: UsageError | None = None
+        try:
+            with open(path, "rb") as file:
+                self._text = read_bounded(file, "--api-key-file", file_bound=KEY_FILE_BOUND)
+        except OSError as error:
+            reason = f"{unreadable(error)} (the path is not shown, in case it is a key)"
+            self._problem = UsageError([f"--api-key-file: {reason}"])
+        except UsageError as error:
+            self._problem = error
+
+    def text(self) -> str:
+        if self._problem is not None:
+            raise UsageError(self._problem.problems) from None
+        return self._text
+
+    def __repr__(self) -> str:
+        return "<the --api-key-file's text>"
+
+
+def _key_file(args: argparse.Namespace) -> _KeyFile:
+    read = vars(args).get("key_file_read")
+    if not isinstance(read, _KeyFile):
+        read = args.key_file_read = _KeyFile(args.api_key_file)
+    return read
+
+
+def key_file_open(args: argparse.Namespace) -> str | None:
+    """What to do when others can read the key file (it has group or other permission bits), else ``None``. A
+    pipe or a terminal (``/dev/stdin``) is not a file that stays."""
+    if args.api_key_file is None:
+        return None
+    try:
+        mode = os.stat(args.api_key_file).st_mode
+    except OSError:
+        return None  # said by api_key
+    if not stat.S_ISREG(mode) or not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return None
+    return f"key file {args.api_key_file}: others can read it; run: chmod 600 {args.api_key_file}"
+
+
+def warn_key_file_open(args: argparse.Namespace, stderr: TextIO) -> None:
+    """Said, not refused: the key in it may have been seen already, and the run may be urgent."""
+    warning = key_file_open(args)
+    if warning is not None:
+        print(f"{PROG}: warning: {warning}", file=stderr)
 
 
 def known_key(args: argparse.Namespace) -> str | None:

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     ids: list[str] = []
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
+    settings.warn_key_file_open(args, stderr)
     given = settings.ids_given(args, stdin, stderr, OPERATION_COLUMN)
     with problems.collected():
         ids = inputs.operation_ids(given)
