@@ -723,6 +723,14 @@ def test_the_key_file_may_be_a_pipe_and_is_read_once(market: FakeMarket) -> None
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # the Market answered: the operation is not reported
     assert "1 operation: 1 not reported" in done.stderr
+    done = subprocess.run(
+        _command("cancel", "--campaign-id", str(STORE), *args, "--api-key-file", "/dev/stdin", "--from", "-"),
+        input=KEY, capture_output=True, text=True, env=_env(None), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        "yandex-market-returns: --from -: stdin holds the key (--api-key-file): give the ids as arguments or in a file"
+    )
     for text, returncode in ((KEY, 0), ("", 2)):  # as bash's <(printf ...) gives it
         read, write = os.pipe()
         os.write(write, text.encode())

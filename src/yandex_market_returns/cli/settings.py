@@ -122,10 +122,24 @@ def known_key(args: argparse.Namespace) -> str | None:
 def ids_given(args: argparse.Namespace, stdin: TextIO, stderr: TextIO, columns: Columns) -> Given:
     """The ids of the arguments and ``--from``, less any line that holds the key (never shown, never sent); a
     header read is said at once, whatever else is wrong."""
-    values = given(args.ids, args.sources, stdin, columns._replace(chosen=args.column), known_key(args))
+    key = known_key(args)  # read first: it may be on stdin
+    sources = args.sources
+    taken = []
+    if "-" in sources and _is_stdin(args.api_key_file, stdin):
+        sources = [source for source in sources if source != "-"]
+        taken = ["--from -: stdin holds the key (--api-key-file): give the ids as arguments or in a file"]
+    values = given(args.ids, sources, stdin, columns._replace(chosen=args.column), key)
     for header in values.headers:
         print(f"{PROG}: {header}", file=stderr)
-    return values
+    return values._replace(problems=taken + values.problems)
+
+
+def _is_stdin(path: str | None, stdin: TextIO) -> bool:
+    """Whether the key file is stdin itself (``/dev/stdin``, ``/dev/fd/0``)."""
+    try:
+        return path is not None and os.path.samestat(os.stat(path), os.fstat(stdin.fileno()))
+    except (OSError, ValueError):  # not a file, or a stdin that is not one (closed, in memory)
+        return False
 
 
 def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> ReturnsClient:
