@@ -663,18 +663,164 @@ def test_the_summary_counts_a_status_this_client_does_not_know_yet() -> None:
     assert not report.all_succeeded
 
 
-def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMarket, tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", [KEY, "fake-market-key-cli-no-digits"])
+def test_a_key_file_given_as_the_ids_is_refused_and_never_shown(market: FakeMarket, tmp_path: Path, key: str) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(key + "\n", encoding="utf-8")  # without digits, its line reads as a header
+    for command in (["cancel", "--campaign-id", str(STORE)], ["status", "--business-id", str(BUSINESS)]):
+        done = _run(*command, "--base-url", market.base_url, "--from", str(key_file), key=key)
+        assert done.returncode == 2
+        assert done.stderr.splitlines() == [
+            f"yandex-market-returns: {key_file} line 1 holds the API key: it is not an id"
+        ]
+        assert key[:8] not in done.stdout + done.stderr
+    listed = tmp_path / "export.csv"
+    for header in (f"return_id,{key}", f"return_id,return_{key}"):  # a column's name, or one of several likely
+        listed.write_text(f"{header}\n1,x\n", encoding="utf-8")
+        done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "--from", str(listed), key=key)
+        assert done.returncode == 2
+        assert f"{listed} line 1 holds the API key: it is not an id" in done.stderr
+        assert key[-8:] not in done.stdout + done.stderr
+    done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "1", f"-k{key}", key=key)
+    assert done.returncode == 2
+    assert key[:8] not in done.stdout + done.stderr
+    assert market.exchanges == []
+
+
+def test_a_header_with_several_likely_columns_is_refused_until_column_names_one(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    listed = tmp_path / "r.csv"
+    listed.write_text("order_id,return_id,return_reason\n5550001,14,damaged\n5550002,15,lost\n", encoding="utf-8")
+    args = ("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(listed))
+    for dry_run in ((), ("--dry-run",)):
+        done = _run(*args, *dry_run)
+        assert done.returncode == 2
+        assert done.stdout == ""
+        assert done.stderr.splitlines() == [
+            f"yandex-market-returns: {listed} line 1: 2 columns could hold the return ids: 'return_id', "
+            "'return_reason'; choose one with --column NAME, e.g. --column return_id"
+        ]
+    done = _run(*args, "--column", "Return_id")
+    assert done.returncode == 2
+    assert "no column named 'Return_id' (--column); the header's: 'order_id', 'return_id', 'return_reason'" in (
+        done.stderr
+    )
+    assert _run("cancel", "--campaign-id", str(STORE), "--column", "return_id", "1").returncode == 2
+    assert market.exchanges == []
+    done = _run(*args, "--column", "return_id")
+    assert done.returncode == 0, done.stderr
+    assert sorted(_lines(done.stdout)) == sorted(_sent(market)) == [14, 15]
+    assert f"{listed} line 1 was read as a header; the ids are from its column 'return_id'" in done.stderr
+    operations = tmp_path / "operations.csv"
+    operation = market.operations[0].id
+    operations.write_text(f"operation_id,operation_type\n{operation},RETURN_CANCELLATION\n", encoding="utf-8")
+    args = ("status", "--business-id", str(BUSINESS), "--base-url", market.base_url, "--from", str(operations))
+    done = _run(*args)
+    assert done.returncode == 2
+    assert "2 columns could hold the operation ids: 'operation_id', 'operation_type'" in done.stderr
+    done = _run(*args, "--column", "operation_id")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"operation_id": operation, "status": "DONE"}
+
+
+def test_the_key_file_may_be_a_pipe_and_is_read_once(market: FakeMarket) -> None:
+    args = ("--base-url", market.base_url)
+    done = subprocess.run(
+        _command("status", "--business-id", str(BUSINESS), *args, "--api-key-file", "/dev/stdin", "no-such-one"),
+        input=KEY, capture_output=True, text=True, env=_env(None), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # the Market answered: the operation is not reported
+    assert "1 operation: 1 not reported" in done.stderr
+    done = subprocess.run(
+        _command("cancel", "--campaign-id", str(STORE), *args, "--api-key-file", "/dev/stdin", "--from", "-"),
+        input=KEY, capture_output=True, text=True, env=_env(None), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        "yandex-market-returns: --from -: stdin holds the key (--api-key-file): give the ids as arguments or in a file"
+    )
+    for text, returncode in ((KEY, 0), ("", 2)):  # as bash's <(printf ...) gives it
+        read, write = os.pipe()
+        os.write(write, text.encode())
+        os.close(write)
+        command = _command("cancel", "--campaign-id", str(STORE), *args, "--api-key-file", f"/dev/fd/{read}", "5")
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=_env(None), timeout=120, check=False, pass_fds=(read,)
+        )
+        os.close(read)
+        assert done.returncode == returncode, done.stderr
+    assert _sent(market) == [5]
+    assert "--api-key-file: the file is empty" in done.stderr
+    done = _run("cancel", "--campaign-id", str(STORE), "--api-key-file", "/dev/zero", "5", key=None)
+    assert done.returncode == 2
+    assert "--api-key-file: over 4,096 bytes, more than is read of one file" in done.stderr
+
+
+def test_cancel_and_status_warn_of_a_key_file_others_can_read(market: FakeMarket, tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(KEY + "\n", encoding="utf-8")
-    for command in (["cancel", "--campaign-id", str(STORE)], ["status", "--business-id", str(BUSINESS)]):
-        done = _run(*command, "--base-url", market.base_url, "--from", str(key_file))
-        assert done.returncode == 2
-        assert f"{key_file} line 1 holds the API key: it is not an id" in done.stderr
-        assert KEY[:8] not in done.stdout + done.stderr
-    done = _run("cancel", "--campaign-id", str(STORE), "--dry-run", "1", f"-k{KEY}")
+    args = ("--base-url", market.base_url, "--api-key-file", str(key_file))
+    warning = f"yandex-market-returns: warning: key file {key_file}: others can read it; run: chmod 600 {key_file}"
+    for return_id, mode, warned in ((1, 0o640, True), (2, 0o604, True), (3, 0o600, False)):
+        key_file.chmod(mode)
+        done = _run("cancel", "--campaign-id", str(STORE), *args, str(return_id), key=None)
+        assert done.returncode == 0, done.stderr
+        operation = _lines(done.stdout)[return_id]["operation_id"]
+        status = _run("status", "--business-id", str(BUSINESS), *args, operation, key=None)
+        assert status.returncode == 0, status.stderr
+        assert (warning in done.stderr.splitlines()) == (warning in status.stderr.splitlines()) == warned
+
+
+def test_input_past_the_bounds_is_refused_at_once(market: FakeMarket) -> None:
+    started = time.monotonic()
+    done = _run("cancel", "--campaign-id", str(STORE), "--from", "/dev/zero")
+    assert time.monotonic() - started < 10  # (the process's start included: /dev/zero is not read to its end)
     assert done.returncode == 2
-    assert KEY[:8] not in done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        "yandex-market-returns: /dev/zero line 1: over 4,096 bytes, more than is read of one line: "
+        "is it the right file?"
+    ]
+    done = _run("status", "--business-id", str(BUSINESS), "--from", "-", stdin="op-1\n" + "x" * 5000 + "\n")
+    assert done.returncode == 2
+    assert "stdin line 2: over 4,096 bytes, more than is read of one line" in done.stderr
     assert market.exchanges == []
+
+
+def test_a_line_holding_a_form_feed_or_u2028_is_refused_and_spaces_around_ids_are_not(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    joined = tmp_path / "joined.txt"
+    joined.write_text("1\f2\n3\u20284\n5\n", encoding="utf-8")
+    done = _run("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, "--from", str(joined))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"yandex-market-returns: {joined} line 1: holds a form feed (U+000C), which does not end a line: one id a line",
+        f"yandex-market-returns: {joined} line 2: holds a line separator (U+2028), which does not end a line: one id "
+        "a line",
+    ]
+    assert market.exchanges == []
+    listed = tmp_path / "export.csv"
+    listed.write_text('return_id,order\n 5 ,1\n\t6\t,2\n" 8 ",3\n', encoding="utf-8")
+    args = ("cancel", "--campaign-id", str(STORE), "--base-url", market.base_url, " 7 ", "--from", str(listed))
+    done = _run(*args, "--from", "-", stdin=" 9 \n")
+    assert done.returncode == 0, done.stderr
+    assert sorted(_lines(done.stdout)) == sorted(_sent(market)) == [5, 6, 7, 8, 9]
+
+
+def test_status_exits_3_when_the_market_could_not_be_asked_or_refused(market: FakeMarket) -> None:
+    args = ("status", "--business-id", str(BUSINESS), "op-1")
+    done = _run(*args, "--base-url", "http://127.0.0.1:1", "--max-retries", "0")
+    assert done.returncode == 3
+    assert "getOperations failed: ConnectionError: " in done.stderr
+    assert done.stderr.rstrip().endswith("the operations' statuses are not known")
+    done = _run(*args, "--base-url", market.base_url, key="wrong-key-of-the-operator-93a1")
+    assert done.returncode == 3
+    assert "getOperations failed: ForbiddenError: " in done.stderr
+    assert done.stdout == ""
+    helped = _run("status", "--help").stdout
+    assert "1 the Market answered and some are not DONE" in " ".join(helped.split())
+    assert "3 getOperations failed: the Market could not be asked, or refused" in " ".join(helped.split())
 
 
 def test_returns_held_back_by_a_spent_hourly_limit_are_listed_as_not_sent() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__
 from ..base import API_KEY_VARIABLE
 from ..validation import DEFAULT_BASE_URL
-from . import cancel, doctor, interrupts, log, settings, status
+from . import cancel, doctor, interrupts, log, reading, settings, status
 from .usage import PROG, SOME_NOT_DONE, USAGE, UsageError
 
 # Problems listed at most: the rest are counted (a file of 500,000 bad lines is one mistake).
@@ -136,13 +136,18 @@ def _parser() -> _Parser:
             f"The key comes from {API_KEY_VARIABLE} or --api-key-file, never from a flag."
         ),
         epilog=(
-            "Exit status: 0 all cancelled (started, without --business-id), 1 some not, 2 usage, 130 Ctrl-C, "
+            "Exit status: 0 all cancelled (started, without --business-id; status: all DONE), 1 some not, 2 usage, "
+            "3 status only: getOperations failed (the Market could not be asked, or refused), 130 Ctrl-C, "
             "143 SIGTERM, 129 SIGHUP."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ids_from = "a file of ids, one a line or a CSV's first column; - for stdin; may be given more than once"
+    ids_from = (
+        "a file of ids, one a line or a CSV's column; - for stdin; may be given more than once (at most "
+        f"{reading.size(reading.FILE_BOUND)}, lines of at most {reading.size(reading.LINE_BOUND)})"
+    )
+    column = "the CSV header's column that holds the ids, by its exact name (else the one whose name says so)"
     command = commands.add_parser(
         "cancel",
         parents=[options],
@@ -165,6 +170,7 @@ def _parser() -> _Parser:
     )
     command.add_argument("ids", nargs="*", metavar="RETURN_ID", help="return ids (or --from)")
     command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
+    command.add_argument("--column", action=_Once, metavar="NAME", help=column)
     command.add_argument("--dry-run", action="store_true", help="check and print what would be sent; send nothing")
     command.add_argument(
         "--yes", action="store_true", help=f"ask nothing (a terminal asks when there are over {cancel.CONFIRM_ABOVE})"
@@ -186,7 +192,9 @@ def _parser() -> _Parser:
         help="the statuses of operations (getOperations)",
         description=(
             "One JSON object per operation on stdout (its status, null when the Market does not report it), a "
-            "summary on stderr. Exit status: 0 all DONE, 1 not, 2 usage."
+            "summary on stderr. Exit status: 0 all DONE; 1 the Market answered and some are not DONE (FAILED, "
+            "IN_PROGRESS, not reported); 2 usage (nothing sent); 3 getOperations failed: the Market could not be "
+            "asked, or refused or failed the request, so nothing is known; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP."
         ),
     )
     command.add_argument(
@@ -194,6 +202,7 @@ def _parser() -> _Parser:
     )
     command.add_argument("ids", nargs="*", metavar="OPERATION_ID", help="operation ids (or --from)")
     command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
+    command.add_argument("--column", action=_Once, metavar="NAME", help=column)
     command = commands.add_parser(
         "doctor",
         parents=[options],

@@ -27,8 +27,8 @@ from .watch import Watch
 CONFIRM_ABOVE = 20
 # The journal's file when --journal is not given, in the directory the command runs in: run again there, it resumes.
 JOURNAL = "yandex-market-returns-journal.sqlite3"
-# The column of a spreadsheet's export that holds return ids, by its header.
-RETURN_COLUMN = re.compile(r"return|возврат", re.IGNORECASE)
+# The column of a spreadsheet's export that holds return ids, by its header (unless --column names it).
+RETURN_COLUMN = inputs.Columns("return ids", re.compile(r"return|возврат", re.IGNORECASE))
 
 
 class _RefusedError(Exception):
@@ -43,7 +43,8 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         campaign = inputs.number("--campaign-id", args.campaign_id, CAMPAIGN_ID_BOUNDS)
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = settings.ids_given(args, stdin, stderr, "return ids", RETURN_COLUMN)
+    settings.warn_key_file_open(args, stderr)
+    given = settings.ids_given(args, stdin, stderr, RETURN_COLUMN)
     with problems.collected():
         ids = inputs.return_ids(given)
     problems.found += settings.check(args)

@@ -2,8 +2,6 @@
 that does not exist, which changes nothing, and never cancels anything."""
 
 import argparse
-import stat
-from pathlib import Path
 from typing import TextIO
 
 from .. import errors
@@ -59,8 +57,9 @@ def _key(args: argparse.Namespace, checks: _Checks) -> str | None:
         checks.fix(f"key: {error}")
         return None
     checks.ok(f"key: from {where}, {len(key)} characters")
-    if args.api_key_file is not None and Path(args.api_key_file).stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        checks.fix(f"key file {args.api_key_file}: others can read it; run: chmod 600 {args.api_key_file}")
+    open_to_others = settings.key_file_open(args)
+    if open_to_others is not None:
+        checks.fix(open_to_others)
     return key
 
 

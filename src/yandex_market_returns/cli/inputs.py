@@ -4,11 +4,12 @@ where it is, before anything is sent."""
 import csv
 import io
 import re
+import shlex
 from collections.abc import Iterable
-from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from ..validation import OPERATION_ID_LENGTH, RETURN_ID_BOUNDS
+from .reading import read_bounded, split_lines
 from .usage import UsageError, unreadable
 
 
@@ -20,7 +21,7 @@ class Header(NamedTuple):
     column: str
 
     def __str__(self) -> str:
-        return f"{self.where} was read as a header; the ids are from its column {self.column[:40]!r}"
+        return f"{self.where} was read as a header; the ids are from its column {_name(self.column)}"
 
 
 class Given(NamedTuple):
@@ -31,12 +32,35 @@ class Given(NamedTuple):
     headers: list[Header]
 
 
+class Columns(NamedTuple):
+    """Which column of a CSV under a header holds the ids: the one named ``chosen`` (``--column``), else the one
+    whose name matches ``likely``, else the first. Never a guess among several that match."""
+
+    what: str
+    likely: re.Pattern[str]
+    chosen: str | None = None
+
+
 # An integer as the spec's int64 ids are written: ASCII digits, a sign at most; one of more than 20 digits is
 # out of range before it is read.
 _DIGITS = re.compile(r"[+-]?[0-9]+")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 # A bad value is shown this long at most: a key put where an id goes must not be printed whole.
 SHOWN = 12
+# What str.splitlines() also ends a line at, and NUL. Inside a line it is the sign of a file that is not a list
+# of ids, or of lines joined by something other than a newline: the line is refused, never split into ids.
+_SEPARATORS = {
+    "\x00": "NUL",
+    "\x0b": "a vertical tab",
+    "\x0c": "a form feed",
+    "\x1c": "a file separator",
+    "\x1d": "a group separator",
+    "\x1e": "a record separator",
+    "\x85": "a next line (NEL)",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+}
+_SEPARATOR = re.compile(r"[\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def shown(value: str) -> str:
@@ -44,49 +68,121 @@ def shown(value: str) -> str:
     return repr(value) if len(value) <= SHOWN else f"{value[:6]!r}... ({len(value)} characters)"
 
 
-def given(values: Iterable[str], sources: list[str], stdin: TextIO, what: str, column: re.Pattern[str]) -> Given:
-    """The values of the arguments, then of each ``--from`` (a file, or ``-`` for stdin), in order. In a CSV
-    under a header, the ids are taken from the one column whose name matches ``column``, else the first."""
-    found = [(f"argument {number}", value) for number, value in enumerate(values, start=1)]
+def given(
+    values: Iterable[str], sources: list[str], stdin: TextIO, columns: Columns, secret: str | None = None
+) -> Given:
+    """The values of the arguments, then of each ``--from`` (a file, or ``-`` for stdin), in order, each stripped
+    of the spaces around it. Whatever holds ``secret`` (the key) is reported by where it is, never shown, and never
+    sent: a key file given as ``--from`` by mistake."""
+    found: list[tuple[str, str]] = []
     problems: list[str] = []
+    for number, value in enumerate(values, start=1):
+        where = f"argument {number}"
+        refused = _refused(where, value, secret)
+        problems += refused
+        found += [] if refused else [(where, value.strip())]
+    if columns.chosen is not None and not sources:
+        problems.append("--column: no --from file to choose a column of")
     headers: list[Header] = []
     for source in sources:
         name = "stdin" if source == "-" else source
         try:
-            text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            text = _read(source, name, stdin)
+        except OSError as error:
             problems.append(f"--from {name}: {unreadable(error)}")
             continue
-        rows, header = _rows(text.removeprefix("\ufeff"), column)  # a spreadsheet's UTF-8 BOM
-        found += [(f"{name} line {number}", value) for number, value in rows]
-        if header is not None:
-            headers.append(Header(f"{name} line 1", *header))
+        except UsageError as error:
+            problems += error.problems
+            continue
+        lines: list[tuple[int, str]] = []
+        for number, line in enumerate(split_lines(text), start=1):
+            refused = _refused(f"{name} line {number}", line, secret)
+            problems += refused
+            lines += [] if refused or not line.strip() else [(number, line)]
+        try:
+            rows, header = _rows(name, lines, columns)
+        except UsageError as error:
+            problems += error.problems
+            continue
+        found += rows
+        headers += [] if header is None else [header]
     if not found and not problems:
         only = f" (only a header: {headers[0].where})" if headers else ""
-        problems.append(f"no {what}{only}: give them as arguments, or with --from FILE or --from -")
+        problems.append(f"no {columns.what}{only}: give them as arguments, or with --from FILE or --from -")
     return Given(found, problems, headers)
 
 
-def _rows(text: str, column: re.Pattern[str]) -> tuple[list[tuple[int, str]], tuple[str, str] | None]:
-    """(line number, value) of each line that is not blank: the line itself, or a cell of a CSV (``,``, ``;``
-    or tab); and, when the first line is a header, it and the name of the column read. A first line is a
-    header only when it holds no digit at all: one with a mistyped id is reported as that, never skipped."""
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not lines:
-        return [], None
-    first = lines[0][1]
-    header = lines[0][0] == 1 and not any(char.isdigit() for char in first)
-    delimiter = max(",;\t", key=first.count)
-    if delimiter not in first:
-        rows = [(number, line.strip()) for number, line in lines]
-        return (rows[1:], (first, first.strip())) if header else (rows, None)
-    cells = [(number, next(csv.reader(io.StringIO(line), delimiter=delimiter), [])) for number, line in lines]
-    cells = [(number, row) for number, row in cells if any(cell.strip() for cell in row)]
-    names = [name.strip() for name in cells[0][1]] if header else []
-    matching = [index for index, name in enumerate(names) if column.search(name)]
-    index = matching[0] if len(matching) == 1 else 0
-    rows = [(number, row[index].strip() if index < len(row) else "") for number, row in cells]
-    return (rows[1:], (first, names[index] if names else first)) if header else (rows, None)
+def _read(source: str, name: str, stdin: TextIO) -> str:
+    if source != "-":
+        with open(source, "rb") as file:
+            return read_bounded(file, name)
+    # The bytes themselves, as a file's are read: the terminal's encoding is not the file's.
+    stream = stdin.buffer if isinstance(stdin, io.TextIOWrapper) else io.BytesIO(stdin.read().encode())
+    return read_bounded(stream, name)
+
+
+def _refused(where: str, text: str, secret: str | None) -> list[str]:
+    """Why a line or an argument is not read (it holds the key, or a separator that is not a newline), by where it
+    is alone: its text is never shown."""
+    if secret and secret in text:
+        return [f"{where} holds the API key: it is not an id"]
+    separator = _SEPARATOR.search(text)
+    if separator is None:
+        return []
+    char = separator.group()
+    return [f"{where}: holds {_SEPARATORS[char]} (U+{ord(char):04X}), which does not end a line: one id a line"]
+
+
+def _rows(name: str, lines: list[tuple[int, str]], columns: Columns) -> tuple[list[tuple[str, str]], Header | None]:
+    """(where, value) of each line that is not blank: the line itself, or a cell of a CSV (``,``, ``;`` or tab);
+    and, when the first line is a header, what was read under it. A first line is a header only when it holds no
+    digit at all: one with a mistyped id is reported as that, never skipped."""
+    rows: list[tuple[int, list[str]]] = []
+    delimiter = max(",;\t", key=lines[0][1].count) if lines else ","
+    for number, line in lines:
+        row = next(csv.reader([line], delimiter=delimiter)) if delimiter in lines[0][1] else [line]
+        rows += [(number, row)] if any(cell.strip() for cell in row) else []
+    header = bool(rows) and rows[0][0] == 1 and not any(char.isdigit() for char in lines[0][1])
+    if not header:
+        if columns.chosen is not None:
+            raise UsageError([f"{name}: --column was given, but the file has no header (its first line holds a digit)"])
+        return [(f"{name} line {number}", row[0].strip()) for number, row in rows], None
+    where, first = f"{name} line 1", lines[0][1]
+    names = [cell.strip() for cell in rows[0][1]]
+    index = _column(where, names, columns)
+    values = [(f"{name} line {number}", row[index].strip() if index < len(row) else "") for number, row in rows[1:]]
+    return values, Header(where, first, names[index])
+
+
+def _column(where: str, names: list[str], columns: Columns) -> int:
+    """The index of the column the ids are in: a usage error when the header does not say which."""
+    if columns.chosen is not None:
+        at = [index for index, name in enumerate(names) if name == columns.chosen.strip()]
+        if len(at) == 1:
+            return at[0]
+        if at:
+            raise UsageError([f"{where}: {len(at)} columns are named {_name(columns.chosen.strip())}"])
+        raise UsageError(
+            [f"{where}: no column named {_name(columns.chosen.strip())} (--column); the header's: {_names(names)}"]
+        )
+    likely = [index for index, name in enumerate(names) if columns.likely.search(name)]
+    if len(likely) > 1:
+        raise UsageError(
+            [
+                f"{where}: {len(likely)} columns could hold the {columns.what}: "
+                f"{_names([names[index] for index in likely])}; choose one with --column NAME, "
+                f"e.g. --column {shlex.quote(names[likely[0]])}"
+            ]
+        )
+    return likely[0] if likely else 0
+
+
+def _name(name: str) -> str:
+    return repr(name) if len(name) <= 40 else f"{name[:20]!r}... ({len(name)} characters)"
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(map(_name, names))
 
 
 def return_ids(values: Given) -> list[int]:

@@ -3,8 +3,7 @@ is sent, and the client made from them."""
 
 import argparse
 import os
-import re
-from pathlib import Path
+import stat
 from typing import TextIO
 
 import httpx
@@ -12,8 +11,12 @@ import httpx
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
-from .inputs import Given, given
+from .inputs import Columns, Given, given
+from .reading import LINE_BOUND, read_bounded
 from .usage import PROG, Problems, UsageError, unreadable
+
+# The most read of a key file, in bytes: a key is tens of characters; /dev/zero given by mistake is refused.
+KEY_FILE_BOUND = LINE_BOUND
 
 
 def check(args: argparse.Namespace) -> list[str]:
@@ -37,10 +40,7 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
     mistake."""
     if args.api_key_file is not None:
         where = "--api-key-file"
-        try:
-            key = Path(args.api_key_file).read_text(encoding="utf-8").removeprefix("\ufeff").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError([f"{where}: {unreadable(error)} (the path is not shown, in case it is a key)"]) from None
+        key = _key_file(args).text().strip()
         if not key:
             raise UsageError([f"{where}: the file is empty"])
     else:
@@ -58,6 +58,59 @@ def api_key(args: argparse.Namespace) -> tuple[str, str]:
     return key, where
 
 
+class _KeyFile:
+    """What ``--api-key-file`` held, read once: a pipe (``<(pass show ...)``, ``/dev/stdin``) gives it only once,
+    and the key is asked for several times. Its ``repr`` shows nothing of it."""
+
+    def __init__(self, path: str) -> None:
+        self._text = ""
+        self._problem: UsageError | None = None
+        try:
+            with open(path, "rb") as file:
+                self._text = read_bounded(file, "--api-key-file", file_bound=KEY_FILE_BOUND)
+        except OSError as error:
+            reason = f"{unreadable(error)} (the path is not shown, in case it is a key)"
+            self._problem = UsageError([f"--api-key-file: {reason}"])
+        except UsageError as error:
+            self._problem = error
+
+    def text(self) -> str:
+        if self._problem is not None:
+            raise UsageError(self._problem.problems) from None
+        return self._text
+
+    def __repr__(self) -> str:
+        return "<the --api-key-file's text>"
+
+
+def _key_file(args: argparse.Namespace) -> _KeyFile:
+    read = vars(args).get("key_file_read")
+    if not isinstance(read, _KeyFile):
+        read = args.key_file_read = _KeyFile(args.api_key_file)
+    return read
+
+
+def key_file_open(args: argparse.Namespace) -> str | None:
+    """What to do when others can read the key file (it has group or other permission bits), else ``None``. A
+    pipe or a terminal (``/dev/stdin``) is not a file that stays."""
+    if args.api_key_file is None:
+        return None
+    try:
+        mode = os.stat(args.api_key_file).st_mode
+    except OSError:
+        return None  # said by api_key
+    if not stat.S_ISREG(mode) or not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return None
+    return f"key file {args.api_key_file}: others can read it; run: chmod 600 {args.api_key_file}"
+
+
+def warn_key_file_open(args: argparse.Namespace, stderr: TextIO) -> None:
+    """Said, not refused: the key in it may have been seen already, and the run may be urgent."""
+    warning = key_file_open(args)
+    if warning is not None:
+        print(f"{PROG}: warning: {warning}", file=stderr)
+
+
 def known_key(args: argparse.Namespace) -> str | None:
     """The key when it can be read, else ``None`` (its problems are said elsewhere)."""
     try:
@@ -66,25 +119,27 @@ def known_key(args: argparse.Namespace) -> str | None:
         return None
 
 
-def without_key(args: argparse.Namespace, values: Given) -> Given:
-    """``values`` less any that holds the key (a key file given as ``--from``): such a value is reported by
-    where it is, never shown, and never sent."""
-    key = known_key(args)
-    if key is None:
-        return values
-    holding = [where for where, value in values.values if key in value]
-    kept = [(where, value) for where, value in values.values if key not in value]
-    problems = [f"{where} holds the API key: it is not an id" for where in holding]
-    return values._replace(values=kept, problems=values.problems + problems)
-
-
-def ids_given(args: argparse.Namespace, stdin: TextIO, stderr: TextIO, what: str, column: re.Pattern[str]) -> Given:
-    """The ids of the arguments and ``--from``, less any that holds the key; a header read is said at once,
-    whatever else is wrong."""
-    values = without_key(args, given(args.ids, args.sources, stdin, what, column))
+def ids_given(args: argparse.Namespace, stdin: TextIO, stderr: TextIO, columns: Columns) -> Given:
+    """The ids of the arguments and ``--from``, less any line that holds the key (never shown, never sent); a
+    header read is said at once, whatever else is wrong."""
+    key = known_key(args)  # read first: it may be on stdin
+    sources = args.sources
+    taken = []
+    if "-" in sources and _is_stdin(args.api_key_file, stdin):
+        sources = [source for source in sources if source != "-"]
+        taken = ["--from -: stdin holds the key (--api-key-file): give the ids as arguments or in a file"]
+    values = given(args.ids, sources, stdin, columns._replace(chosen=args.column), key)
     for header in values.headers:
         print(f"{PROG}: {header}", file=stderr)
-    return values
+    return values._replace(problems=taken + values.problems)
+
+
+def _is_stdin(path: str | None, stdin: TextIO) -> bool:
+    """Whether the key file is stdin itself (``/dev/stdin``, ``/dev/fd/0``)."""
+    try:
+        return path is not None and os.path.samestat(os.stat(path), os.fstat(stdin.fileno()))
+    except (OSError, ValueError):  # not a file, or a stdin that is not one (closed, in memory)
+        return False
 
 
 def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> ReturnsClient:

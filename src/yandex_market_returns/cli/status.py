@@ -8,20 +8,22 @@ from typing import TextIO
 from .. import errors
 from ..validation import BUSINESS_ID_BOUNDS
 from . import inputs, settings
-from .usage import ALL_DONE, PROG, SOME_NOT_DONE, Problems
+from .usage import ALL_DONE, NOT_KNOWN, PROG, SOME_NOT_DONE, Problems
 
-# The column of an export that holds operation ids, by its header.
-OPERATION_COLUMN = re.compile(r"operation|операци", re.IGNORECASE)
+# The column of an export that holds operation ids, by its header (unless --column names it).
+OPERATION_COLUMN = inputs.Columns("operation ids", re.compile(r"operation|операци", re.IGNORECASE))
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    """0 when every operation is ``DONE``, 1 otherwise (or when the Market could not be asked)."""
+    """0 when every operation is ``DONE``, 1 when the Market answered and some are not, 3 when it could not be
+    asked or did not answer getOperations (nothing is known of them)."""
     problems = Problems()
     business = None
     ids: list[str] = []
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
-    given = settings.ids_given(args, stdin, stderr, "operation ids", OPERATION_COLUMN)
+    settings.warn_key_file_open(args, stderr)
+    given = settings.ids_given(args, stdin, stderr, OPERATION_COLUMN)
     with problems.collected():
         ids = inputs.operation_ids(given)
     problems.found += settings.check(args)
@@ -33,8 +35,12 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         try:
             results = client.get_operations(business, ids)
         except errors.MarketError as error:
-            print(f"{PROG}: getOperations failed: {type(error).__name__}: {error}", file=stderr)
-            return SOME_NOT_DONE
+            print(
+                f"{PROG}: getOperations failed: {type(error).__name__}: {error}; the operations' statuses are not "
+                "known",
+                file=stderr,
+            )
+            return NOT_KNOWN
     for result in results:
         status = None if result.status is None else str(result.status.value)
         print(json.dumps({"operation_id": result.id, "status": status}), file=stdout)

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 PROG = "yandex-market-returns"
 
-# Exit statuses; a stop signal's is 128 and its number (130 for Ctrl-C).
-ALL_DONE, SOME_NOT_DONE, USAGE = 0, 1, 2
+# Exit statuses; a stop signal's is 128 and its number (130 for Ctrl-C). NOT_KNOWN is ``status``'s alone: the
+# Market could not be asked, or refused or failed getOperations, so nothing is known of the operations (not
+# SOME_NOT_DONE, which says the Market answered and some are not DONE).
+ALL_DONE, SOME_NOT_DONE, USAGE, NOT_KNOWN = 0, 1, 2, 3
 
 
 class UsageError(Exception):
