@@ -172,8 +172,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             try:
                 for index in pending:
                     request = cancel_request(campaign_id, ids[index])
-                    run.sending(index)
-                    attempts = in_progress[index] = self._policy.begin(request.call)
+                    attempts = in_progress[index] = self._policy.begin(request.call, run.sender(index))
                     try:
                         operation = await self._call(request, attempts)
                         outcome = Outcome(ids[index], operation=operation)

@@ -232,8 +232,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     if index is None:
                         break
                     request = cancel_request(campaign_id, ids[index])
-                    run.sending(index)
-                    attempts = in_progress[index] = self._policy.begin(request.call)
+                    attempts = in_progress[index] = self._policy.begin(request.call, run.sender(index))
                     outcome = self._batch_item(ids[index], request, attempts, stop)
                     run.learnt(Outcome(ids[index]) if outcome is None else outcome)  # before the next request
                     if outcome is not None:

@@ -3,6 +3,7 @@
 import logging
 import random
 import time
+from collections.abc import Callable
 
 from attrs import frozen
 
@@ -19,17 +20,18 @@ class RetryPolicy:
     budget: float  # seconds, from a call's first request
     backoff: float  # seconds, the first retry's base delay; it doubles with each retry
 
-    def begin(self, call: str) -> "Attempts":
-        return Attempts(self, call)
+    def begin(self, call: str, first_send: Callable[[], None] | None = None) -> "Attempts":
+        return Attempts(self, call, first_send)
 
 
 class Attempts:
     """One call's tries: kept within ``max_retries`` and the time budget, and remembered, so that the error
     the call ends in says what is known of all of them."""
 
-    def __init__(self, policy: RetryPolicy, call: str) -> None:
+    def __init__(self, policy: RetryPolicy, call: str, first_send: Callable[[], None] | None = None) -> None:
         self._policy = policy
         self._call = call
+        self._first_send = first_send  # told once, just before the first request goes out (the journal)
         self._deadline: float | None = None
         self.errors: list[errors.MarketError] = []
         self.in_flight = False
@@ -49,6 +51,9 @@ class Attempts:
             self._deadline = time.monotonic() + self._policy.budget
 
     def sending(self) -> None:
+        if self._first_send is not None:
+            first_send, self._first_send = self._first_send, None
+            first_send()
         self.start_clock()
         self.in_flight = True
 

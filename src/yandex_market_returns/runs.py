@@ -3,8 +3,10 @@ journal knows, and what the journal is told as the batch learns. No I/O of its o
 the sync and the async client drive it."""
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+
+import attrs
 
 from .generated import models
 from .journal import Journal, JournalEntry, SqliteJournal
@@ -77,10 +79,14 @@ class Run:
             self._claimed = False
             self._journal.release()
 
-    def sending(self, index: int) -> None:
-        """Before a return's first request: from here on the Market may act on it, whatever comes back."""
-        if self._journal is not None:
-            self._journal.write(JournalEntry(self.campaign_id, self.return_ids[index], None, at=datetime.now(UTC)))
+    def sender(self, index: int) -> Callable[[], None] | None:
+        """What to call just before a return's first request goes out: the journal then holds it, since from
+        there on the Market may act on it, whatever comes back."""
+        journal = self._journal
+        if journal is None:
+            return None
+        entry = JournalEntry(self.campaign_id, self.return_ids[index], None)
+        return lambda: journal.write(attrs.evolve(entry, at=datetime.now(UTC)))
 
     def learnt(self, outcome: Outcome) -> None:
         """What a return's request or its confirmation ended in (nothing new for one the journal reported)."""
