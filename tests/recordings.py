@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import yaml
@@ -143,10 +144,12 @@ def validate_exchange(
     *,
     request: bool = True,
 ) -> None:
+    path, _, query = path.partition("?")
     mock_request = MockRequest(
         SERVER,
         method.lower(),
         path,
+        args=parse_qsl(query, keep_blank_values=True),  # a list: a parameter may repeat
         headers=dict(request_headers),
         data=request_body,
         content_type=httpx.Headers(request_headers).get("Content-Type", "application/json"),

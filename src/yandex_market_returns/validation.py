@@ -39,6 +39,16 @@ _OPERATION_ID = _SCHEMAS["OperationId"]
 OPERATION_ID_LENGTH: tuple[int, int] = (_OPERATION_ID["minLength"], _OPERATION_ID["maxLength"])
 OPERATION_IDS_PER_REQUEST: int = _SCHEMAS["GetOperationsRequest"]["properties"]["operationIds"]["maxItems"]
 OPERATION_TYPES: tuple[str, ...] = tuple(_SCHEMAS["OperationType"]["enum"])
+# getReturn's path ids, and getReturns' query.
+_PARAMETERS = _SPEC["components"]["parameters"]
+ORDER_ID_BOUNDS = _int_bounds(_PARAMETERS["OrderId"]["schema"])
+RETURN_RECORD_ID_BOUNDS = _int_bounds(_PARAMETERS["ReturnId"]["schema"])
+PAGE_LIMIT_BOUNDS = _int_bounds(_PARAMETERS["PageLimit100Truncate"]["schema"])
+_RETURNS_QUERY = _SPEC["paths"]["/v2/campaigns/{campaignId}/returns"]["get"]["parameters"]
+ORDER_IDS_PER_PAGE: int = next(p for p in _RETURNS_QUERY if p.get("name") == "orderIds")["schema"]["maxItems"]
+SHIPMENT_STATUSES: tuple[str, ...] = tuple(_SCHEMAS["ReturnShipmentStatusType"]["enum"])
+REFUND_STATUSES: tuple[str, ...] = tuple(_SCHEMAS["RefundStatusType"]["enum"])
+RETURN_TYPES: tuple[str, ...] = tuple(_SCHEMAS["ReturnType"]["enum"])
 SPEC_VERSION: str = _SPEC["info"]["version"]
 DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
 # A host name (IDNA-encoded, as httpx keeps it), an IPv4 or a bracketless IPv6 address.
