@@ -13,6 +13,7 @@ import httpx
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from werkzeug.datastructures import MultiDict
 
 from tools.market_vcr import CASSETTES, LIVE_SOURCE, OPERATIONS_CASSETTES
 
@@ -149,7 +150,7 @@ def validate_exchange(
         SERVER,
         method.lower(),
         path,
-        args=parse_qsl(query, keep_blank_values=True),  # a list: a parameter may repeat
+        args=MultiDict(parse_qsl(query, keep_blank_values=True)),  # a parameter may repeat
         headers=dict(request_headers),
         data=request_body,
         content_type=httpx.Headers(request_headers).get("Content-Type", "application/json"),

@@ -184,8 +184,7 @@ def test_get_returns_refuses_a_bad_query(few: FakeMarket, params: dict[str, Any]
 
 
 def test_each_method_has_its_own_hourly_limit() -> None:
-    limits = {"hourly_limit": 50, "return_hourly_limit": 2, "returns_hourly_limit": 3}
-    with FakeMarket(api_key=KEY, **limits) as market:
+    with FakeMarket(api_key=KEY, hourly_limit=50, return_hourly_limit=2, returns_hourly_limit=3) as market:
         market.add_returns(CAMPAIGN, 1, 2)
         reads = [_record(market, 1, 1) for _ in range(3)]
         assert [r.status_code for r in reads] == [200, 200, 420]

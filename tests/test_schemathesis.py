@@ -42,8 +42,14 @@ def _run(market: FakeMarket, workdir: Path, examples: int = 40) -> subprocess.Co
 @pytest.fixture
 def roomy_market() -> Iterator[FakeMarket]:
     """Limits out of the way: the tool sends hundreds of requests, and a 420 is not what it is checking."""
-    roomy = {"hourly_limit": 10**6, "operations_hourly_limit": 10**6, "return_hourly_limit": 10**6}
-    with FakeMarket(api_key=KEY, returns_hourly_limit=10**6, **roomy) as market:
+    roomy = 10**6
+    with FakeMarket(
+        api_key=KEY,
+        hourly_limit=roomy,
+        operations_hourly_limit=roomy,
+        return_hourly_limit=roomy,
+        returns_hourly_limit=roomy,
+    ) as market:
         market.add_returns(CAMPAIGN, *RETURNS)
         yield market
 
