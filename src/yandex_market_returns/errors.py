@@ -29,6 +29,7 @@ __all__ = [
     "ForbiddenError",
     "LimitsUnavailableError",
     "MarketError",
+    "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
     "ResponseError",
@@ -134,6 +135,11 @@ class ServerError(ApiError):
 
 class UnexpectedStatusError(ApiError):
     """A status the method does not document (404, 405, 415, a redirect, ...)."""
+
+
+class NotFoundError(UnexpectedStatusError):
+    """404: the Market has no such resource. getReturn documents it: the store has no such return in that
+    order. (An ``UnexpectedStatusError`` too, as a 404 of the other methods always was.)"""
 
 
 class UnexpectedResponseError(ResponseError):
