@@ -208,7 +208,7 @@ def test_pages_that_never_end_stop_at_the_bound(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(base, "MAX_PAGES", 5)
 
     async def run() -> None:
-        transport = httpx.MockTransport(_endless(lambda n: f"page-{n}").handle_async_request)
+        transport = _endless(lambda n: f"page-{n}")  # a MockTransport serves async clients too
         async with AsyncReturnsClient(api_key=KEY, max_retries=0, transport=transport) as client:
             await client.get_returns(CAMPAIGN)
 
