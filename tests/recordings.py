@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from werkzeug.datastructures import MultiDict
 
 from tools.market_vcr import CASSETTES, LIVE_SOURCE, OPERATIONS_CASSETTES
 
@@ -143,10 +145,12 @@ def validate_exchange(
     *,
     request: bool = True,
 ) -> None:
+    path, _, query = path.partition("?")
     mock_request = MockRequest(
         SERVER,
         method.lower(),
         path,
+        args=MultiDict(parse_qsl(query, keep_blank_values=True)),  # a parameter may repeat
         headers=dict(request_headers),
         data=request_body,
         content_type=httpx.Headers(request_headers).get("Content-Type", "application/json"),

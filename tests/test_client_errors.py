@@ -45,7 +45,7 @@ STATUS_CLASSES = [
     (502, errors.ServerError),
     (503, errors.ServerError),
     (504, errors.ServerError),
-    (404, errors.UnexpectedStatusError),
+    (404, errors.NotFoundError),  # an UnexpectedStatusError too (below): getReturn documents it
     (405, errors.UnexpectedStatusError),
     (415, errors.UnexpectedStatusError),
     (418, errors.UnexpectedStatusError),
@@ -60,6 +60,7 @@ def test_each_error_status_raises_its_class(market: FakeMarket, status: int, kin
     error = raised.value
     assert type(error) is kind
     assert isinstance(error, errors.ApiError)
+    assert isinstance(error, errors.UnexpectedStatusError) is (status in (404, 405, 415, 418))
     assert error.status_code == status
     assert [(e.code, e.message) for e in error.errors] == [("SOME_CODE", "what went wrong")]
     assert (error.rate_limit.limit, error.rate_limit.remaining) == (5000, 4321)
@@ -198,7 +199,7 @@ CORPUS: list[tuple[str, Canned, type]] = [
     ),
     ("500 truncated", Canned(500, _market_error()[:20], JSON), errors.ServerError),
     ("503 plain text", Canned(503, b"upstream overloaded", {"Content-Type": "text/plain"}), errors.ServerError),
-    ("404 Market-style", Canned(404, _market_error("NOT_FOUND", "no such method"), JSON), errors.UnexpectedStatusError),
+    ("404 Market-style", Canned(404, _market_error("NOT_FOUND", "no such method"), JSON), errors.NotFoundError),
     ("302 redirect", Canned(302, b"", {"Location": "http://127.0.0.1:1/elsewhere"}), errors.UnexpectedStatusError),
     ("999 unknown status", Canned(999, b"?"), errors.UnexpectedStatusError),
     ("200 unknown operation type", Canned(200, _started(id="op-9", type="RETURN_CANCELLATION_V2"), JSON), Operation),

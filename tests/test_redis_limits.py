@@ -399,6 +399,36 @@ def _queued(peek: redis.Redis, limits: RedisLimits, key: tuple[str, int], count:
         time.sleep(0.01)
 
 
+def test_reads_share_the_stores_slots_across_processes_and_spend_an_hour_of_their_own(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """getReturn and getReturns count against the store's 4 slots with cancelReturn in every process, while
+    a spent getReturns hour holds neither cancelReturn nor getReturn (and stays in the process that learnt it:
+    the shared gate is cancelReturn's, the one that comes with each slot)."""
+    first, second = (make_limits(server.url, prefix="test-reads:") for _ in range(2))
+    with FakeMarket(api_key=KEY, latency=0.05, returns_hourly_limit=1) as market:
+        market.add_returns(CAMPAIGN, *range(1, 41))
+        options: dict[str, Any] = {"api_key": KEY, "base_url": market.base_url, "retry_budget": 5}
+        with ReturnsClient(limits=first, **options) as canceller, ReturnsClient(limits=second, **options) as reader:
+            assert len(reader.get_returns(CAMPAIGN)) == 40  # answered with Remaining: 0 for getReturns
+            with pytest.raises(RateLimitError) as held:
+                reader.get_returns(CAMPAIGN)
+            readers = [
+                threading.Thread(target=lambda n=n: [reader.get_return(CAMPAIGN, n, n) for _ in range(3)])
+                for n in range(1, 5)
+            ]
+            for thread in readers:
+                thread.start()
+            outcomes = canceller.cancel_returns(CAMPAIGN, range(1, 41))
+            for thread in readers:
+                thread.join()
+        assert held.value.response is None, "held without sending"
+        assert all(outcome.ok for outcome in outcomes)
+        assert market.max_in_flight(CAMPAIGN) == 4
+        assert [e.status for e in market.exchanges].count(420) == 0
+        assert len([e for e in market.exchanges if "/orders/" in e.path]) == 12
+
+
 def test_a_slot_handed_over_to_a_waiting_thread_brings_the_hourly_gate(
     server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
 ) -> None:

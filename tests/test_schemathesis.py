@@ -1,4 +1,4 @@
-"""Schemathesis, a third-party tool, checks the fake Market against openapi.yaml for both operations.
+"""Schemathesis, a third-party tool, checks the fake Market against openapi.yaml for all four operations.
 
 Every check is on but one: ``positive_data_acceptance`` wants any schema-valid request accepted, and a
 stateful Market rightly answers 400 to a valid request for a return it does not have, or one already
@@ -42,20 +42,32 @@ def _run(market: FakeMarket, workdir: Path, examples: int = 40) -> subprocess.Co
 @pytest.fixture
 def roomy_market() -> Iterator[FakeMarket]:
     """Limits out of the way: the tool sends hundreds of requests, and a 420 is not what it is checking."""
-    with FakeMarket(api_key=KEY, hourly_limit=10**6, operations_hourly_limit=10**6) as market:
+    roomy = 10**6
+    with FakeMarket(
+        api_key=KEY,
+        hourly_limit=roomy,
+        operations_hourly_limit=roomy,
+        return_hourly_limit=roomy,
+        returns_hourly_limit=roomy,
+    ) as market:
         market.add_returns(CAMPAIGN, *RETURNS)
         yield market
 
 
-def test_the_fake_market_passes_every_check_on_both_operations(roomy_market: FakeMarket, tmp_path: Path) -> None:
+def test_the_fake_market_passes_every_check_on_every_operation(roomy_market: FakeMarket, tmp_path: Path) -> None:
     result = _run(roomy_market, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "Selected: 2/2" in result.stdout
-    assert "Tested: 2" in result.stdout
-    paths = [exchange.path for exchange in roomy_market.exchanges]
-    assert any(path.endswith("/returns/cancel") for path in paths)
-    assert any(path.endswith("/operations") for path in paths)
-    assert {exchange.method for exchange in roomy_market.exchanges} > {"POST"}, "unsupported methods were tried"
+    assert "Selected: 4/4" in result.stdout
+    assert "Tested: 4" in result.stdout
+    answered = {
+        (exchange.method, exchange.path.partition("?")[0].split("/")[-1], exchange.status)
+        for exchange in roomy_market.exchanges
+    }
+    assert ("POST", "cancel", 200) in answered
+    assert ("POST", "operations", 200) in answered
+    assert ("GET", "returns", 200) in answered, "getReturns answered"
+    assert any(method == "GET" and status == 404 for method, _, status in answered), "getReturn of unknown returns"
+    assert {exchange.method for exchange in roomy_market.exchanges} > {"POST", "GET"}, "unsupported methods were tried"
 
 
 def _breaking(market: FakeMarket, change: Callable[[str, Answer], Answer]) -> None:

@@ -16,12 +16,25 @@ from tests.recordings import SPEC
 
 DOCUMENT: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
 REFERENCE = SPEC.parent.parent / "shared" / "reference" / "yandex-market-partner-api" / "openapi"
-# Each method: its path in openapi.yaml and the file that describes it in the Market's own spec.
+# Each method: its path and HTTP method in openapi.yaml, and the file that describes it in the Market's own spec.
 METHODS = {
-    "cancelReturn": ("/v1/campaigns/{campaignId}/returns/cancel", "v1_campaigns_campaignId_returns_cancel.yaml"),
-    "getOperations": ("/v1/businesses/{businessId}/operations", "v1_businesses_businessId_operations.yaml"),
+    "cancelReturn": (
+        "/v1/campaigns/{campaignId}/returns/cancel",
+        "post",
+        "v1_campaigns_campaignId_returns_cancel.yaml",
+    ),
+    "getOperations": ("/v1/businesses/{businessId}/operations", "post", "v1_businesses_businessId_operations.yaml"),
+    "getReturn": (
+        "/v2/campaigns/{campaignId}/orders/{orderId}/returns/{returnId}",
+        "get",
+        "v2_campaigns_campaignId_orders_orderId_returns_returnId.yaml",
+    ),
+    "getReturns": ("/v2/campaigns/{campaignId}/returns", "get", "v2_campaigns_campaignId_returns.yaml"),
 }
-OPERATIONS = {name: DOCUMENT["paths"][path]["post"] for name, (path, _) in METHODS.items()}
+OPERATIONS = {name: DOCUMENT["paths"][path][verb] for name, (path, verb, _) in METHODS.items()}
+# The reads answer 404 for a return (or an order) the store does not have.
+STATUSES = {"200", "400", "401", "403", "420", "500"}
+READS = {"getReturn", "getReturns"}
 
 
 def _deref(node: Any) -> Any:
@@ -73,14 +86,14 @@ def test_document_is_valid_openapi_3_0() -> None:
 
 def test_an_invalid_document_is_rejected() -> None:
     broken = copy.deepcopy(DOCUMENT)
-    del broken["paths"][METHODS["getOperations"][0]]["post"]["responses"]
+    del broken["paths"][METHODS["getReturns"][0]]["get"]["responses"]
     with pytest.raises(OpenAPIValidationError):
         validate_document(broken)
 
 
-def test_the_spec_has_exactly_the_two_methods() -> None:
+def test_the_spec_has_exactly_the_four_methods() -> None:
     assert {path: list(item) for path, item in DOCUMENT["paths"].items()} == {
-        path: ["post"] for path, _ in METHODS.values()
+        path: [verb] for path, verb, _ in METHODS.values()
     }
     assert [operation["operationId"] for operation in OPERATIONS.values()] == list(METHODS)
 
@@ -88,7 +101,7 @@ def test_the_spec_has_exactly_the_two_methods() -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_every_response_has_an_example(method: str) -> None:
     responses = _resolve(OPERATIONS[method]["responses"])
-    assert set(responses) == {"200", "400", "401", "403", "420", "500"}
+    assert set(responses) == (STATUSES | {"404"} if method in READS else STATUSES)
     for status, response in responses.items():
         example = response["content"]["application/json"]["example"]
         assert example["status"] == ("OK" if status == "200" else "ERROR"), status
@@ -134,6 +147,16 @@ def test_example_matches_its_schema(where: str, example: Any, schema: Any) -> No
         ("GetOperationsResponse", {"status": "OK", "result": {}}),
         ("OperationResultDTO", {"id": "a", "type": "RETURN_CANCELLATION"}),
         ("OperationResultDTO", {"id": "a", "type": "RETURN_CANCELLATION", "status": "CANCELLED"}),
+        ("ReturnDTO", {"id": 1, "orderId": 2, "items": []}),
+        ("ReturnDTO", {"id": 1, "orderId": 2, "items": [], "returnType": "RETURN", "updateDate": "yesterday"}),
+        ("ReturnDTO", {"id": 1, "orderId": 2, "items": [], "returnType": "EXCHANGE"}),
+        ("ReturnItemDTO", {"shopSku": "", "count": 1}),
+        ("ReturnItemDTO", {"shopSku": "   ", "count": 1}),
+        ("ReturnItemDTO", {"shopSku": "A", "count": 1, "tracks": []}),
+        ("MarketSku", 0),
+        ("PagedReturnsDTO", {"paging": {}}),
+        ("GetReturnResponse", {"status": "OK", "result": {"id": "97211"}}),
+        ("CurrencyValueDTO", {"value": 1, "currencyId": "RUB"}),
     ],
 )
 def test_a_wrong_example_is_rejected(schema: str, example: Any) -> None:
@@ -148,11 +171,17 @@ IGNORED = {"description", "example", "title"}
 
 
 def _normalise(node: Any) -> Any:
-    """The facts that matter to a generator: names, types, formats, bounds; $refs reduced to the name."""
+    """The facts that matter to a generator: names, types, formats, bounds; $refs reduced to the name.
+
+    Vendor extensions (``x-transform: trim``, ``x-aliases``, ``x-serialize-transform``) are left out: they
+    are hints to the Market's own tooling that change nothing a client sends or receives.
+    """
     if isinstance(node, dict):
         if "$ref" in node:
             return {"$ref": Path(node["$ref"]).name.removesuffix(".yaml")}
-        return {key: _normalise(value) for key, value in node.items() if key not in IGNORED}
+        return {
+            key: _normalise(value) for key, value in node.items() if key not in IGNORED and not key.startswith("x-")
+        }
     if isinstance(node, list):
         return [_normalise(item) for item in node]
     return node
@@ -183,6 +212,32 @@ SCHEMAS = [
     "GetOperationsResultDTO",
     "OperationResultDTO",
     "OperationStatusType",
+    "ApiNotFoundErrorResponse",
+    "GetReturnResponse",
+    "GetReturnsResponse",
+    "PagedReturnsDTO",
+    "PackagingForwardScrollingPagerDTO",
+    "ReturnDTO",
+    "ReturnShipmentStatusType",
+    "RefundStatusType",
+    "ReturnType",
+    "RecipientType",
+    "LogisticPickupPointDTO",
+    "PickupAddressDTO",
+    "LogisticPointType",
+    "CurrencyValueDTO",
+    "CurrencyType",
+    "ReturnItemDTO",
+    "MarketSku",
+    "ShopSku",
+    "ReturnDecisionDTO",
+    "ReturnDecisionReasonType",
+    "ReturnDecisionSubreasonType",
+    "ReturnDecisionType",
+    "ReturnInstanceDTO",
+    "ReturnInstanceStatusType",
+    "ReturnInstanceStockType",
+    "TrackDTO",
 ]
 
 
@@ -198,7 +253,9 @@ def test_schema_matches_reference(name: str) -> None:
 
 
 @needs_reference
-@pytest.mark.parametrize("name", ["CampaignId", "BusinessId"])
+@pytest.mark.parametrize(
+    "name", ["CampaignId", "BusinessId", "OrderId", "ReturnId", "AliasedPageToken", "PageLimit100Truncate"]
+)
 def test_parameter_matches_reference(name: str) -> None:
     ours = _normalise(DOCUMENT["components"]["parameters"][name])
     assert ours == _normalise(_reference("parameters", name))
@@ -208,8 +265,8 @@ def test_parameter_matches_reference(name: str) -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_operation_matches_reference(method: str) -> None:
     operation = OPERATIONS[method]
-    path = REFERENCE / "paths" / METHODS[method][1]
-    theirs = yaml.safe_load(path.read_text(encoding="utf-8"))["post"]
+    _, verb, name = METHODS[method]
+    theirs = yaml.safe_load((REFERENCE / "paths" / name).read_text(encoding="utf-8"))[verb]
     assert operation["operationId"] == theirs["operationId"] == method
     assert [_normalise(p) for p in operation["parameters"]] == [_normalise(p) for p in theirs["parameters"]]
     assert set(operation["tags"]) <= set(theirs["tags"])
@@ -217,16 +274,19 @@ def test_operation_matches_reference(method: str) -> None:
     for access in theirs["x-auth-scopes"]:
         assert f"`{access}`" in operation["description"]
     assert str(theirs["x-resource-limit-config"]["none"]["amount"]) in operation["description"].replace(",", "")
-    assert operation["requestBody"]["required"] is theirs["requestBody"]["required"]
-    assert _normalise(operation["requestBody"]["content"]["application/json"]["schema"]) == _normalise(
-        theirs["requestBody"]["content"]["application/json"]["schema"]
-    )
+    assert ("requestBody" in operation) is ("requestBody" in theirs)
+    if "requestBody" in theirs:
+        assert operation["requestBody"]["required"] is theirs["requestBody"]["required"]
+        assert _normalise(operation["requestBody"]["content"]["application/json"]["schema"]) == _normalise(
+            theirs["requestBody"]["content"]["application/json"]["schema"]
+        )
     assert set(operation["responses"]) == set(theirs["responses"])
     for status, reference in operation["responses"].items():
         response = _deref(reference)
         upstream = theirs["responses"][status]
         if "$ref" in upstream:
             upstream = _reference("responses", status)
+        assert "headers" in response, f"{method} {status}: the rate-limit headers"
         schema = response["content"]["application/json"]["schema"]
         assert _normalise(schema) == _normalise(upstream["content"]["application/json"]["schema"]), status
 

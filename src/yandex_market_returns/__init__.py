@@ -10,11 +10,12 @@ from .base import API_KEY_VARIABLE
 from .client import ReturnsClient
 from .generated import models
 from .rate_limit import RateLimit
-from .results import Operation, OperationResult, Outcome
+from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .validation import SPEC_VERSION
 
 OperationStatusType = models.OperationStatusType
 OperationType = models.OperationType
+ReturnShipmentStatusType = models.ReturnShipmentStatusType
 
 if TYPE_CHECKING:
     from .async_client import AsyncReturnsClient
@@ -44,6 +45,8 @@ __all__ = [
     "OperationType",
     "Outcome",
     "RateLimit",
+    "ReturnRecord",
+    "ReturnShipmentStatusType",
     "ReturnsClient",
     "__version__",
     "errors",

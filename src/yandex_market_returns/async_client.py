@@ -4,13 +4,14 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 import httpx
 
 from . import errors
-from .base import ClientBase, Request, cancel_request, statuses_request
+from .base import ClientBase, Request, cancel_request, return_request, statuses_request
 from .batches import report_stop
 from .generated import errors as generated_errors
 from .generated import models
@@ -19,7 +20,7 @@ from .operations import Confirmations, Round, Wait, in_order, reported, requests
 from .pacing import PARALLEL_REQUESTS
 from .request_deadlines import RequestDeadlines
 from .responses import unparsed
-from .results import Operation, OperationResult, Outcome
+from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
 from .runs import Run, journal_of
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
@@ -68,6 +69,24 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""
         return await self._run(cancel_request(campaign_id, return_id))
+
+    async def get_return(self, campaign_id: int, order_id: int, return_id: int) -> ReturnRecord:
+        """See ``ReturnsClient.get_return``."""
+        return await self._run(return_request(campaign_id, order_id, return_id))
+
+    async def get_returns(
+        self,
+        campaign_id: int,
+        *,
+        shipment_statuses: Iterable[models.ReturnShipmentStatusType] | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+    ) -> list[ReturnRecord]:
+        """See ``ReturnsClient.get_returns``."""
+        pages = self._return_pages(campaign_id, shipment_statuses, from_date, to_date)
+        while (request := pages.request()) is not None:
+            pages.answered(await self._run(request))
+        return pages.records
 
     async def get_operations(
         self,
@@ -305,7 +324,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         cancelling = self._deadlines.enter(task, self._request_seconds)
         cancelled = False
         try:
-            answer = await request.endpoint.asyncio_detailed(request.path_id, client=self._generated, body=request.body)
+            answer = await request.endpoint.asyncio_detailed(*request.path, client=self._generated, **request.arguments)
         except asyncio.CancelledError:
             cancelled = True
             if not self._deadlines.left(task, cancelling, cancelled):

@@ -1,44 +1,62 @@
 """What the sync and the async client share: checked settings, the generated client, the hourly gate, and
-the requests of both methods."""
+the requests of every method."""
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import attrs
 import httpx
 
 from . import errors
-from .generated import AuthenticatedClient, cancel_return, get_operations, models
+from .generated import AuthenticatedClient, cancel_return, get_operations, get_return, get_returns, models
 from .generated import types as generated_types
 from .limits import Gate, InProcessLimits, Limits, check_limits
 from .operations import Confirmations, Round
 from .pacing import Key
 from .rate_limit import RateLimit
 from .redaction import Redactor
-from .responses import Answer, interpret, operation_statuses, started_operation, transport_error
-from .results import Operation, OperationResult
+from .responses import (
+    Answer,
+    Page,
+    interpret,
+    operation_statuses,
+    return_record,
+    returns_page,
+    started_operation,
+    transport_error,
+)
+from .results import Operation, OperationResult, ReturnRecord
 from .retry import Attempts, RetryPolicy
 from .validation import (
     BUSINESS_ID_BOUNDS,
     CAMPAIGN_ID_BOUNDS,
     DEFAULT_BASE_URL,
     MAX_SECONDS,
+    ORDER_ID_BOUNDS,
+    PAGE_LIMIT_BOUNDS,
     RETURN_ID_BOUNDS,
+    RETURN_RECORD_ID_BOUNDS,
     SPEC_VERSION,
     check_api_key,
     check_base_url,
     check_count,
+    check_date,
     check_id,
     check_number,
     check_operation_ids,
     check_operation_type,
+    check_shipment_statuses,
     check_timeout,
 )
 
 API_KEY_VARIABLE = "YANDEX_MARKET_API_KEY"
 MAX_RETRIES = 100
+# getReturns asks for the largest pages the spec allows, and follows at most this many: tokens that never end
+# (a Market that hands out the same one again, or new ones forever) end the call with an error instead.
+MAX_PAGES = 1_000
 
 
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -47,25 +65,23 @@ Statuses = tuple[list[OperationResult], RateLimit]
 
 
 class Endpoint(Protocol):
-    """A generated endpoint module (``cancel_return``, ``get_operations``)."""
+    """A generated endpoint module (``cancel_return``, ``get_operations``, ``get_return``, ``get_returns``),
+    called with the path's ids and the body or query as keywords."""
 
-    def sync_detailed(
-        self, path_id: int, /, *, client: AuthenticatedClient, body: Any
-    ) -> generated_types.Response[Any]: ...
+    def sync_detailed(self, *args: Any, **kwargs: Any) -> generated_types.Response[Any]: ...
 
-    async def asyncio_detailed(
-        self, path_id: int, /, *, client: AuthenticatedClient, body: Any
-    ) -> generated_types.Response[Any]: ...
+    async def asyncio_detailed(self, *args: Any, **kwargs: Any) -> generated_types.Response[Any]: ...
 
 
 class Request(NamedTuple, Generic[Result]):
     """One method call, as both clients send, retry and pace it (a named tuple: one is made per call)."""
 
-    key: Key  # whose slots and hourly limit it counts against
+    key: Key  # whose slots it counts against: the store's (or the business's), across its methods
+    gate: Key  # whose hourly limit it spends: each method has its own (see pacing.Key)
     call: str  # how messages name it
     endpoint: Endpoint
-    path_id: int
-    body: models.CancelReturnRequest | models.GetOperationsRequest
+    path: tuple[int, ...]  # the path's ids, in order
+    arguments: Mapping[str, Any]  # the generated endpoint's keywords: the body, or the query
     parse: Callable[[Answer, RateLimit], Result | str]  # a 200's body made into the result
     effect: str | None  # what it may start, for errors to say; None for a read
 
@@ -74,10 +90,9 @@ def cancel_request(campaign_id: int, return_id: int) -> Request[Operation]:
     campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
     return_id = check_id("return_id", return_id, RETURN_ID_BOUNDS)
     call = f"cancelReturn(campaign {campaign_id}, return {return_id})"
-    body = models.CancelReturnRequest(return_id=return_id)
-    return Request(
-        ("campaign", campaign_id), call, cancel_return, campaign_id, body, started_operation, "the cancellation"
-    )
+    store = ("campaign", campaign_id)
+    body = {"body": models.CancelReturnRequest(return_id=return_id)}
+    return Request(store, store, call, cancel_return, (campaign_id,), body, started_operation, "the cancellation")
 
 
 def statuses_request(
@@ -86,8 +101,67 @@ def statuses_request(
     """getOperations for checked, unique ids (at most 100)."""
     count = f"{len(operation_ids)} operation{'s' if len(operation_ids) > 1 else ''}"
     call = f"getOperations(business {business_id}, {count})"
-    body = models.GetOperationsRequest(operation_type=operation_type, operation_ids=list(operation_ids))
-    return Request(("business", business_id), call, get_operations, business_id, body, operation_statuses, None)
+    body = {"body": models.GetOperationsRequest(operation_type=operation_type, operation_ids=list(operation_ids))}
+    business = ("business", business_id)
+    return Request(business, business, call, get_operations, (business_id,), body, operation_statuses, None)
+
+
+def return_request(campaign_id: int, order_id: int, return_id: int) -> Request[ReturnRecord]:
+    """getReturn: it shares the store's slots with cancelReturn, and spends an hourly limit of its own."""
+    campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
+    order_id = check_id("order_id", order_id, ORDER_ID_BOUNDS)
+    return_id = check_id("return_id", return_id, RETURN_RECORD_ID_BOUNDS)
+    call = f"getReturn(campaign {campaign_id}, order {order_id}, return {return_id})"
+    path = (campaign_id, order_id, return_id)
+    return Request(
+        ("campaign", campaign_id), ("getReturn", campaign_id), call, get_return, path, {}, return_record, None
+    )
+
+
+class ReturnPages:
+    """getReturns' pages, one request after another: what to ask for next, and the records so far. A page's
+    answer that gives a token already given, or a token past ``MAX_PAGES`` pages, is a garbled answer
+    (``UnexpectedResponseError``): the pages would never end."""
+
+    def __init__(self, campaign_id: int, query: Mapping[str, Any]) -> None:
+        self._campaign_id = campaign_id
+        self._query = query  # the generated endpoint's keywords for the filters
+        self._token: str | None = None
+        self._seen: set[str] = set()
+        self._pages = 0
+        self._done = False
+        self.records: list[ReturnRecord] = []
+
+    def request(self) -> Request[Page] | None:
+        """The next page's request; ``None`` once the last page is in."""
+        if self._done:
+            return None
+        call = f"getReturns(campaign {self._campaign_id}, page {self._pages + 1})"
+        arguments = {**self._query, "limit": PAGE_LIMIT_BOUNDS[1]}
+        if self._token is not None:
+            arguments["page_token"] = self._token
+        store = ("campaign", self._campaign_id)
+        gate = ("getReturns", self._campaign_id)
+        return Request(store, gate, call, get_returns, (self._campaign_id,), arguments, self._parse, None)
+
+    def answered(self, page: Page) -> None:
+        records, self._token = page
+        self.records += records
+        self._pages += 1
+        if self._token is None:
+            self._done = True
+        else:
+            self._seen.add(self._token)
+
+    def _parse(self, answer: Answer, rate_limit: RateLimit) -> Page | str:
+        page = returns_page(answer, rate_limit)
+        if isinstance(page, str) or page[1] is None:
+            return page
+        if page[1] in self._seen:
+            return "a nextPageToken given before: the pages would never end"
+        if self._pages + 1 >= MAX_PAGES:
+            return f"a nextPageToken after {MAX_PAGES} pages: narrow the dates or statuses"
+        return page
 
 
 class ClientBase(Generic[Transport]):
@@ -175,6 +249,22 @@ class ClientBase(Generic[Transport]):
         ids = check_operation_ids(operation_ids)
         return checked_business, ids, models.OperationType(check_operation_type(operation_type))
 
+    def _return_pages(
+        self, campaign_id: object, shipment_statuses: object, from_date: object, to_date: object
+    ) -> ReturnPages:
+        """getReturns' pages, every argument checked before the first request."""
+        campaign = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
+        statuses = check_shipment_statuses(shipment_statuses)
+        first, last = check_date("from_date", from_date), check_date("to_date", to_date)
+        if first is not None and last is not None and first > last:
+            raise ValueError(f"from_date must not be after to_date, got {first} and {last}")
+        query: dict[str, Any] = {}
+        if statuses is not None:
+            query["shipment_statuses"] = [models.ReturnShipmentStatusType(status) for status in statuses]
+        dates: dict[str, date | None] = {"fromDate": first, "toDate": last}  # the generated endpoint's names
+        query.update((name, day) for name, day in dates.items() if day is not None)
+        return ReturnPages(campaign, query)
+
     def _check_wait(self, timeout: object, poll_interval: object, timeout_name: str = "timeout") -> tuple[float, float]:
         return (
             check_number(timeout_name, timeout, minimum=0, maximum=MAX_SECONDS),
@@ -214,7 +304,7 @@ class ClientBase(Generic[Transport]):
     def _gate_wait(self, request: Request[Any], attempts: Attempts) -> float:
         """Seconds to wait for the hourly period to end before sending. Ends the call at once, without
         sending, when the period ends after its budget: until then the Market would only answer 420."""
-        held = self._gate.held(request.key)
+        held = self._gate.held(request.gate)
         if held is None:
             return 0.0
         wait, rate_limit = held
@@ -236,7 +326,7 @@ class ClientBase(Generic[Transport]):
         """Interpret an answer and note the rate-limit state from it."""
         rate_limit = RateLimit.from_headers(answer.headers)
         result = interpret(answer, request.call, self._redactor, request.parse, request.effect, rate_limit, cause)
-        self._gate.observe(request.key, rate_limit, sent_at)
+        self._gate.observe(request.gate, rate_limit, sent_at)
         return result
 
     def _lost(self, error: httpx.RequestError, request: Request[Any]) -> errors.TransportError:
@@ -251,5 +341,5 @@ class ClientBase(Generic[Transport]):
         return self._grace_period if isinstance(result, errors.TimeoutError) and result.may_have_started else 0.0
 
     def _retry_wait(self, request: Request[Any], attempts: Attempts, result: errors.MarketError) -> float | None:
-        held = self._gate.held(request.key)
+        held = self._gate.held(request.gate)
         return attempts.failed(result, 0.0 if held is None else held[0])

@@ -7,13 +7,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 import httpx
 
 from . import errors
-from .base import ClientBase, Request, cancel_request, statuses_request
+from .base import ClientBase, Request, cancel_request, return_request, statuses_request
 from .batches import report_stop, stop_report
 from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
@@ -22,7 +23,7 @@ from .journal import Journal
 from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
 from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
-from .results import Operation, OperationResult, Outcome
+from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
 from .runs import Run, journal_of
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
@@ -80,6 +81,25 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
     def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""
         return self._run(cancel_request(campaign_id, return_id), self._closed)
+
+    def get_return(self, campaign_id: int, order_id: int, return_id: int) -> ReturnRecord:
+        """The Market's record of a return of an order of the store; ``NotFoundError`` when it has none."""
+        return self._run(return_request(campaign_id, order_id, return_id), self._closed)
+
+    def get_returns(
+        self,
+        campaign_id: int,
+        *,
+        shipment_statuses: Iterable[models.ReturnShipmentStatusType] | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+    ) -> list[ReturnRecord]:
+        """The store's returns, every page of them, in the Market's order: only those in ``shipment_statuses``
+        when given, and last updated from ``from_date`` to ``to_date`` (days, both included) when given."""
+        pages = self._return_pages(campaign_id, shipment_statuses, from_date, to_date)
+        while (request := pages.request()) is not None:
+            pages.answered(self._run(request, self._closed))
+        return pages.records
 
     def get_operations(
         self,
@@ -404,7 +424,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
     def _send(self, request: Request[Result]) -> Result | errors.MarketError:
         sent_at = time.monotonic()
         try:
-            answer = request.endpoint.sync_detailed(request.path_id, client=self._generated, body=request.body)
+            answer = request.endpoint.sync_detailed(*request.path, client=self._generated, **request.arguments)
         except generated_errors.UnexpectedResponse as error:
             return self._settle(request, unparsed(error), sent_at, cause=error)
         except httpx.RequestError as error:

@@ -31,6 +31,7 @@ __all__ = [
     "JournalError",
     "LimitsUnavailableError",
     "MarketError",
+    "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
     "ResponseError",
@@ -136,6 +137,11 @@ class ServerError(ApiError):
 
 class UnexpectedStatusError(ApiError):
     """A status the method does not document (404, 405, 415, a redirect, ...)."""
+
+
+class NotFoundError(UnexpectedStatusError):
+    """404: the Market has no such resource. getReturn documents it: the store has no such return in that
+    order. (An ``UnexpectedStatusError`` too, as a 404 of the other methods always was.)"""
 
 
 class UnexpectedResponseError(ResponseError):

@@ -11,7 +11,17 @@ import importlib
 import os
 from typing import TYPE_CHECKING
 
-__all__ = ["SPEC_PATH", "AuthenticatedClient", "cancel_return", "errors", "get_operations", "models", "types"]
+__all__ = [
+    "SPEC_PATH",
+    "AuthenticatedClient",
+    "cancel_return",
+    "errors",
+    "get_operations",
+    "get_return",
+    "get_returns",
+    "models",
+    "types",
+]
 
 NAME = "yandex_market_returns_client"
 _PARENT = __name__.rpartition(".")[0].rpartition(".")[0]  # "" when installed, "svc._vendor" when vendored
@@ -20,10 +30,10 @@ PACKAGE = f"{_PARENT}.{NAME}" if _PARENT else NAME
 if TYPE_CHECKING:
     from yandex_market_returns_client import errors, models, types
     from yandex_market_returns_client.api.operations import get_operations
-    from yandex_market_returns_client.api.returns import cancel_return
+    from yandex_market_returns_client.api.returns import cancel_return, get_return, get_returns
     from yandex_market_returns_client.client import AuthenticatedClient
 else:
-    errors, models, types, get_operations, cancel_return, _client = (
+    errors, models, types, get_operations, cancel_return, get_return, get_returns, _client = (
         importlib.import_module(f"{PACKAGE}.{module}")
         for module in (
             "errors",
@@ -31,6 +41,8 @@ else:
             "types",
             "api.operations.get_operations",
             "api.returns.cancel_return",
+            "api.returns.get_return",
+            "api.returns.get_returns",
             "client",
         )
     )

@@ -1,5 +1,5 @@
-"""Turns what came back from one request into its result (a started ``Operation``, operation statuses) or
-one of our errors."""
+"""Turns what came back from one request into its result (a started ``Operation``, operation statuses, a
+return's record) or one of our errors."""
 
 import json
 from collections.abc import Callable
@@ -13,7 +13,7 @@ from .generated import models
 from .generated import types as generated_types
 from .rate_limit import RateLimit
 from .redaction import Redactor
-from .results import Operation, OperationResult
+from .results import Operation, OperationResult, ReturnRecord
 from .validation import OPERATION_ID_LENGTH
 
 Answer = generated_types.Response[Any]
@@ -24,6 +24,7 @@ _ERRORS_BY_STATUS: dict[int, type[errors.ApiError]] = {
     400: errors.BadRequestError,
     401: errors.UnauthorizedError,
     403: errors.ForbiddenError,
+    404: errors.NotFoundError,
     420: errors.RateLimitError,
     429: errors.RateLimitError,
 }
@@ -151,6 +152,56 @@ def operation_statuses(answer: Answer, rate_limit: RateLimit) -> tuple[list[Oper
     return results, rate_limit
 
 
+def return_record(answer: Answer, rate_limit: RateLimit) -> ReturnRecord | str:
+    """getReturn's 200: the return's record."""
+    body = answer.parsed
+    if not isinstance(body, models.GetReturnResponse):
+        return _NOT_AN_OBJECT
+    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
+        return _wrapper_problem(body)
+    return _record(body.result)
+
+
+Page = tuple[list[ReturnRecord], str | None]
+
+
+def returns_page(answer: Answer, rate_limit: RateLimit) -> Page | str:
+    """getReturns' 200: a page of records, and the token of the next page (``None`` on the last)."""
+    body = answer.parsed
+    if not isinstance(body, models.GetReturnsResponse):
+        return _NOT_AN_OBJECT
+    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
+        return _wrapper_problem(body)
+    records = []
+    for found in body.result.returns:
+        record = _record(found)
+        if isinstance(record, str):
+            return record
+        records.append(record)
+    paging = body.result.paging
+    token = None if isinstance(paging, generated_types.Unset) else paging.next_page_token
+    if isinstance(token, generated_types.Unset) or token == "":
+        return records, None
+    if not isinstance(token, str):
+        return "a nextPageToken that is not a string"
+    return records, token
+
+
+def _record(found: models.ReturnDTO) -> ReturnRecord | str:
+    """The generated model takes the ids as they come: an id that is not an integer is a garbled body."""
+    if not all(_is_int64(value) for value in (found.id, found.order_id)):
+        return "a return whose id or orderId is not a 64-bit integer"
+    updated = None if isinstance(found.update_date, generated_types.Unset) else found.update_date
+    if updated is not None and updated.utcoffset() is None:
+        return "an updateDate without its offset from UTC"
+    status = None if isinstance(found.shipment_status, generated_types.Unset) else found.shipment_status
+    return ReturnRecord(id=found.id, order_id=found.order_id, shipment_status=status, updated_at=updated)
+
+
+def _is_int64(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
 _LOW, _HIGH = OPERATION_ID_LENGTH
 _BAD_ID = f"an operation id that is not a string of {_LOW} to {_HIGH} characters"
 _NOT_AN_OBJECT = "a body that is not the promised JSON object"
@@ -160,7 +211,12 @@ def _is_operation_id(value: object) -> bool:
     return isinstance(value, str) and _LOW <= len(value) <= _HIGH
 
 
-def _wrapper_problem(body: models.CancelReturnResponse | models.GetOperationsResponse) -> str:
+def _wrapper_problem(
+    body: models.CancelReturnResponse
+    | models.GetOperationsResponse
+    | models.GetReturnResponse
+    | models.GetReturnsResponse,
+) -> str:
     if body.status != models.ApiResponseStatusType.OK:
         return f'"status": {body.status.value!r} in the body'
     return "no result in the body"
@@ -191,4 +247,14 @@ def _describe_body(answer: Answer) -> str:
     return f"{content_type}, {len(answer.content)} bytes"
 
 
-__all__ = ["Answer", "interpret", "operation_statuses", "started_operation", "transport_error", "unparsed"]
+__all__ = [
+    "Answer",
+    "Page",
+    "interpret",
+    "operation_statuses",
+    "return_record",
+    "returns_page",
+    "started_operation",
+    "transport_error",
+    "unparsed",
+]

@@ -1,6 +1,8 @@
-"""What a cancellation gives back, what getOperations tells of it, and where each return ended."""
+"""What a cancellation gives back, what getOperations tells of it, the Market's own record of a return, and
+where each return ended."""
 
 import enum
+from datetime import datetime
 
 from attrs import frozen
 
@@ -144,3 +146,30 @@ class Outcome:
     def cancelled(self) -> bool:
         """The return is cancelled: by this cancellation (its operation ``DONE``, or its record), or before."""
         return self.state in (ReturnState.CANCELLED, ReturnState.ALREADY_CANCELLED)
+
+
+@frozen
+class ReturnRecord:
+    """The Market's own record of a return, by getReturn or getReturns.
+
+    ``shipment_status`` is a ``ReturnShipmentStatusType`` (open, like ``OperationType``: a status this client
+    does not know yet keeps the raw string), ``None`` when the Market leaves it out (a fast refund where the
+    buyer keeps the item). For a cancellation: ``CANCELLED`` means the return is cancelled, ``CREATED`` that
+    it is not (and can still be), anything else that it is not and no longer can be. ``updated_at`` is when
+    the Market last changed it (a change of status included), timezone-aware; ``None`` when not given.
+    """
+
+    id: int
+    order_id: int
+    shipment_status: models.ReturnShipmentStatusType | None
+    updated_at: datetime | None
+
+    @property
+    def cancelled(self) -> bool:
+        """The return is cancelled: its shipment status is ``CANCELLED``."""
+        return self.shipment_status == models.ReturnShipmentStatusType.CANCELLED
+
+    @property
+    def cancellable(self) -> bool:
+        """The return can still be cancelled: its shipment status is ``CREATED``."""
+        return self.shipment_status == models.ReturnShipmentStatusType.CREATED

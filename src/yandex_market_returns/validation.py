@@ -4,6 +4,7 @@ The generated package carries the spec as ``openapi.json`` (``make generate`` wr
 here are read from the same document the client is generated from, not copied.
 """
 
+import datetime
 import ipaddress
 import json
 import operator
@@ -39,6 +40,16 @@ _OPERATION_ID = _SCHEMAS["OperationId"]
 OPERATION_ID_LENGTH: tuple[int, int] = (_OPERATION_ID["minLength"], _OPERATION_ID["maxLength"])
 OPERATION_IDS_PER_REQUEST: int = _SCHEMAS["GetOperationsRequest"]["properties"]["operationIds"]["maxItems"]
 OPERATION_TYPES: tuple[str, ...] = tuple(_SCHEMAS["OperationType"]["enum"])
+# getReturn's path ids, and getReturns' query.
+_PARAMETERS = _SPEC["components"]["parameters"]
+ORDER_ID_BOUNDS = _int_bounds(_PARAMETERS["OrderId"]["schema"])
+RETURN_RECORD_ID_BOUNDS = _int_bounds(_PARAMETERS["ReturnId"]["schema"])
+PAGE_LIMIT_BOUNDS = _int_bounds(_PARAMETERS["PageLimit100Truncate"]["schema"])
+_RETURNS_QUERY = _SPEC["paths"]["/v2/campaigns/{campaignId}/returns"]["get"]["parameters"]
+ORDER_IDS_PER_PAGE: int = next(p for p in _RETURNS_QUERY if p.get("name") == "orderIds")["schema"]["maxItems"]
+SHIPMENT_STATUSES: tuple[str, ...] = tuple(_SCHEMAS["ReturnShipmentStatusType"]["enum"])
+REFUND_STATUSES: tuple[str, ...] = tuple(_SCHEMAS["RefundStatusType"]["enum"])
+RETURN_TYPES: tuple[str, ...] = tuple(_SCHEMAS["ReturnType"]["enum"])
 SPEC_VERSION: str = _SPEC["info"]["version"]
 DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
 # A host name (IDNA-encoded, as httpx keeps it), an IPv4 or a bracketless IPv6 address.
@@ -101,6 +112,39 @@ def check_operation_type(operation_type: object) -> str:
     if operation_type not in OPERATION_TYPES:
         raise ValueError(f"operation_type must be one of {', '.join(OPERATION_TYPES)}, got {_shown(operation_type)}")
     return str(operation_type)
+
+
+def check_shipment_statuses(statuses: object) -> list[str] | None:
+    """Statuses openapi.yaml lists, each once (``uniqueItems``); ``None`` asks for every status."""
+    if statuses is None:
+        return None
+    if isinstance(statuses, str | bytes) or not hasattr(statuses, "__iter__"):
+        raise TypeError(
+            f"shipment_statuses must be an iterable of ReturnShipmentStatusType or None, not {_shown(statuses)}"
+        )
+    checked: list[str] = []
+    for index, status in enumerate(statuses):
+        if not isinstance(status, str):
+            raise TypeError(f"shipment_statuses[{index}] must be a ReturnShipmentStatusType, not {_shown(status)}")
+        if status not in SHIPMENT_STATUSES:
+            raise ValueError(
+                f"shipment_statuses[{index}] must be one of {', '.join(SHIPMENT_STATUSES)}, got {_shown(status)}"
+            )
+        if status in checked:
+            raise ValueError(f"shipment_statuses[{index}] repeats {_shown(str(status))}")
+        checked.append(str(status))
+    if not checked:
+        raise ValueError("shipment_statuses is empty: pass None for returns in every status")
+    return checked
+
+
+def check_date(name: str, value: object) -> datetime.date | None:
+    """A calendar day: a ``datetime`` is refused, since the Market would drop its time and zone unsaid."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+        raise TypeError(f"{name} must be a datetime.date or None, not {type(value).__name__}: {_shown(value)}")
+    return value
 
 
 def check_callback(name: str, value: object) -> None:

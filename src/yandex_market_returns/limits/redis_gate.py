@@ -2,7 +2,8 @@
 
 What an answer teaches is written to Redis only when there is something to tell: the hour is spent, or a
 hold known here may end. Every process learns the gate with each slot it is given (the same script, the
-same message), so that asking costs no request to Redis of its own.
+same message), so that asking costs no request to Redis of its own. The gates of methods that share the
+store's slots with cancelReturn but not its hourly limit (getReturn, getReturns) are kept per process.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 import redis.asyncio
 
-from ..pacing import HourlyGate, Key
+from ..pacing import SLOT_KINDS, HourlyGate, Key
 from ..rate_limit import RateLimit
 from .redis_scripts import OBSERVE, Hold, observed
 
@@ -49,10 +50,11 @@ class _SharedGate:
         return left if here is None or left[0] > here[0] else here
 
     def _lesson(self, key: Key, rate_limit: RateLimit, sent_at: float) -> list[Any] | None:
-        """The arguments of ``OBSERVE``, when Redis is to be told anything."""
+        """The arguments of ``OBSERVE``, when Redis is to be told anything. A gate that is not its slots'
+        (getReturn's, getReturns') comes with no slot, so no process would read it: it stays in this one."""
         known = self.held(key) is not None
         self._here.observe(key, rate_limit, sent_at)
-        if not rate_limit.exhausted and not (known and rate_limit.remaining):
+        if key[0] not in SLOT_KINDS or (not rate_limit.exhausted and not (known and rate_limit.remaining)):
             return None
         return observed(rate_limit, sent_at)
 

@@ -1,5 +1,5 @@
-"""The fake Market: cancelReturn's and getOperations' rules, limits and faults, behind a real HTTP server on
-loopback."""
+"""The fake Market: cancelReturn's, getOperations', getReturn's and getReturns' rules, limits and faults,
+behind a real HTTP server on loopback."""
 
 import hmac
 import json
@@ -12,11 +12,12 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import formatdate
 from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from ..rate_limit import LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER
 from ..redaction import KEY_PLACEHOLDER
@@ -26,45 +27,68 @@ from ..validation import (
     OPERATION_ID_LENGTH,
     OPERATION_IDS_PER_REQUEST,
     OPERATION_TYPES,
+    ORDER_ID_BOUNDS,
     RETURN_ID_BOUNDS,
+    RETURN_RECORD_ID_BOUNDS,
     check_id,
 )
 from .exchanges import Exchange, StartedOperation
 from .faults import Canned, Fault
 from .handler import MarketServer
 from .operations import DONE, OperationBook
+from .returns import CANCELLED, CREATED, Return, now, page, read_query
 
-# Each method's path, and what its path parameter counts limits by: a store, or a business.
-_CANCEL = re.compile(r"^/v1/campaigns/(?P<id>[^/?#]*)/returns/cancel$")
-_OPERATIONS = re.compile(r"^/v1/businesses/(?P<id>[^/?#]*)/operations$")
-_CANCELLABLE = "CREATED"
-_ALLOWED = "POST"  # the one method the spec declares on either path
+# Each method: its path, the one HTTP method the spec declares on it, and whom the path's id names (a store
+# or a business: whose 4 requests in flight it counts against, across all of its methods).
+_ROUTES = (
+    ("cancelReturn", re.compile(r"^/v1/campaigns/(?P<id>[^/?#]*)/returns/cancel$"), "POST", "campaign"),
+    ("getOperations", re.compile(r"^/v1/businesses/(?P<id>[^/?#]*)/operations$"), "POST", "business"),
+    (
+        "getReturn",
+        re.compile(r"^/v2/campaigns/(?P<id>[^/?#]*)/orders/(?P<order>[^/?#]*)/returns/(?P<ret>[^/?#]*)(?:\?[^#]*)?$"),
+        "GET",
+        "campaign",
+    ),
+    ("getReturns", re.compile(r"^/v2/campaigns/(?P<id>[^/?#]*)/returns(?:\?(?P<query>[^#]*))?$"), "GET", "campaign"),
+)
 
 Answer = tuple[int, dict[str, str], bytes]
-# Whose limits a request counts against: ("campaign", campaignId) or ("business", businessId).
+# Whose requests in flight a request counts against: ("campaign", campaignId) or ("business", businessId).
 Counted = tuple[str, int]
+# Whose hourly limit a request spends: (operationId, campaignId or businessId); each method has its own.
+Period = tuple[str, int]
+
+
+class _Admitted(NamedTuple):
+    method: str  # the operationId
+    counted: Counted
+    path: re.Match[str]
 
 
 class FakeMarket:
-    """A local stand-in for the Market's cancelReturn and getOperations, on 127.0.0.1 and a free port::
+    """A local stand-in for the Market's cancelReturn, getOperations, getReturn and getReturns, on 127.0.0.1 and
+    a free port::
 
         with FakeMarket() as market:
             market.add_returns(21621656, 97211)
             client = ReturnsClient(api_key=market.api_key, base_url=market.base_url)
 
-    It checks the key (401 without, 403 with a wrong one), the path and the body (400), and answers 405
-    (with ``Allow: POST``) to any other method on either path. A cancellation starts an operation that is
-    ``IN_PROGRESS`` for ``operation_delay`` seconds, then ``DONE`` (the return becomes ``CANCELLED``), or
-    ``FAILED`` for a return added with ``cancellation_fails`` (it stays ``CREATED``); only a ``CREATED``
-    return with no cancellation in progress can be cancelled (400 otherwise, and for unknown ids).
-    getOperations reports the operations of the business's stores: ``businesses`` maps stores to
-    businesses, and a store not in it belongs to ``DEFAULT_BUSINESS``.
+    It checks the key (401 without, 403 with a wrong one), the path, the query and the body (400), and
+    answers 405 (with ``Allow``) to any other HTTP method on a method's path. A cancellation starts an
+    operation that is ``IN_PROGRESS`` for ``operation_delay`` seconds, then ``DONE`` (the return becomes
+    ``CANCELLED``, its ``updateDate`` the moment it ended), or ``FAILED`` for a return added with
+    ``cancellation_fails`` (it stays ``CREATED``); only a ``CREATED`` return with no cancellation in
+    progress can be cancelled (400 otherwise, and for unknown ids). getOperations reports the operations of
+    the business's stores: ``businesses`` maps stores to businesses, and a store not in it belongs to
+    ``DEFAULT_BUSINESS``. getReturn reads one return of an order of the store (404 for any other);
+    getReturns lists the store's returns by id, filtered and in pages.
 
-    It answers 420 past ``parallel_limit`` requests in flight per store (cancelReturn) or per business
-    (getOperations), or past ``hourly_limit`` (cancelReturn, per store) or ``operations_hourly_limit``
-    (getOperations, per business) requests per ``limit_period`` seconds, and puts the three rate-limit
-    headers on every answer of its own. Faults come from ``inject()`` (in order; canned answers too) or at
-    random at ``fault_rate``.
+    It answers 420 past ``parallel_limit`` requests in flight per store (cancelReturn, getReturn and
+    getReturns together) or per business (getOperations), or past each method's own hourly limit per
+    ``limit_period`` seconds: ``hourly_limit`` (cancelReturn), ``return_hourly_limit`` (getReturn),
+    ``returns_hourly_limit`` (getReturns), per store, and ``operations_hourly_limit`` (getOperations, per
+    business); it puts the three rate-limit headers on every answer of its own. Faults come from
+    ``inject()`` (in order; canned answers too) or at random at ``fault_rate``.
     """
 
     #: The business of every store that ``businesses`` does not map elsewhere.
@@ -76,6 +100,8 @@ class FakeMarket:
         api_key: str | None = None,
         hourly_limit: int = 5000,
         operations_hourly_limit: int = 1000,
+        return_hourly_limit: int = 7000,
+        returns_hourly_limit: int = 5000,
         limit_period: float = 3600.0,
         operation_delay: float = 0.0,
         businesses: Mapping[int, int] | None = None,
@@ -89,6 +115,8 @@ class FakeMarket:
         self._api_key = api_key if api_key is not None else secrets.token_urlsafe(24)
         self.hourly_limit = hourly_limit
         self.operations_hourly_limit = operations_hourly_limit
+        self.return_hourly_limit = return_hourly_limit
+        self.returns_hourly_limit = returns_hourly_limit
         self.limit_period = limit_period
         self.operation_delay = operation_delay
         self._businesses = dict(businesses or {})
@@ -99,11 +127,11 @@ class FakeMarket:
         self._random_faults = tuple(faults)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._returns: dict[tuple[int, int], str] = {}
+        self._returns: dict[tuple[int, int], Return] = {}
         self._failing: set[tuple[int, int]] = set()  # returns whose cancellation fails
         self._cancelling: set[tuple[int, int]] = set()  # returns with a cancellation in progress
         self._injected: deque[Fault | Canned] = deque()
-        self._periods: dict[Counted, tuple[float, int]] = {}  # -> (end of period, requests used)
+        self._periods: dict[Period, tuple[float, int]] = {}  # -> (end of period, requests used)
         self._in_flight: Counter[Counted] = Counter()
         self._max_in_flight: Counter[Counted] = Counter()
         self._exchanges: list[Exchange] = []
@@ -153,13 +181,19 @@ class FakeMarket:
         self,
         campaign_id: int,
         *return_ids: int,
-        shipment_status: str = _CANCELLABLE,
+        shipment_status: str = CREATED,
         cancellation_fails: bool = False,
+        order_id: int | None = None,
     ) -> None:
-        """Add returns to a store; with ``cancellation_fails`` their cancellation operations end ``FAILED``."""
+        """Add returns to a store, all of the order ``order_id`` (when not given, each of an order numbered
+        like itself); with ``cancellation_fails`` their cancellation operations end ``FAILED``."""
+        added = now()
         with self._lock:
             for return_id in return_ids:
-                self._returns[campaign_id, return_id] = shipment_status
+                order = return_id if order_id is None else order_id
+                self._returns[campaign_id, return_id] = Return(
+                    campaign_id, order, return_id, shipment_status, added, added
+                )
                 if cancellation_fails:
                     self._failing.add((campaign_id, return_id))
                 else:
@@ -168,7 +202,15 @@ class FakeMarket:
     def shipment_status(self, campaign_id: int, return_id: int) -> str | None:
         with self._lock:
             self._settle()
-            return self._returns.get((campaign_id, return_id))
+            record = self._returns.get((campaign_id, return_id))
+            return None if record is None else record.shipment_status
+
+    def return_record(self, campaign_id: int, return_id: int) -> dict[str, object] | None:
+        """The return as getReturn answers it (``ReturnDTO``); ``None`` for one the store does not have."""
+        with self._lock:
+            self._settle()
+            record = self._returns.get((campaign_id, return_id))
+            return None if record is None else record.document()
 
     def business_of(self, campaign_id: int) -> int:
         return self._businesses.get(campaign_id, self.DEFAULT_BUSINESS)
@@ -196,7 +238,8 @@ class FakeMarket:
             return list(self._book.started)
 
     def max_in_flight(self, campaign_id: int) -> int:
-        """The most cancelReturn requests this store ever had in flight at once, over the limit or not."""
+        """The most requests this store ever had in flight at once (cancelReturn, getReturn and getReturns
+        together), over the limit or not."""
         with self._lock:
             return self._max_in_flight["campaign", campaign_id]
 
@@ -234,22 +277,28 @@ class FakeMarket:
 
     def answer(self, method: str, path: str, headers: Message, body: bytes) -> Answer:
         """What the Market answers to one request, after ``latency`` seconds (counted in flight meanwhile)."""
-        counted = self._admit(method, path, headers)
-        if len(counted) == 3:
+        admitted = self._admit(method, path, headers)
+        if not isinstance(admitted, _Admitted):
             self._wait()
-            return counted
+            return admitted
+        counted = admitted.counted
         with self._lock:
             self._in_flight[counted] += 1
             in_flight = self._in_flight[counted]
             self._max_in_flight[counted] = max(self._max_in_flight[counted], in_flight)
         try:
             self._wait()
-            refusal = self._over_limit(counted, in_flight)
+            refusal = self._over_limit(admitted, in_flight)
             if refusal is not None:
                 return refusal
-            if counted[0] == "campaign":
-                return self._cancel(counted[1], headers, body)
-            return self._get_operations(counted[1], headers, body)
+            number = counted[1]
+            if admitted.method == "cancelReturn":
+                return self._cancel(number, headers, body)
+            if admitted.method == "getOperations":
+                return self._get_operations(number, headers, body)
+            if admitted.method == "getReturn":
+                return self._get_return(number, admitted.path["order"], admitted.path["ret"])
+            return self._get_returns(number, admitted.path["query"] or "")
         finally:
             with self._lock:
                 self._in_flight[counted] -= 1
@@ -258,17 +307,20 @@ class FakeMarket:
         if self.latency > 0:  # no sleep(0): on a busy machine it gives the CPU away
             time.sleep(self.latency)
 
-    def _admit(self, method: str, path: str, headers: Message) -> Counted | Answer:
-        """Whose limits a request counts against, or the refusal of a request that never reaches them."""
+    def _admit(self, method: str, path: str, headers: Message) -> _Admitted | Answer:
+        """The method and whose limits a request counts against, or the refusal of a request that never
+        reaches them."""
         routed = _route(path)
         if routed is None:
             return self._error(404, "NOT_FOUND", f"Method {path[:100]} not found", None)
-        kind, raw_id, bounds = routed
-        if method != _ALLOWED:
+        name, match, allowed, kind = routed
+        raw_id = match["id"]
+        bounds = CAMPAIGN_ID_BOUNDS if kind == "campaign" else BUSINESS_ID_BOUNDS
+        if method != allowed:
             status, answer_headers, content = self._error(
                 405, "METHOD_NOT_ALLOWED", f"Method {method[:20]} not allowed", None
             )
-            return status, {**answer_headers, "Allow": _ALLOWED}, content
+            return status, {**answer_headers, "Allow": allowed}, content
         key = headers.get("Api-Key")
         if key is None:
             return self._error(401, "UNAUTHORIZED", "Missing Api-Key header or OAuth token", None)
@@ -277,21 +329,22 @@ class FakeMarket:
         number = _int_within(raw_id, bounds)
         if number is None:
             name = "campaignId" if kind == "campaign" else "businessId"
-            return self._error(400, "BAD_REQUEST", f"Invalid {name}: {raw_id[:40]}", None)
-        return kind, number
+            return self._error(400, "BAD_REQUEST", f"Invalid {kind}Id: {raw_id[:40]}", None)
+        return _Admitted(name, (kind, number), match)
 
-    def _over_limit(self, counted: Counted, in_flight: int) -> Answer | None:
-        kind, number = counted
+    def _over_limit(self, admitted: _Admitted, in_flight: int) -> Answer | None:
+        kind, number = admitted.counted
+        period = (admitted.method, number)
         if in_flight > self.parallel_limit:
             message = f"Hit rate limit of {self.parallel_limit} parallel requests for {kind}Id {number}"
-            return self._error(420, "HIT_RATE_LIMIT", message, counted)
-        if not self._spend_one(counted):
-            message = f"Hit rate limit of {self._limit(counted)} requests per hour for {kind}Id {number}"
-            return self._error(420, "HIT_RATE_LIMIT", message, counted)
+            return self._error(420, "HIT_RATE_LIMIT", message, period)
+        if not self._spend_one(period):
+            message = f"Hit rate limit of {self._limit(period)} requests per hour for {kind}Id {number}"
+            return self._error(420, "HIT_RATE_LIMIT", message, period)
         return None
 
     def _cancel(self, campaign_id: int, headers: Message, body: bytes) -> Answer:
-        counted = ("campaign", campaign_id)
+        counted = ("cancelReturn", campaign_id)
         document = _json_object(headers, body)
         return_id = _checked(document.get("returnId"), RETURN_ID_BOUNDS) if document is not None else None
         if return_id is None:
@@ -300,8 +353,9 @@ class FakeMarket:
         key = (campaign_id, return_id)
         with self._lock:
             self._settle()
-            status = self._returns.get(key)
-            if status == _CANCELLABLE and key not in self._cancelling:
+            record = self._returns.get(key)
+            status = None if record is None else record.shipment_status
+            if status == CREATED and key not in self._cancelling:
                 operation = StartedOperation(str(uuid.uuid4()), campaign_id, return_id, self.business_of(campaign_id))
                 self._book.start(operation, time.monotonic() + self.operation_delay, fails=key in self._failing)
                 self._cancelling.add(key)
@@ -310,16 +364,14 @@ class FakeMarket:
             return self._error(400, "BAD_REQUEST", f"Return {return_id} not found", counted)
         if operation is None:
             why = (
-                "a cancellation is in progress"
-                if status == _CANCELLABLE
-                else f"its shipmentStatus is {status}, not CREATED"
+                "a cancellation is in progress" if status == CREATED else f"its shipmentStatus is {status}, not CREATED"
             )
             return self._error(400, "BAD_REQUEST", f"Return {return_id} can't be cancelled: {why}", counted)
         result = {"operation": {"id": operation.id, "type": "RETURN_CANCELLATION"}}
         return 200, self._headers(counted), _json({"status": "OK", "result": result})
 
     def _get_operations(self, business_id: int, headers: Message, body: bytes) -> Answer:
-        counted = ("business", business_id)
+        counted = ("getOperations", business_id)
         document = _json_object(headers, body)
         if document is None:
             return self._error(400, "BAD_REQUEST", "The body must be a JSON object", counted)
@@ -344,18 +396,51 @@ class FakeMarket:
                     )
         return 200, self._headers(counted), _json({"status": "OK", "result": {"operations": found}})
 
+    def _get_return(self, campaign_id: int, raw_order: str, raw_return: str) -> Answer:
+        counted = ("getReturn", campaign_id)
+        order_id = _int_within(raw_order, ORDER_ID_BOUNDS)
+        return_id = _int_within(raw_return, RETURN_RECORD_ID_BOUNDS)
+        if order_id is None or return_id is None:
+            name, raw = ("orderId", raw_order) if order_id is None else ("returnId", raw_return)
+            return self._error(400, "BAD_REQUEST", f"Invalid {name}: {raw[:40]}", counted)
+        with self._lock:
+            self._settle()
+            record = self._returns.get((campaign_id, return_id))
+            document = None if record is None or record.order_id != order_id else record.document()
+        if document is None:
+            return self._error(404, "NOT_FOUND", f"Return {return_id} of order {order_id} not found", counted)
+        return 200, self._headers(counted), _json({"status": "OK", "result": document})
+
+    def _get_returns(self, campaign_id: int, query: str) -> Answer:
+        counted = ("getReturns", campaign_id)
+        asked = read_query(query)
+        if asked.problem is not None:
+            return self._error(400, "BAD_REQUEST", asked.problem, counted)
+        with self._lock:
+            self._settle()
+            result = page((r for (store, _), r in self._returns.items() if store == campaign_id), asked)
+        return 200, self._headers(counted), _json({"status": "OK", "result": result})
+
     def _settle(self) -> None:
-        """Apply the cancellations whose operations have ended; the caller holds the lock."""
-        for operation, status in self._book.settle(time.monotonic()):
+        """Apply the cancellations whose operations have ended, at the moment each ended; the caller holds the
+        lock."""
+        monotonic, wall = time.monotonic(), datetime.now(UTC)
+        for operation, status, ended_at in self._book.settle(monotonic):
             key = (operation.campaign_id, operation.return_id)
             self._cancelling.discard(key)
             if status == DONE:
-                self._returns[key] = "CANCELLED"
+                ended = wall - timedelta(seconds=monotonic - ended_at)
+                self._returns[key].move_to(CANCELLED, ended.replace(microsecond=0))
 
-    def _limit(self, counted: Counted) -> int:
-        return self.hourly_limit if counted[0] == "campaign" else self.operations_hourly_limit
+    def _limit(self, period: Period) -> int:
+        return {
+            "cancelReturn": self.hourly_limit,
+            "getOperations": self.operations_hourly_limit,
+            "getReturn": self.return_hourly_limit,
+            "getReturns": self.returns_hourly_limit,
+        }[period[0]]
 
-    def _spend_one(self, counted: Counted) -> bool:
+    def _spend_one(self, counted: Period) -> bool:
         """Count a request against its period; False when the period has none left."""
         with self._lock:
             end, used = self._period(counted)
@@ -364,11 +449,11 @@ class FakeMarket:
             self._periods[counted] = (end, used + 1)
             return True
 
-    def _error(self, status: int, code: str, message: str, counted: Counted | None) -> Answer:
+    def _error(self, status: int, code: str, message: str, counted: Period | None) -> Answer:
         body = {"status": "ERROR", "errors": [{"code": code, "message": message}]}
         return status, self._headers(counted), _json(body)
 
-    def _headers(self, counted: Counted | None) -> dict[str, str]:
+    def _headers(self, counted: Period | None) -> dict[str, str]:
         limit = self.hourly_limit if counted is None else self._limit(counted)
         with self._lock:
             end, used = self._period(counted) if counted is not None else self._fresh_period()
@@ -379,8 +464,8 @@ class FakeMarket:
             UNTIL_HEADER: formatdate(end, usegmt=True),
         }
 
-    def _period(self, counted: Counted) -> tuple[float, int]:
-        """The current period of a store or business; the caller holds the lock."""
+    def _period(self, counted: Period) -> tuple[float, int]:
+        """The current period of a method of a store or business; the caller holds the lock."""
         end, used = self._periods.get(counted, (0.0, 0))
         if time.time() >= end:
             end, used = self._fresh_period()
@@ -398,15 +483,12 @@ def _int_within(text: str, bounds: tuple[int, int]) -> int | None:
     return _checked(int(text), bounds)
 
 
-def _route(path: str) -> tuple[str, str, tuple[int, int]] | None:
-    """Whose limits a request to ``path`` counts against: the kind, the raw id, and its bounds."""
-    for kind, route, bounds in (
-        ("campaign", _CANCEL, CAMPAIGN_ID_BOUNDS),
-        ("business", _OPERATIONS, BUSINESS_ID_BOUNDS),
-    ):
+def _route(path: str) -> tuple[str, re.Match[str], str, str] | None:
+    """The method at ``path``: its operationId, the path's parts, its HTTP method and whom its id names."""
+    for name, route, allowed, kind in _ROUTES:
         match = route.match(path)
         if match is not None:
-            return kind, match["id"], bounds
+            return name, match, allowed, kind
     return None
 
 

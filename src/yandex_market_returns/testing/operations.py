@@ -24,13 +24,13 @@ class OperationBook:
         self._status[operation.id] = IN_PROGRESS
         heapq.heappush(self._ending, (ends_at, next(self._order), operation.id, FAILED if fails else DONE))
 
-    def settle(self, now: float) -> list[tuple[StartedOperation, str]]:
-        """End the operations whose time has come; each one ended, with its final status."""
+    def settle(self, now: float) -> list[tuple[StartedOperation, str, float]]:
+        """End the operations whose time has come; each one ended, with its final status and when it ended."""
         ended = []
         while self._ending and self._ending[0][0] <= now:
-            _, _, operation_id, status = heapq.heappop(self._ending)
+            ends_at, _, operation_id, status = heapq.heappop(self._ending)
             self._status[operation_id] = status
-            ended.append((self._by_id[operation_id], status))
+            ended.append((self._by_id[operation_id], status, ends_at))
         return ended
 
     def status(self, operation_id: str) -> str | None:
