@@ -338,7 +338,8 @@ def test_an_outcome_that_has_not_ended_at_the_timeout_is_in_progress() -> None:
         )
         assert time.monotonic() - started < 1.5
     assert [o.status for o in outcomes] == [IN_PROGRESS, IN_PROGRESS, None]
-    assert [o.cancelled for o in outcomes] == [False, False, False]
+    assert [o.state.value for o in outcomes] == ["in_progress", "in_progress", "already_cancelled"]
+    assert [o.cancelled for o in outcomes] == [False, False, True], "its record says it was cancelled before"
     assert isinstance(outcomes[2].error, errors.BadRequestError)
 
 

@@ -5,6 +5,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,12 @@ def test_a_rerun_reports_what_the_journal_knows_and_sends_nothing(tmp_path: Path
         (1, "cancelled", "operation"),
         (2, "cancelled", "operation"),
         (3, "failed", "operation"),
-        (4, "not_cancellable", "request"),
+        (4, "not_cancellable", "record"),
     ]
     assert _states(again) == [(r, state, "journal") for r, state, _ in _states(first)]
     assert [o.operation.id for o in again[:3] if o.operation] == [o.operation.id for o in first[:3] if o.operation]
-    assert "RECEIVED" in str(again[3].verdict.detail if again[3].verdict else "")
+    assert again[3].verdict is not None
+    assert again[3].verdict.detail == "refused (400), and its record is not CANCELLED"
 
 
 def test_a_stopped_batch_is_resumed_its_started_operations_confirmed_not_sent_again(tmp_path: Path) -> None:
@@ -81,18 +83,34 @@ def test_a_stopped_batch_is_resumed_its_started_operations_confirmed_not_sent_ag
     assert len(market.operations) == 20, "one operation each"
 
 
-def test_a_request_that_may_have_reached_the_market_is_never_sent_again_on_its_word_alone(tmp_path: Path) -> None:
+def test_a_lost_answer_is_settled_by_the_return_s_record_and_never_sent_again(tmp_path: Path) -> None:
     journal = tmp_path / "journal.sqlite3"
     with FakeMarket(api_key=KEY) as market, _client(market, max_retries=0) as client:
         market.add_returns(CAMPAIGN, 1, 2)
         market.inject(Fault.ANSWER_LOST)
-        first = client.cancel_returns(CAMPAIGN, [1], journal=journal)
-        assert first[0].state is ReturnState.UNKNOWN
+        (first,) = client.cancel_returns(CAMPAIGN, [1], journal=journal, poll_interval=0.05)
         again = client.cancel_returns(CAMPAIGN, [1, 2], journal=journal)
+    assert isinstance(first.error, errors.ConnectionError)
+    assert (first.state, first.source) == (ReturnState.CANCELLED, Source.RECORD)
     assert _cancels(market) == [1, 2], "return 1 not sent a second time"
-    assert again[0].state is ReturnState.UNKNOWN
-    assert again[0].source is Source.JOURNAL
+    assert (again[0].state, again[0].source) == (ReturnState.CANCELLED, Source.JOURNAL)
     assert again[1].state is ReturnState.IN_PROGRESS
+
+
+def test_a_killed_run_s_request_is_settled_by_the_record_before_anything_is_sent_again(tmp_path: Path) -> None:
+    """The journal says a request may have gone out, nothing more (the process died): the record settles it."""
+    path = tmp_path / "journal.sqlite3"
+    with FakeMarket(api_key=KEY) as market, _client(market) as client:
+        market.add_returns(CAMPAIGN, 1, 2)
+        client.cancel_return(CAMPAIGN, 1)  # the killed run's request, which reached the Market
+        journal = SqliteJournal(path)
+        journal.claim(CAMPAIGN)
+        for return_id in (1, 2):  # 2: killed before its request went out, after the journal held it
+            journal.write(JournalEntry(CAMPAIGN, return_id, None, at=datetime.now(UTC) - timedelta(seconds=5)))
+        journal.release()
+        outcomes = client.cancel_returns(CAMPAIGN, [1, 2], journal=path, confirm_timeout=2, poll_interval=0.05)
+    assert _states(outcomes) == [(1, "cancelled", "record"), (2, "in_progress", "request")]
+    assert _cancels(market) == [1, 2], "1 was not sent again; 2, not cancelled 2 s after, was"
 
 
 def test_returns_refused_without_acting_are_sent_again(tmp_path: Path) -> None:

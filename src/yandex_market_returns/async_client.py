@@ -23,6 +23,7 @@ from .responses import unparsed
 from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
 from .runs import Run, journal_of
+from .settling import Settlement, next_round_in
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -175,7 +176,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
         check_callback("on_outcome", on_outcome)
-        confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
+        confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval)
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
         if self._closed:
@@ -205,44 +206,71 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             except BaseException as error:  # ClientClosedError, or a bug of ours: it must reach the caller
                 finished.put_nowait(error)
 
+        def deliver(outcome: Outcome) -> None:
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+        def taken(index: int, outcome: Outcome) -> None:
+            """A return's request ended: its outcome waits for its status or its record, or is final."""
+            outcomes[index] = outcome
+            if outcome.operation is None:
+                if not settlement.take(index, outcome):
+                    deliver(outcome)
+            elif confirmations is not None:
+                confirmations.add(index, outcome.operation.id, outcome)
+            else:
+                deliver(outcome)
+
+        def settled(index: int, outcome: Outcome) -> None:
+            outcomes[index] = outcome
+            run.learnt(outcome)
+            deliver(outcome)
+
         self._stops.add(finished)
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
         workers: list[asyncio.Future[None]] = []
         delivered = 0  # outcomes of the returns sent: final, or waiting for confirmation
         try:
-            known = run.open(confirmations)  # in the try: a stop from here on releases the journal
+            known = run.open(confirmations, settlement)  # in the try: a stop from here on releases the journal
             outcomes.update(known)
+            outcomes.update(settlement.unsettled())
             pending = iter(run.to_send)
             workers += [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))]
             for _, outcome in known:
-                if on_outcome is not None:
-                    on_outcome(outcome)
-            while delivered < len(run.to_send) or confirmations:
+                deliver(outcome)
+            while delivered < len(run.to_send) or confirmations or settlement:
                 try:
-                    async with asyncio.timeout(confirmations.due_in() if confirmations else None):
+                    async with asyncio.timeout(next_round_in(confirmations, settlement)):
                         item = await finished.get()
                 except TimeoutError:
                     if confirming is not None:
                         await self._confirm_round(*confirming)
+                    if settlement.due_in() == 0:
+                        decided, again = await self._settle_round(campaign_id, settlement)
+                        for index, outcome in decided:
+                            settled(index, outcome)
+                        for index, _ in again:  # not cancelled, and none of ours can still be running: once more
+                            request = cancel_request(campaign_id, ids[index])
+                            attempts = self._policy.begin(request.call, run.sender(index))
+                            try:
+                                operation = await self._call(request, attempts)
+                                resent = Outcome(ids[index], operation=operation)
+                            except errors.MarketError as error:
+                                resent = Outcome(ids[index], error=error)
+                            run.learnt(resent)
+                            taken(index, resent)
                 else:
                     if item is _CLOSED:
                         raise self._closed_error()
                     if isinstance(item, BaseException):
                         raise item
-                    index, outcome = cast(tuple[int, Outcome], item)
-                    outcomes[index] = outcome
                     delivered += 1
-                    if confirmations is not None and outcome.operation is not None:
-                        confirmations.add(index, outcome.operation.id, outcome)
-                    elif on_outcome is not None:
-                        on_outcome(outcome)
+                    taken(*cast(tuple[int, Outcome], item))
                 final = confirmations.finished() if confirmations is not None else []
                 outcomes.update(final)  # all of them, before on_outcome may raise
-                for _, outcome in final:
-                    run.learnt(outcome)
-                for _, outcome in final:
-                    if on_outcome is not None:
-                        on_outcome(outcome)
+                for index, outcome in final:
+                    if not settlement.take(index, outcome):
+                        settled(index, outcome)
         except BaseException as error:
             for worker in workers:
                 worker.cancel()
@@ -261,6 +289,17 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             self._stops.discard(finished)
             run.close()
         return [outcomes[index] for index in range(len(ids))]
+
+    async def _settle_round(
+        self, campaign_id: int, settlement: Settlement
+    ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
+        pages = self._cancelled_returns(campaign_id, settlement)
+        try:
+            while (request := pages.request()) is not None:
+                pages.answered(await self._run(request))
+        except errors.MarketError as error:
+            return settlement.looked([], error)
+        return settlement.looked(pages.records)
 
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:
         ids = confirmations.to_poll()

@@ -4,7 +4,7 @@ the requests of every method."""
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import attrs
@@ -30,6 +30,7 @@ from .responses import (
 )
 from .results import Operation, OperationResult, ReturnRecord
 from .retry import Attempts, RetryPolicy
+from .settling import Settlement
 from .validation import (
     BUSINESS_ID_BOUNDS,
     CAMPAIGN_ID_BOUNDS,
@@ -271,15 +272,21 @@ class ClientBase(Generic[Transport]):
             check_number("poll_interval", poll_interval, minimum=0.01, maximum=MAX_SECONDS),
         )
 
-    def _confirmations(
+    def _follow_ups(
         self, business_id: object, confirm_timeout: object, poll_interval: object
-    ) -> tuple[int, Confirmations] | None:
-        """The business and what confirms a batch's cancellations, when it is given one; checked before the
-        batch starts."""
+    ) -> tuple[tuple[int, Confirmations] | None, Settlement]:
+        """What follows a batch's requests, checked before it starts: the business and what confirms its
+        cancellations, when it is given one; and what settles the outcomes the answers could not tell."""
         timeout, interval = self._check_wait(confirm_timeout, poll_interval, "confirm_timeout")
+        settlement = Settlement(timeout, interval, datetime.now(UTC))
         if business_id is None:
-            return None
-        return check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)
+            return None, settlement
+        return (check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)), settlement
+
+    def _cancelled_returns(self, campaign_id: int, settlement: Settlement) -> ReturnPages:
+        """The look a settlement asks for: the store's ``CANCELLED`` returns, from its first day."""
+        cancelled = [models.ReturnShipmentStatusType.CANCELLED]
+        return self._return_pages(campaign_id, cancelled, settlement.from_date(), None)
 
     def _attempts(self, request: Request[Any], seconds: float | None) -> Attempts:
         """A call's attempts; retried for at most ``seconds`` when given (a wait's time left)."""

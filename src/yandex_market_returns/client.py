@@ -26,6 +26,7 @@ from .responses import unparsed
 from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
 from .runs import Run, journal_of
+from .settling import Settlement, next_round_in
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -216,7 +217,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
         check_callback("on_outcome", on_outcome)
-        confirming = self._confirmations(business_id, confirm_timeout, poll_interval)
+        confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval)
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
         if self._closed.is_set():
@@ -272,10 +273,17 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             elif isinstance(item, tuple) and item[1] is not None:
                 index, outcome = cast(tuple[int, Outcome], item)
                 outcomes[index] = outcome
-                if confirmations is None or outcome.operation is None:
+                if outcome.operation is None:
+                    return None if settlement.take(index, outcome) else outcome
+                if confirmations is None:
                     return outcome
                 confirmations.add(index, outcome.operation.id, outcome)
             return None
+
+        def settled(index: int, outcome: Outcome) -> None:
+            outcomes[index] = outcome
+            run.learnt(outcome)
+            deliver(outcome)
 
         def deliver(outcome: Outcome | None) -> None:
             if outcome is not None and on_outcome is not None:
@@ -285,8 +293,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         # a copy of the caller's context: logging filters and tracing see it.
         workers: list[threading.Thread] = []
         try:
-            known = run.open(confirmations)  # in the try: a stop from here on releases the journal
+            known = run.open(confirmations, settlement)  # in the try: a stop from here on releases the journal
             outcomes.update(known)
+            outcomes.update(settlement.unsettled())
             pending = iter(run.to_send)
             workers += [
                 threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
@@ -296,9 +305,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                 deliver(outcome)
             for worker in workers:
                 worker.start()
-            while ended < len(workers) or confirmations:
+            while ended < len(workers) or confirmations or settlement:
                 try:
-                    item = finished.get(timeout=confirmations.due_in() if confirmations else None)
+                    item = finished.get(timeout=next_round_in(confirmations, settlement))
                 except queue.Empty:
                     item = _ROUND
                 if isinstance(item, BaseException):
@@ -307,13 +316,22 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     raise self._closed_error()
                 if item is _ROUND and confirming is not None:
                     self._confirm_round(*confirming, stop)
+                if item is _ROUND and settlement.due_in() == 0:
+                    decided, again = self._settle_round(campaign_id, settlement, stop)
+                    for index, outcome in decided:
+                        settled(index, outcome)
+                    for index, _ in again:  # not cancelled, and none of ours can still be running: once more
+                        request = cancel_request(campaign_id, ids[index])
+                        attempts = self._policy.begin(request.call, run.sender(index))
+                        resent = self._batch_item(ids[index], request, attempts, stop)
+                        run.learnt(Outcome(ids[index]) if resent is None else resent)
+                        deliver(collect((index, resent)))
                 deliver(collect(item))
                 final = confirmations.finished() if confirmations is not None else []
                 outcomes.update(final)  # all of them, before on_outcome may raise
-                for _, outcome in final:
-                    run.learnt(outcome)
-                for _, outcome in final:
-                    deliver(outcome)
+                for index, outcome in final:
+                    if not settlement.take(index, outcome):
+                        settled(index, outcome)
             if len(outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
@@ -359,6 +377,17 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             outcomes.setdefault(index, outcome)
         if confirmations is not None:
             outcomes.update(confirmations.known())
+
+    def _settle_round(
+        self, campaign_id: int, settlement: Settlement, stop: threading.Event
+    ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
+        pages = self._cancelled_returns(campaign_id, settlement)
+        try:
+            while (request := pages.request()) is not None:
+                pages.answered(self._run(request, stop))
+        except errors.MarketError as error:
+            return settlement.looked([], error)
+        return settlement.looked(pages.records)
 
     def _confirm_round(self, business_id: int, confirmations: Confirmations, stop: threading.Event) -> None:
         ids = confirmations.to_poll()

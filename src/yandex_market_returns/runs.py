@@ -13,6 +13,7 @@ from .journal import Journal, JournalEntry, SqliteJournal
 from .operations import Confirmations
 from .rate_limit import RateLimit
 from .results import FINAL_STATES, Operation, Outcome, ReturnState, Source, Verdict
+from .settling import Settlement
 
 # An error's text kept in the journal is cut to this: enough to tell why, not a page of HTML.
 _DETAIL_LENGTH = 500
@@ -37,8 +38,9 @@ class Run:
 
     - final by the journal (cancelled, already cancelled, failed, not cancellable): reported, not sent;
     - an operation started by an earlier run: confirmed by getOperations, never sent again;
-    - a request of an earlier run that may have reached the Market, nothing more known: not sent again (a
-      second cancellation of a cancelled return is refused, and says nothing of the first);
+    - a request of an earlier run that may have reached the Market, nothing more known: settled by the
+      return's record before anything is sent again (a second cancellation of a cancelled return is refused,
+      and says nothing of the first);
     - never sent, or refused without acting: sent (``to_send``).
     """
 
@@ -49,10 +51,10 @@ class Run:
         self._claimed = False
         self.to_send: list[int] = []  # indexes, in the order given
 
-    def open(self, confirmations: Confirmations | None) -> list[tuple[int, Outcome]]:
+    def open(self, confirmations: Confirmations | None, settlement: Settlement) -> list[tuple[int, Outcome]]:
         """Claim the journal and sort the returns by what it knows of them; the operations started by earlier
-        runs go to ``confirmations`` (reported as they stand without one). The outcomes known already, by
-        index, to be delivered at once."""
+        runs go to ``confirmations`` (reported as they stand without one), the requests that may have reached
+        the Market to ``settlement``. The outcomes known already, by index, to be delivered at once."""
         if self._journal is None:
             self.to_send = list(range(len(self.return_ids)))
             return []
@@ -69,8 +71,8 @@ class Run:
                 confirmations.add(index, entry.operation_id, _started(entry))
             elif entry.operation_id is not None:
                 known.append((index, _from_journal(entry, ReturnState.IN_PROGRESS)))
-            else:
-                known.append((index, _from_journal(entry, ReturnState.UNKNOWN)))
+            elif not settlement.take(index, unknown := _from_journal(entry, ReturnState.UNKNOWN), entry.at):
+                known.append((index, unknown))
         return known
 
     def close(self) -> None:

@@ -1,0 +1,166 @@
+"""Settling what the answers could not tell, by the return's own record: the same for both clients, no I/O.
+
+A lost answer, a 500, an operation never seen to end, a 400 that may mean "cancelled before": the Market's
+record of the return (getReturns of its ``CANCELLED`` returns) says where it ended. A return of ours still not
+``CANCELLED`` when any cancellation we may have started would have ended is sent again, once.
+"""
+
+import enum
+import time
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import attrs
+
+from .errors import BadRequestError, MarketError, OutcomeUnknownError
+from .operations import Confirmations, PollSchedule
+from .results import Outcome, ReturnRecord, ReturnState, Source, Verdict
+
+
+class _Kind(enum.Enum):
+    REFUSED = "refused"  # a 400 that no request of ours may have caused: cancelled before, or not cancellable
+    MAYBE = "maybe"  # a request of ours may have started it, and no operation id came back
+    UNCONFIRMED = "unconfirmed"  # its operation started and was not seen to end
+
+
+@attrs.define
+class _Pending:
+    outcome: Outcome
+    kind: _Kind
+    since: datetime  # UTC: the earliest the cancellation can have been recorded
+    deadline: float  # monotonic: a cancellation of ours would have ended by then
+
+
+class Settlement:
+    """A batch's returns that wait for their record. ``timeout`` is the batch's ``confirm_timeout``: how long
+    after its request a cancellation of ours may still be running; ``began`` is when the batch began."""
+
+    def __init__(self, timeout: float, poll_interval: float, began: datetime) -> None:
+        self._timeout = timeout
+        self._first_wait = poll_interval
+        self._schedule = PollSchedule(poll_interval)
+        self._began = began
+        self._pending: dict[int, _Pending] = {}
+        self._resent: set[int] = set()
+        self._next_look: float | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._pending)
+
+    def take(self, index: int, outcome: Outcome, since: datetime | None = None) -> bool:
+        """Hold ``outcome`` for its record when it needs one (``since``: when an earlier run's request went
+        out); ``False`` when it is certain as it stands."""
+        kind = _kind(outcome)
+        if kind is None:
+            return False
+        if index in self._resent and kind is _Kind.REFUSED:
+            kind = _Kind.MAYBE  # refused now, but the first request may have cancelled it
+        now = time.monotonic()
+        # This run's request has just ended; an earlier run's went out at ``since``.
+        waited = 0.0 if since is None else max((datetime.now(since.tzinfo) - since).total_seconds(), 0.0)
+        deadline = now + max(self._timeout - waited, 0.0) if kind is _Kind.MAYBE else now
+        self._pending[index] = _Pending(outcome, kind, since or self._began, deadline)
+        if self._next_look is None:
+            self._next_look = now + self._first_wait
+        return True
+
+    def due_in(self) -> float | None:
+        """Seconds until the next look at the records; ``None`` when nothing waits."""
+        if not self._pending or self._next_look is None:
+            return None
+        return max(self._next_look - time.monotonic(), 0.0)
+
+    def from_date(self) -> date | None:
+        """The first day whose updates the look must read: none when a refusal may be an old cancellation. A
+        day early, whatever the Market's time zone."""
+        if any(pending.kind is _Kind.REFUSED for pending in self._pending.values()):
+            return None
+        return (min(pending.since for pending in self._pending.values()) - timedelta(days=1)).date()
+
+    def looked(
+        self, records: Sequence[ReturnRecord], error: MarketError | None = None
+    ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
+        """Take a look's ``CANCELLED`` records (or the ``error`` the look failed with): the outcomes it
+        settles, and the returns to send again (none of ours can still be running, and it is not cancelled)."""
+        now = time.monotonic()
+        cancelled = {record.id: record for record in records if record.cancelled}
+        settled: list[tuple[int, Outcome]] = []
+        again: list[tuple[int, Outcome]] = []
+        for index, pending in list(self._pending.items()):
+            verdict = _verdict(pending, cancelled.get(pending.outcome.return_id), error, now, index in self._resent)
+            if verdict is _WAIT:
+                continue
+            del self._pending[index]
+            if verdict is _SEND_AGAIN:
+                self._resent.add(index)
+                again.append((index, pending.outcome))
+            else:
+                settled.append(
+                    (index, pending.outcome if verdict is None else attrs.evolve(pending.outcome, verdict=verdict))
+                )
+        self._next_look = now + self._schedule.next_wait(1, None)
+        maybe = [pending.deadline for pending in self._pending.values() if pending.deadline > now]
+        if maybe:
+            self._next_look = min(self._next_look, min(maybe))
+        return settled, again
+
+    def unsettled(self) -> list[tuple[int, Outcome]]:
+        """What waits, as it stands: for a stopped batch's report."""
+        return [(index, pending.outcome) for index, pending in self._pending.items()]
+
+
+def next_round_in(confirmations: Confirmations | None, settlement: Settlement) -> float | None:
+    """Seconds until a batch's next round of either kind; ``None`` when neither waits."""
+    waits = [
+        wait for wait in (confirmations.due_in() if confirmations else None, settlement.due_in()) if wait is not None
+    ]
+    return min(waits, default=None)
+
+
+_WAIT = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "wait")
+_SEND_AGAIN = Verdict(ReturnState.NOT_SENT, Source.RECORD, "send again")
+
+
+def _kind(outcome: Outcome) -> _Kind | None:
+    state = outcome.state
+    if state is ReturnState.UNKNOWN:
+        return _Kind.MAYBE
+    if state is ReturnState.NOT_CANCELLABLE and outcome.source is Source.REQUEST:
+        return _Kind.REFUSED
+    if state is ReturnState.IN_PROGRESS and outcome.operation is not None:
+        return _Kind.UNCONFIRMED
+    return None
+
+
+def _verdict(
+    pending: _Pending, record: ReturnRecord | None, error: MarketError | None, now: float, resent: bool
+) -> Verdict | None:
+    """The verdict on one return after a look; ``None`` to leave it as it stands, ``_WAIT`` for another look,
+    ``_SEND_AGAIN`` to send it again."""
+    if error is not None:  # the Market could not be asked: a refusal and an operation stand as they are
+        if pending.kind is _Kind.MAYBE and now < pending.deadline and error.retryable:
+            return _WAIT
+        return None
+    if record is not None:
+        state = ReturnState.ALREADY_CANCELLED if pending.kind is _Kind.REFUSED else ReturnState.CANCELLED
+        when = "" if record.updated_at is None else f" since {record.updated_at.isoformat()}"
+        return Verdict(state, Source.RECORD, f"its record: shipmentStatus CANCELLED{when}")
+    if pending.kind is _Kind.REFUSED:
+        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, "refused (400), and its record is not CANCELLED")
+    if pending.kind is _Kind.UNCONFIRMED:
+        return None
+    if now < pending.deadline:
+        return _WAIT
+    if not resent:
+        return _SEND_AGAIN
+    if _refused(pending.outcome.error):
+        return Verdict(
+            ReturnState.NOT_CANCELLABLE, Source.RECORD, "refused when sent again, and its record is not CANCELLED"
+        )
+    return None  # sent twice, both answers lost, and not cancelled: unknown still
+
+
+def _refused(error: MarketError | None) -> bool:
+    if isinstance(error, OutcomeUnknownError):
+        error = error.attempts[-1]
+    return isinstance(error, BadRequestError)
