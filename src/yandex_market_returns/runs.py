@@ -65,6 +65,10 @@ class Run:
             entry = entries.get(return_id)
             if entry is None or entry.state is ReturnState.NOT_SENT:
                 self.to_send.append(index)
+            elif entry.state is ReturnState.NOT_CANCELLABLE and entry.source is Source.REQUEST:
+                refused = Outcome(return_id, verdict=Verdict(entry.state, entry.source, entry.detail))
+                if not settlement.take(index, refused):  # a 400 the record has yet to tell from "cancelled before"
+                    known.append((index, refused))
             elif entry.state in FINAL_STATES:
                 known.append((index, _from_journal(entry, entry.state)))
             elif entry.operation_id is not None and confirmations is not None:

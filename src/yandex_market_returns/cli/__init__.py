@@ -185,6 +185,15 @@ def _parser() -> _Parser:
     command.add_argument(
         "--fresh", action="store_true", help="forget what the journal knows of the store: start over on purpose"
     )
+    command.add_argument(
+        "--confirm-timeout",
+        action=_Once,
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long a cancellation may run: its status is awaited, and a lost answer's return looked up, "
+        "this long (default: 600)",
+    )
     command = commands.add_parser(
         "status",
         parents=[options],

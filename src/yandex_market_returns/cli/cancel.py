@@ -16,7 +16,7 @@ from .. import errors
 from ..batches import stop_report
 from ..journal import SqliteJournal
 from ..results import Outcome
-from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS
+from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS, MAX_SECONDS, check_number
 from . import inputs, interrupts, log, settings
 from .progress import Progress
 from .report import OutputError, Report, returns
@@ -48,6 +48,10 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     with problems.collected():
         ids = inputs.return_ids(given)
     problems.found += settings.check(args)
+    try:
+        check_number("confirm_timeout", args.confirm_timeout, minimum=0, maximum=MAX_SECONDS)
+    except ValueError as error:
+        problems.found.append(f"--confirm-timeout: {error}")
     if not args.dry_run:
         with problems.collected():
             settings.api_key(args)
@@ -84,7 +88,14 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                     raise _RefusedError(f"the Market refused the request ({outcome.error})")
 
             try:
-                outcomes = client.cancel_returns(campaign, ids, business_id=business, on_outcome=write, journal=journal)
+                outcomes = client.cancel_returns(
+                    campaign,
+                    ids,
+                    business_id=business,
+                    on_outcome=write,
+                    confirm_timeout=args.confirm_timeout,
+                    journal=journal,
+                )
                 report.write_rest(outcomes)  # each was written as it came: none is written twice
             except errors.JournalBusyError as busy:
                 if progress is not None:

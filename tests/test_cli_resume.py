@@ -1,0 +1,163 @@
+"""The command killed with SIGKILL at any instant and run again: nothing it sent is lost, nothing is sent twice,
+and every return ends reported once, in its true state (checked against the fake Market's books)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from yandex_market_returns.testing import FakeMarket, Fault
+
+KEY = "fake-market-key-resume-8c2f"
+STORE = 21621656
+BUSINESS = FakeMarket.DEFAULT_BUSINESS
+RETURNS = range(1, 401)
+CANCELLED_BEFORE = range(396, 401)
+FAULTS = (
+    Fault.SERVER_ERROR,
+    Fault.SERVER_ERROR_AFTER_ACTING,
+    Fault.HTML_BAD_GATEWAY,
+    Fault.DROPPED_CONNECTION,
+    Fault.ANSWER_LOST,
+    Fault.TRUNCATED_BODY,
+)
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def _kind(path: str) -> str:
+    if path.endswith("/returns/cancel"):
+        return "cancel"
+    return "operations" if path.endswith("/operations") else "returns"
+
+
+class Killer:
+    """Runs the command, one run after another, and kills a run with SIGKILL when the Market has answered its
+    ``n``-th request of a kind (``delay`` seconds later: 0 lands before the answer is read, a little more
+    between the answer and what the command does with it). Notes what a later run sends for a return whose
+    cancellation an earlier run started."""
+
+    def __init__(self, market: FakeMarket, folder: Path) -> None:
+        self.market = market
+        self.folder = folder
+        self.run = 0
+        self.started_in: dict[int, int] = {}  # return id -> the run whose request started its cancellation
+        self.sent_again: list[tuple[int, int]] = []
+        self._process: subprocess.Popen[str] | None = None
+        self._trigger: tuple[str, int, float] | None = None
+        self._seen: dict[str, int] = {}
+        self._lock = threading.Lock()
+        answer = market.answer
+
+        def watched(method: str, path: str, headers: Message, body: bytes) -> Answer:
+            kind = _kind(path)
+            return_id = json.loads(body).get("returnId") if kind == "cancel" and body.startswith(b"{") else None
+            if isinstance(return_id, int) and return_id in self.started_in and self.started_in[return_id] < self.run:
+                self.sent_again.append((return_id, self.run))
+            before = len(market.operations)
+            result = answer(method, path, headers, body)
+            if len(market.operations) > before and isinstance(return_id, int):
+                self.started_in.setdefault(return_id, self.run)
+            self._count(kind)
+            return result
+
+        market.answer = watched  # type: ignore[method-assign]
+
+    def _count(self, kind: str) -> None:
+        with self._lock:
+            self._seen[kind] = self._seen.get(kind, 0) + 1
+            trigger, process = self._trigger, self._process
+            if trigger is None or process is None or (trigger[0], trigger[1]) != (kind, self._seen[kind]):
+                return
+            self._trigger = None
+        threading.Timer(trigger[2], os.kill, (process.pid, signal.SIGKILL)).start()
+
+    def start(self, trigger: tuple[str, int, float] | None) -> tuple[int, str, str]:
+        """One run of the command; killed as ``trigger`` says (``("start", 0, 0)``: as soon as it has said
+        where its journal is, before anything is sent)."""
+        self.run += 1
+        command = [
+            sys.executable, "-m", "yandex_market_returns.cli", "cancel", "--campaign-id", str(STORE),
+            "--business-id", str(BUSINESS), "--base-url", self.market.base_url, "--from", "ids.txt", "--yes",
+            "--confirm-timeout", "3",
+        ]  # fmt: skip
+        env = {**os.environ, "YANDEX_MARKET_API_KEY": KEY}
+        env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))
+        with self._lock:
+            self._seen = {}
+            self._trigger = trigger
+        process = subprocess.Popen(
+            command, cwd=self.folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        with self._lock:
+            self._process = process
+        if trigger is not None and trigger[0] == "start":
+            assert process.stderr is not None
+            first = process.stderr.readline()
+            assert first.startswith("journal: "), first
+            process.kill()
+        stdout, stderr = process.communicate(timeout=120)
+        with self._lock:
+            self._process = None
+        return process.returncode, stdout, stderr
+
+
+# Spread over the runs: before the first send, mid-sending (the Market's answer not yet read, or read and not yet
+# in the journal), while looking returns up, while confirming.
+KILLS = [
+    ("start", 0, 0.0),
+    *(
+        (("cancel", n, delay))
+        for n, delay in zip(
+            (1, 2, 3, 5, 8, 10, 12, 15, 20, 25, 30, 35, 20, 15, 10, 5), (0.0, 0.002, 0.0, 0.001) * 4, strict=True
+        )
+    ),
+    ("start", 0, 0.0),
+    ("cancel", 40, 0.0),
+    ("returns", 1, 0.0),
+    ("operations", 1, 0.0),
+]
+
+
+@pytest.fixture
+def market() -> Iterator[FakeMarket]:
+    with FakeMarket(api_key=KEY, latency=0.005, operation_delay=1.0, fault_rate=0.05, faults=FAULTS, seed=22) as fake:
+        fake.add_returns(STORE, *RETURNS[: -len(CANCELLED_BEFORE)])
+        fake.add_returns(STORE, *CANCELLED_BEFORE, shipment_status="CANCELLED")
+        yield fake
+
+
+def test_killed_at_20_instants_and_run_again_every_return_ends_once_in_its_true_state(
+    market: FakeMarket, tmp_path: Path
+) -> None:
+    (tmp_path / "ids.txt").write_text("".join(f"{return_id}\n" for return_id in RETURNS), encoding="utf-8")
+    killer = Killer(market, tmp_path)
+    runs = []
+    for trigger in KILLS:
+        returncode, stdout, stderr = killer.start(trigger)
+        runs.append((trigger, returncode, stderr.splitlines()[-1:]))
+        reported = [json.loads(line)["return_id"] for line in stdout.splitlines()]
+        assert len(reported) == len(set(reported)), "a run reported a return twice"
+    killed = sum(returncode == -signal.SIGKILL for _, returncode, _ in runs)
+    assert killed >= 20, f"only {killed} runs were killed: the rest ended before their instant: {runs}"
+
+    returncode, stdout, stderr = killer.start(None)
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    by_id: dict[int, dict[str, Any]] = {line["return_id"]: line for line in lines}
+    assert len(by_id) == len(lines) == len(RETURNS), "every return reported exactly once"
+    states = {return_id: line["state"] for return_id, line in by_id.items()}
+    books = {return_id: market.shipment_status(STORE, return_id) for return_id in RETURNS}
+    assert {books[r] for r in RETURNS} == {"CANCELLED"}, "the Market cancelled every return"
+    assert {r for r, state in states.items() if state == "already_cancelled"} == set(CANCELLED_BEFORE)
+    assert {r for r, state in states.items() if state == "cancelled"} == set(RETURNS) - set(CANCELLED_BEFORE)
+    assert returncode == 0, stderr
+    assert killer.sent_again == [], "a return whose cancellation an earlier run started was sent again"
+    assert all(len([o for o in market.operations if o.return_id == r]) <= 1 for r in RETURNS)
