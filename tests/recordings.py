@@ -15,12 +15,12 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import MultiDict
 
-from tools.market_vcr import CASSETTES, LIVE_SOURCE, OPERATIONS_CASSETTES
+from tools.market_vcr import CASSETTES, LIVE_SOURCE, OPERATIONS_CASSETTES, RETURN_CASSETTES, RETURNS_CASSETTES
 
 SPEC = Path(__file__).parent.parent / "openapi.yaml"
 SERVER = "https://api.partner.market.yandex.ru"
 # How a cassette's metadata.source begins: where its content comes from.
-SOURCES = ("documentation", "api-facts.md", "hand-made", LIVE_SOURCE)
+SOURCES = ("documentation", "api-facts.md", "hand-made", "fake Market", LIVE_SOURCE)
 _PATH = re.compile(r"^/v1/campaigns/(?P<campaign_id>[^/]+)/returns/cancel$")
 _OPERATIONS_PATH = re.compile(r"^/v1/businesses/(?P<business_id>[^/]+)/operations$")
 
@@ -105,8 +105,9 @@ def all_recordings(folder: Path = CASSETTES) -> list[Recording]:
 
 
 def every_recording() -> list[Recording]:
-    """The cassettes of both methods."""
-    return all_recordings(CASSETTES) + all_recordings(OPERATIONS_CASSETTES)
+    """The cassettes of every method."""
+    folders = (CASSETTES, OPERATIONS_CASSETTES, RETURN_CASSETTES, RETURNS_CASSETTES)
+    return [recording for folder in folders for recording in all_recordings(folder)]
 
 
 def recording_id(recording: Recording) -> str:

@@ -107,7 +107,7 @@ ATTEMPTS: list[tuple[str, Canned | Fault | None, type, bool, bool]] = [
     ("400", Canned(400, b'{"errors":[{"code":"BAD_REQUEST"}]}', JSON), errors.BadRequestError, False, False),
     ("401", Canned(401), errors.UnauthorizedError, False, False),
     ("403", Canned(403), errors.ForbiddenError, False, False),
-    ("404", Canned(404), errors.NotFoundError, False, False),
+    ("404", Canned(404), errors.NotFoundError, False, False),  # an UnexpectedStatusError too
     ("420", Canned(420), errors.RateLimitError, False, True),
     ("read timeout", Fault.SLOW_ANSWER, errors.TimeoutError, True, True),
 ]

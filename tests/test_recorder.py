@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.recordings import load, validate
-from tools import recorder
-from tools.market_vcr import market_vcr
+from tools import fake_cassettes, recorder
+from tools.market_vcr import CASSETTES, RETURN_CASSETTES, RETURNS_CASSETTES, market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return
 from yandex_market_returns_client.models import CancelReturnRequest
@@ -89,3 +89,20 @@ def test_recorded_cassettes_replay_through_the_client(market: str, tmp_path: Pat
         assert response.status_code == recording.status
         assert response.parsed is not None
         assert response.parsed.to_dict() == recording.response_json()
+
+
+def test_the_fake_market_cassettes_are_written_again_the_same_way(tmp_path: Path) -> None:
+    """tools/fake_cassettes.py writes the committed getReturn and getReturns cassettes' set, each keyless,
+    addressed to the Market, and conforming to the spec."""
+    written = fake_cassettes.record(into=tmp_path)
+    committed = {
+        path.relative_to(CASSETTES.parent) for path in (*RETURN_CASSETTES.glob("*"), *RETURNS_CASSETTES.glob("*"))
+    }
+    assert {path.relative_to(tmp_path) for path in written} == committed
+    for path in written:
+        recording = load(path, tmp_path)
+        assert recording.source.startswith("fake Market: ")
+        assert recording.request_headers["Api-Key"] == "<API-KEY>"
+        assert "127.0.0.1" not in path.read_text(encoding="utf-8")
+        validate(recording)
+        assert load(CASSETTES.parent / path.relative_to(tmp_path)).status == recording.status

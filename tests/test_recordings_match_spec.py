@@ -11,7 +11,7 @@ import pytest
 from openapi_core.exceptions import OpenAPIError
 
 from tests.recordings import SOURCES, Recording, every_recording, load, recording_id, validate
-from tools.market_vcr import CASSETTES, OPERATIONS_CASSETTES, SCRUBBED_HEADERS
+from tools.market_vcr import CASSETTES, OPERATIONS_CASSETTES, RETURN_CASSETTES, RETURNS_CASSETTES, SCRUBBED_HEADERS
 
 RECORDINGS = every_recording()
 
@@ -34,6 +34,20 @@ def test_get_operations_cassettes_cover_the_cases_a_client_meets() -> None:
         "200_id_missing",
         "400_too_many_ids",
         "401_unauthorized",
+        "420_hourly_limit",
+    }
+
+
+def test_get_return_and_get_returns_cassettes_cover_the_cases_a_client_meets() -> None:
+    def names(folder: Path) -> set[str]:
+        return {r.name for r in RECORDINGS if r.file.is_relative_to(folder)}
+
+    assert names(RETURN_CASSETTES) == {"200_created", "200_cancelled", "404_not_found", "420_hourly_limit"}
+    assert names(RETURNS_CASSETTES) == {
+        "200_first_page",
+        "200_last_page",
+        "200_filtered",
+        "400_dates_reversed",
         "420_hourly_limit",
     }
 
@@ -115,13 +129,21 @@ BROKEN = {
     "operation status not a string": ("200_mixed", _set(("result", "operations", 0, "status"), 1)),
     "operation id empty in a result": ("200_all_done", _set(("result", "operations", 0, "id"), "")),
     "operation type missing in a result": ("200_mixed", _drop(("result", "operations", 2, "type"))),
+    "return without its order": ("200_created", _drop(("result", "orderId"))),
+    "return id not an integer": ("200_cancelled", _set(("result", "id"), "97212")),
+    "shipment status not a string": ("200_created", _set(("result", "shipmentStatus"), 3)),
+    "update date not a date-time": ("200_created", _set(("result", "updateDate"), "yesterday")),
+    "returns missing": ("200_first_page", _drop(("result", "returns"))),
+    "next page token not a string": ("200_first_page", _set(("result", "paging", "nextPageToken"), 2)),
+    "item without its SKU": ("200_last_page", _drop(("result", "returns", 0, "items", 0, "shopSku"))),
 }
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=str)
 def test_broken_response_fails_validation(case: str) -> None:
     name, change = BROKEN[case]
-    recording = by_name(name) if (CASSETTES / f"{name}.yaml").exists() else by_name(name, OPERATIONS_CASSETTES)
+    folders = (CASSETTES, OPERATIONS_CASSETTES, RETURN_CASSETTES, RETURNS_CASSETTES)
+    recording = by_name(name, next(folder for folder in folders if (folder / f"{name}.yaml").exists()))
     validate(recording)
     with pytest.raises(OpenAPIError):
         validate(_with_body(recording, change))
@@ -153,3 +175,13 @@ def test_operations_request_outside_the_spec_fails_validation(body: dict[str, An
     recording = by_name("200_all_done", OPERATIONS_CASSETTES)
     with pytest.raises(OpenAPIError):
         validate(replace(recording, request_body=json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=101", "shipmentStatuses=GONE", "fromDate=30.11.2026", "orderIds=x"],
+)
+def test_returns_request_outside_the_spec_fails_validation(query: str) -> None:
+    recording = by_name("200_first_page", RETURNS_CASSETTES)
+    with pytest.raises(OpenAPIError):
+        validate(replace(recording, path=f"{recording.path.partition('?')[0]}?{query}"))

@@ -10,6 +10,8 @@ from vcr.request import Request
 
 CASSETTES = Path(__file__).parent.parent / "tests" / "cassettes" / "cancel_return"
 OPERATIONS_CASSETTES = CASSETTES.parent / "get_operations"
+RETURN_CASSETTES = CASSETTES.parent / "get_return"
+RETURNS_CASSETTES = CASSETTES.parent / "get_returns"
 # How the metadata.source of a cassette that `make record` wrote begins.
 LIVE_SOURCE = "recorded live"
 

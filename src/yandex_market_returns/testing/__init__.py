@@ -1,4 +1,4 @@
-"""A fake Yandex Market for tests: a real HTTP server on 127.0.0.1 that serves cancelReturn as openapi.yaml says.
+"""A fake Yandex Market for tests: a real HTTP server on 127.0.0.1 that serves the methods as openapi.yaml says.
 
     from yandex_market_returns.testing import FakeMarket
 

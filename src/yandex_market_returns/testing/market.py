@@ -36,7 +36,7 @@ from .exchanges import Exchange, StartedOperation
 from .faults import Canned, Fault
 from .handler import MarketServer
 from .operations import DONE, OperationBook
-from .returns import CANCELLED, CREATED, Return, now, page, read_query
+from .returns import CANCELLED, CREATED, Return, int_within, now, page, read_query
 
 # Each method: its path, the one HTTP method the spec declares on it, and whom the path's id names (a store
 # or a business: whose 4 requests in flight it counts against, across all of its methods).
@@ -326,9 +326,8 @@ class FakeMarket:
             return self._error(401, "UNAUTHORIZED", "Missing Api-Key header or OAuth token", None)
         if not hmac.compare_digest(key.encode(), self._api_key.encode()):
             return self._error(403, "FORBIDDEN", f"Access denied to {kind} {raw_id[:40]}", None)
-        number = _int_within(raw_id, bounds)
+        number = int_within(raw_id, bounds)
         if number is None:
-            name = "campaignId" if kind == "campaign" else "businessId"
             return self._error(400, "BAD_REQUEST", f"Invalid {kind}Id: {raw_id[:40]}", None)
         return _Admitted(name, (kind, number), match)
 
@@ -398,8 +397,8 @@ class FakeMarket:
 
     def _get_return(self, campaign_id: int, raw_order: str, raw_return: str) -> Answer:
         counted = ("getReturn", campaign_id)
-        order_id = _int_within(raw_order, ORDER_ID_BOUNDS)
-        return_id = _int_within(raw_return, RETURN_RECORD_ID_BOUNDS)
+        order_id = int_within(raw_order, ORDER_ID_BOUNDS)
+        return_id = int_within(raw_return, RETURN_RECORD_ID_BOUNDS)
         if order_id is None or return_id is None:
             name, raw = ("orderId", raw_order) if order_id is None else ("returnId", raw_return)
             return self._error(400, "BAD_REQUEST", f"Invalid {name}: {raw[:40]}", counted)
@@ -475,12 +474,6 @@ class FakeMarket:
     def _fresh_period(self) -> tuple[float, int]:
         # Periods end on a whole second, as the one-second resolution of X-RateLimit-Resource-Until says.
         return float(math.ceil(time.time() + self.limit_period)), 0
-
-
-def _int_within(text: str, bounds: tuple[int, int]) -> int | None:
-    if not re.fullmatch(r"-?[0-9]{1,20}", text):
-        return None
-    return _checked(int(text), bounds)
 
 
 def _route(path: str) -> tuple[str, re.Match[str], str, str] | None:

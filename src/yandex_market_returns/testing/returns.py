@@ -108,7 +108,7 @@ def read_query(query: str) -> Query:
 
     limit = one("limit")
     if limit is not None:
-        found.limit = _number(limit, PAGE_LIMIT_BOUNDS) or 0
+        found.limit = int_within(limit, PAGE_LIMIT_BOUNDS) or 0
         if not found.limit:
             low, high = PAGE_LIMIT_BOUNDS
             return Query(problem=f"Invalid limit: {limit[:40]} ({low} to {high})")
@@ -119,7 +119,7 @@ def read_query(query: str) -> Query:
             return Query(problem=f"Invalid pageToken: {token[:40]}")
     order_ids = many("orderIds")
     if order_ids is not None:
-        numbers = [_number(value, ORDER_ID_BOUNDS) for value in order_ids]
+        numbers = [int_within(value, ORDER_ID_BOUNDS) for value in order_ids]
         if len(numbers) > ORDER_IDS_PER_PAGE or len(set(numbers)) < len(numbers) or None in numbers:
             return Query(problem=f"Invalid orderIds: up to {ORDER_IDS_PER_PAGE} unique order ids")
         found.order_ids = frozenset(n for n in numbers if n is not None)
@@ -179,7 +179,8 @@ def _after(token: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _number(text: str, bounds: tuple[int, int]) -> int | None:
+def int_within(text: str, bounds: tuple[int, int]) -> int | None:
+    """An id or number of a path or query, checked as the client checks it (so that both accept the same)."""
     if not re.fullmatch(r"-?[0-9]{1,20}", text):
         return None
     try:
