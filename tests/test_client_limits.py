@@ -229,7 +229,11 @@ def test_a_call_waiting_behind_four_timed_out_requests_goes_when_their_grace_end
     market.latency = 1.0
     client = ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=0.2, max_retries=0)  # grace 0.2 s
     outcome: list[Any] = []
-    batch = threading.Thread(target=lambda: outcome.append(client.cancel_returns(CAMPAIGN, range(1, 6))))
+    batch = threading.Thread(
+        target=lambda: outcome.append(
+            client.cancel_returns(CAMPAIGN, range(1, 6), confirm_timeout=0.5, poll_interval=0.1)
+        )
+    )
     batch.start()
     batch.join(timeout=5)
     client.close()
