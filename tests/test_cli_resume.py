@@ -161,3 +161,71 @@ def test_killed_at_20_instants_and_run_again_every_return_ends_once_in_its_true_
     assert returncode == 0, stderr
     assert killer.sent_again == [], "a return whose cancellation an earlier run started was sent again"
     assert all(len([o for o in market.operations if o.return_id == r]) <= 1 for r in RETURNS)
+
+
+def _cancel(market: FakeMarket, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable, "-m", "yandex_market_returns.cli", "cancel", "--campaign-id", str(STORE),
+        "--business-id", str(BUSINESS), "--base-url", market.base_url, "--confirm-timeout", "3", *args,
+    ]  # fmt: skip
+    env = {**os.environ, "YANDEX_MARKET_API_KEY": KEY}
+    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _states(stdout: str) -> dict[int, tuple[str, str]]:
+    return {line["return_id"]: (line["state"], line["source"]) for line in map(json.loads, stdout.splitlines())}
+
+
+def test_a_rerun_of_a_finished_file_exits_0_with_every_return_cancelled_with_or_without_its_journal(
+    tmp_path: Path,
+) -> None:
+    with FakeMarket(api_key=KEY, latency=0.005, operation_delay=0.1) as market:
+        market.add_returns(STORE, 1, 2, 3)
+        market.add_returns(STORE, 4, shipment_status="CANCELLED")
+        first = _cancel(market, tmp_path, "1", "2", "3", "4")
+        assert first.returncode == 0, first.stderr
+        assert first.stderr.startswith(f"journal: {tmp_path / 'yandex-market-returns-journal.sqlite3'} (")
+        assert _states(first.stdout) == {
+            1: ("cancelled", "operation"),
+            2: ("cancelled", "operation"),
+            3: ("cancelled", "operation"),
+            4: ("already_cancelled", "record"),
+        }
+        sent = len(market.exchanges)
+        again = _cancel(market, tmp_path, "1", "2", "3", "4")
+        assert again.returncode == 0, again.stderr
+        assert len(market.exchanges) == sent, "the journal knew every end: nothing asked"
+        assert {state for state, _ in _states(again.stdout).values()} <= {"cancelled", "already_cancelled"}
+        assert {source for _, source in _states(again.stdout).values()} == {"journal"}
+        assert "4 returns: 3 cancelled, 1 already cancelled; 4 as the journal had them" in again.stderr
+        fresh = _cancel(market, tmp_path, "--fresh", "1", "2", "3", "4")
+        assert fresh.returncode == 0, fresh.stderr
+        assert "--fresh: what it knew of this store is forgotten" in fresh.stderr
+        assert _states(fresh.stdout) == dict.fromkeys((1, 2, 3, 4), ("already_cancelled", "record"))
+        elsewhere = _cancel(market, tmp_path, "--journal", str(tmp_path / "other" / "j.sqlite3"), "1")
+        assert elsewhere.returncode == 0, elsewhere.stderr
+        assert _states(elsewhere.stdout) == {1: ("already_cancelled", "record")}
+    assert len(market.operations) == 3, "none cancelled twice"
+
+
+def test_a_second_command_on_a_journal_in_use_is_refused_and_sends_nothing(tmp_path: Path) -> None:
+    with FakeMarket(api_key=KEY, latency=0.3) as market:
+        market.add_returns(STORE, *range(1, 41))
+        (tmp_path / "ids.txt").write_text("".join(f"{n}\n" for n in range(1, 41)), encoding="utf-8")
+        env = {**os.environ, "YANDEX_MARKET_API_KEY": KEY}
+        env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))
+        command = [
+            sys.executable, "-m", "yandex_market_returns.cli", "cancel", "--campaign-id", str(STORE),
+            "--base-url", market.base_url, "--from", "ids.txt", "--yes",
+        ]  # fmt: skip
+        with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as first:
+            while not market.exchanges:
+                assert first.poll() is None
+            second = _cancel(market, tmp_path, "--from", "ids.txt", "--yes")
+            first.kill()
+            first.communicate()
+    assert second.returncode == 2, second.stderr
+    assert "is in use by another run (process " in second.stderr
+    assert "nothing was sent" in second.stderr
+    assert second.stdout == ""
