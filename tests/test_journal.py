@@ -287,6 +287,58 @@ def test_a_service_keeps_its_journal_in_its_own_store(market: FakeMarket) -> Non
         client.cancel_returns(CAMPAIGN, [1, 2], journal=kept)
         again = client.cancel_returns(CAMPAIGN, [1, 2], journal=kept)
     assert [e.state for e in kept.rows.values()] == [ReturnState.IN_PROGRESS] * 2
-    assert _cancels(market) == [1, 2]
+    assert sorted(_cancels(market)) == [1, 2]
     assert [o.state for o in again] == [ReturnState.IN_PROGRESS] * 2
     assert [o.source for o in again] == [Source.JOURNAL] * 2
+
+
+def _paths(market: FakeMarket) -> list[str]:
+    return [e.path.split("?")[0] for e in market.exchanges]
+
+
+def test_with_the_orders_known_each_uncertain_return_is_read_by_get_return(market: FakeMarket) -> None:
+    market.add_returns(CAMPAIGN, 20_001, order_id=777, shipment_status="RECEIVED")
+    market.add_returns(CAMPAIGN, 20_002, order_id=778, shipment_status="CANCELLED")
+    orders = {1: 1, 20_001: 777, 20_002: 778}
+    with _client(market, max_retries=0) as client:
+        market.inject(Fault.ANSWER_LOST)  # return 1's answer
+        outcomes = client.cancel_returns(CAMPAIGN, [1], order_ids=orders, poll_interval=0.05)
+        outcomes += client.cancel_returns(CAMPAIGN, [20_001, 20_002], order_ids=orders, poll_interval=0.05)
+    assert _states(outcomes) == [
+        (1, "cancelled", "record"),
+        (20_001, "not_cancellable", "record"),
+        (20_002, "already_cancelled", "record"),
+    ]
+    assert outcomes[1].verdict is not None
+    assert outcomes[1].verdict.detail == "its record: shipmentStatus RECEIVED"
+    reads = [path for path in _paths(market) if "/v2/" in path]
+    assert sorted(reads) == sorted(
+        f"/v2/campaigns/{CAMPAIGN}/orders/{order}/returns/{ret}"
+        for ret, order in ((1, 1), (20_001, 777), (20_002, 778))
+    ), "getReturn of each, no getReturns"
+
+
+def test_a_wrong_order_is_looked_up_among_the_store_s_returns(market: FakeMarket) -> None:
+    market.add_returns(CAMPAIGN, 20_002, order_id=778, shipment_status="CANCELLED")
+    with _client(market) as client:
+        (outcome,) = client.cancel_returns(CAMPAIGN, [20_002], order_ids={20_002: 999}, poll_interval=0.05)
+    assert (outcome.state, outcome.source) == (ReturnState.ALREADY_CANCELLED, Source.RECORD)
+    reads = [path for path in _paths(market) if "/v2/" in path]
+    assert reads == [f"/v2/campaigns/{CAMPAIGN}/orders/999/returns/20002", f"/v2/campaigns/{CAMPAIGN}/returns"]
+
+
+@pytest.mark.parametrize(
+    ("order_ids", "kind", "message"),
+    [
+        ([(1, 2)], TypeError, "order_ids must be a mapping of return ids to order ids, not list"),
+        ({1: 2**63}, ValueError, "order_ids\\[1\\] must be between"),
+        ({"1": 2}, TypeError, "order_ids key must be an int, not str"),
+        ({1: True}, TypeError, "order_ids\\[1\\] must be an int, not bool"),
+    ],
+)
+def test_bad_order_ids_are_refused_before_any_request(
+    market: FakeMarket, order_ids: object, kind: type, message: str
+) -> None:
+    with _client(market) as client, pytest.raises(kind, match=message):
+        client.cancel_returns(CAMPAIGN, [1], order_ids=order_ids)  # type: ignore[arg-type]
+    assert market.exchanges == []

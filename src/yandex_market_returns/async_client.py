@@ -3,7 +3,7 @@
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -161,6 +161,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         confirm_timeout: float = 600.0,
         poll_interval: float = 1.0,
         journal: Journal | str | os.PathLike[str] | None = None,
+        order_ids: Mapping[int, int] | None = None,
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
@@ -170,13 +171,13 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         when getOperations refuses (400, 401, 403): nothing more is sent, the requests in flight are
         abandoned (their slots held for the grace period), and the exception carries ``outcomes`` (every
         return that was sent, an abandoned one with an ``AbandonedRequestError``) and ``not_sent`` (the ids
-        of the others). ``journal`` keeps and resumes the batch as ``ReturnsClient.cancel_returns`` says; its
+        of the others). ``journal`` and ``order_ids`` are as ``ReturnsClient.cancel_returns`` says; the journal's
         writes are short and made on the event loop's thread.
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
         check_callback("on_outcome", on_outcome)
-        confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval)
+        confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval, order_ids)
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
         if self._closed:
@@ -293,13 +294,16 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
     async def _settle_round(
         self, campaign_id: int, settlement: Settlement
     ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
-        pages = self._cancelled_returns(campaign_id, settlement)
+        look = self._look(campaign_id, settlement)
         try:
-            while (request := pages.request()) is not None:
-                pages.answered(await self._run(request))
+            while (request := look.request()) is not None:
+                try:
+                    look.answered(await self._run(request))
+                except errors.NotFoundError:
+                    look.not_found()
         except errors.MarketError as error:
             return settlement.looked([], error)
-        return settlement.looked(pages.records)
+        return settlement.looked(look.records)
 
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:
         ids = confirmations.to_poll()

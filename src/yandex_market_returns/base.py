@@ -49,6 +49,7 @@ from .validation import (
     check_number,
     check_operation_ids,
     check_operation_type,
+    check_order_ids,
     check_shipment_statuses,
     check_timeout,
 )
@@ -63,6 +64,7 @@ MAX_PAGES = 1_000
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 Result = TypeVar("Result")
 Statuses = tuple[list[OperationResult], RateLimit]
+_CANCELLED = [models.ReturnShipmentStatusType.CANCELLED]
 
 
 class Endpoint(Protocol):
@@ -117,6 +119,46 @@ def return_request(campaign_id: int, order_id: int, return_id: int) -> Request[R
     return Request(
         ("campaign", campaign_id), ("getReturn", campaign_id), call, get_return, path, {}, return_record, None
     )
+
+
+class Look:
+    """One look at the records a settlement waits for, one request after another: getReturn of each return
+    whose order is known, then, for the others, getReturns' pages of the store's ``CANCELLED`` returns."""
+
+    def __init__(self, campaign_id: int, settlement: Settlement, pages: Callable[[], "ReturnPages"]) -> None:
+        self._campaign_id = campaign_id
+        self._settlement = settlement
+        self._by_order = settlement.by_order()
+        self._make_pages = pages
+        self._pages: ReturnPages | None = None
+        self._records: list[ReturnRecord] = []
+
+    @property
+    def records(self) -> list[ReturnRecord]:
+        return [*self._records, *(() if self._pages is None else self._pages.records)]
+
+    def request(self) -> Request[Any] | None:
+        """The next request; ``None`` once the look is done."""
+        if self._by_order:
+            return_id, order_id = self._by_order[0]
+            return return_request(self._campaign_id, order_id, return_id)
+        if self._pages is None:
+            if not self._settlement.scan_needed():
+                return None
+            self._pages = self._make_pages()
+        return self._pages.request()
+
+    def answered(self, result: Any) -> None:
+        if self._by_order:
+            self._by_order.pop(0)
+            self._records.append(result)
+        elif self._pages is not None:
+            self._pages.answered(result)
+
+    def not_found(self) -> None:
+        """getReturn answered 404: no such return in that order, so the order given was wrong."""
+        return_id, _ = self._by_order.pop(0)
+        self._settlement.not_in_order(return_id)
 
 
 class ReturnPages:
@@ -273,20 +315,20 @@ class ClientBase(Generic[Transport]):
         )
 
     def _follow_ups(
-        self, business_id: object, confirm_timeout: object, poll_interval: object
+        self, business_id: object, confirm_timeout: object, poll_interval: object, order_ids: object
     ) -> tuple[tuple[int, Confirmations] | None, Settlement]:
         """What follows a batch's requests, checked before it starts: the business and what confirms its
         cancellations, when it is given one; and what settles the outcomes the answers could not tell."""
         timeout, interval = self._check_wait(confirm_timeout, poll_interval, "confirm_timeout")
-        settlement = Settlement(timeout, interval, datetime.now(UTC))
+        settlement = Settlement(timeout, interval, datetime.now(UTC), check_order_ids(order_ids))
         if business_id is None:
             return None, settlement
         return (check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)), settlement
 
-    def _cancelled_returns(self, campaign_id: int, settlement: Settlement) -> ReturnPages:
-        """The look a settlement asks for: the store's ``CANCELLED`` returns, from its first day."""
-        cancelled = [models.ReturnShipmentStatusType.CANCELLED]
-        return self._return_pages(campaign_id, cancelled, settlement.from_date(), None)
+    def _look(self, campaign_id: int, settlement: Settlement) -> "Look":
+        return Look(
+            campaign_id, settlement, lambda: self._return_pages(campaign_id, _CANCELLED, settlement.from_date(), None)
+        )
 
     def _attempts(self, request: Request[Any], seconds: float | None) -> Attempts:
         """A call's attempts; retried for at most ``seconds`` when given (a wait's time left)."""

@@ -6,7 +6,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -196,6 +196,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         confirm_timeout: float = 600.0,
         poll_interval: float = 1.0,
         journal: Journal | str | os.PathLike[str] | None = None,
+        order_ids: Mapping[int, int] | None = None,
     ) -> list[Outcome]:
         """Cancel many returns of one store, 4 at a time; one ``Outcome`` per id, in the order given.
 
@@ -213,11 +214,15 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         ``journal`` (a path, or a ``Journal``) keeps what the batch learns of each return before it acts on it,
         and a later call with the same journal resumes: returns it knows the end of are reported, not sent;
         operations it started are confirmed, not sent again (see the README's "The journal").
+
+        What the answers cannot tell (a lost answer, a 5xx, a 400, an operation not seen to end) is settled by
+        the return's record before it is reported: by getReturn for a return whose order ``order_ids`` (return
+        id to order id) gives, else among the store's ``CANCELLED`` returns by getReturns.
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
         check_callback("on_outcome", on_outcome)
-        confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval)
+        confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval, order_ids)
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
         if self._closed.is_set():
@@ -381,13 +386,16 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
     def _settle_round(
         self, campaign_id: int, settlement: Settlement, stop: threading.Event
     ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
-        pages = self._cancelled_returns(campaign_id, settlement)
+        look = self._look(campaign_id, settlement)
         try:
-            while (request := pages.request()) is not None:
-                pages.answered(self._run(request, stop))
+            while (request := look.request()) is not None:
+                try:
+                    look.answered(self._run(request, stop))
+                except errors.NotFoundError:
+                    look.not_found()
         except errors.MarketError as error:
             return settlement.looked([], error)
-        return settlement.looked(pages.records)
+        return settlement.looked(look.records)
 
     def _confirm_round(self, business_id: int, confirmations: Confirmations, stop: threading.Event) -> None:
         ids = confirmations.to_poll()

@@ -1,13 +1,14 @@
 """Settling what the answers could not tell, by the return's own record: the same for both clients, no I/O.
 
 A lost answer, a 500, an operation never seen to end, a 400 that may mean "cancelled before": the Market's
-record of the return (getReturns of its ``CANCELLED`` returns) says where it ended. A return of ours still not
+record of the return says where it ended (getReturn, when its order is known; else the store's ``CANCELLED``
+returns by getReturns). A return of ours still not
 ``CANCELLED`` when any cancellation we may have started would have ended is sent again, once.
 """
 
 import enum
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import attrs
@@ -35,8 +36,9 @@ class Settlement:
     """A batch's returns that wait for their record. ``timeout`` is the batch's ``confirm_timeout``: how long
     after its request a cancellation of ours may still be running; ``began`` is when the batch began."""
 
-    def __init__(self, timeout: float, poll_interval: float, began: datetime) -> None:
+    def __init__(self, timeout: float, poll_interval: float, began: datetime, order_ids: Mapping[int, int]) -> None:
         self._timeout = timeout
+        self._order_ids = dict(order_ids)  # return id -> order id: getReturn asks for those; getReturns the rest
         self._first_wait = poll_interval
         self._schedule = PollSchedule(poll_interval)
         self._began = began
@@ -70,20 +72,35 @@ class Settlement:
             return None
         return max(self._next_look - time.monotonic(), 0.0)
 
+    def by_order(self) -> list[tuple[int, int]]:
+        """(return id, order id) of each waiting return whose order is known: getReturn reads its record."""
+        wanted = (pending.outcome.return_id for pending in self._pending.values())
+        return [(return_id, self._order_ids[return_id]) for return_id in wanted if return_id in self._order_ids]
+
+    def not_in_order(self, return_id: int) -> None:
+        """getReturn knows no such return in the order given (404): it is looked up among the store's."""
+        self._order_ids.pop(return_id, None)
+
+    def scan_needed(self) -> bool:
+        """Whether a return waits whose order is not known: then getReturns reads the store's CANCELLED ones."""
+        return any(pending.outcome.return_id not in self._order_ids for pending in self._pending.values())
+
     def from_date(self) -> date | None:
-        """The first day whose updates the look must read: none when a refusal may be an old cancellation. A
+        """The first day whose updates getReturns must read: none when a refusal may be an old cancellation. A
         day early, whatever the Market's time zone."""
-        if any(pending.kind is _Kind.REFUSED for pending in self._pending.values()):
+        scanned = [p for p in self._pending.values() if p.outcome.return_id not in self._order_ids]
+        if not scanned or any(pending.kind is _Kind.REFUSED for pending in scanned):
             return None
-        return (min(pending.since for pending in self._pending.values()) - timedelta(days=1)).date()
+        return (min(pending.since for pending in scanned) - timedelta(days=1)).date()
 
     def looked(
         self, records: Sequence[ReturnRecord], error: MarketError | None = None
     ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
-        """Take a look's ``CANCELLED`` records (or the ``error`` the look failed with): the outcomes it
-        settles, and the returns to send again (none of ours can still be running, and it is not cancelled)."""
+        """Take a look's records (getReturn's of any status, getReturns' ``CANCELLED`` ones), or the ``error`` it
+        failed with: the outcomes it settles, and the returns to send again (none of ours can still be running,
+        and it is not cancelled)."""
         now = time.monotonic()
-        cancelled = {record.id: record for record in records if record.cancelled}
+        cancelled = {record.id: record for record in records}
         settled: list[tuple[int, Outcome]] = []
         again: list[tuple[int, Outcome]] = []
         for index, pending in list(self._pending.items()):
@@ -141,14 +158,17 @@ def _verdict(
         if pending.kind is _Kind.MAYBE and now < pending.deadline and error.retryable:
             return _WAIT
         return None
-    if record is not None:
+    if record is not None and record.cancelled:
         state = ReturnState.ALREADY_CANCELLED if pending.kind is _Kind.REFUSED else ReturnState.CANCELLED
         when = "" if record.updated_at is None else f" since {record.updated_at.isoformat()}"
         return Verdict(state, Source.RECORD, f"its record: shipmentStatus CANCELLED{when}")
-    if pending.kind is _Kind.REFUSED:
-        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, "refused (400), and its record is not CANCELLED")
     if pending.kind is _Kind.UNCONFIRMED:
         return None
+    if record is not None and not record.cancellable:  # by getReturn: RECEIVED, PICKED, ...: no longer cancellable
+        status = "none" if record.shipment_status is None else str(record.shipment_status.value)
+        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, f"its record: shipmentStatus {status}")
+    if pending.kind is _Kind.REFUSED:
+        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, "refused (400), and its record is not CANCELLED")
     if now < pending.deadline:
         return _WAIT
     if not resent:

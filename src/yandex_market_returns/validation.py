@@ -10,6 +10,7 @@ import json
 import operator
 import re
 import reprlib
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -74,6 +75,20 @@ def check_id(name: str, value: object, bounds: tuple[int, int]) -> int:
     if not low <= number <= high:
         raise ValueError(f"{name} must be between {low} and {high}, got {_shown(number)}")
     return int(number)
+
+
+def check_order_ids(order_ids: object) -> dict[int, int]:
+    """The orders of a batch's returns, by return id: what lets its settling ask getReturn of each."""
+    if order_ids is None:
+        return {}
+    if not isinstance(order_ids, Mapping):
+        raise TypeError(f"order_ids must be a mapping of return ids to order ids, not {type(order_ids).__name__}")
+    return {
+        check_id("order_ids key", return_id, RETURN_ID_BOUNDS): check_id(
+            f"order_ids[{return_id!r}]", order_id, ORDER_ID_BOUNDS
+        )
+        for return_id, order_id in order_ids.items()
+    }
 
 
 def check_return_ids(return_ids: object) -> list[int]:
