@@ -229,3 +229,38 @@ def test_a_second_command_on_a_journal_in_use_is_refused_and_sends_nothing(tmp_p
     assert "is in use by another run (process " in second.stderr
     assert "nothing was sent" in second.stderr
     assert second.stdout == ""
+
+
+def test_an_order_column_lets_uncertain_returns_be_read_by_get_return(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_text(
+        "order_id;return_id;reason\n7001;1;damaged\n7002;2;wrong size\n\n7004;4;\n", encoding="utf-8"
+    )
+    with FakeMarket(api_key=KEY, latency=0.005) as market:
+        market.add_returns(STORE, 1, order_id=7001)
+        market.add_returns(STORE, 2, order_id=7002, shipment_status="RECEIVED")
+        market.add_returns(STORE, 4, order_id=7004, shipment_status="CANCELLED")
+        done = _cancel(market, tmp_path, "--from", "r.csv", "--column", "return_id", "--order-column", "order_id")
+    assert _states(done.stdout) == {
+        1: ("cancelled", "operation"),
+        2: ("not_cancellable", "record"),
+        4: ("already_cancelled", "record"),
+    }
+    reads = sorted(e.path for e in market.exchanges if e.path.startswith("/v2/"))
+    assert reads == [f"/v2/campaigns/{STORE}/orders/{o}/returns/{r}" for o, r in ((7002, 2), (7004, 4))]
+
+
+@pytest.mark.parametrize(
+    ("csv", "args", "said"),
+    [
+        ("1\n2\n", ["--order-column", "order_id"], "r.csv: --order-column was given, but the file has no header"),
+        ("return_id,order\n1,7\n", ["--order-column", "order_id"], "no column named 'order_id' (--order-column)"),
+        ("return_id,order_id\n1,x7\n", ["--order-column", "order_id"], "r.csv line 2: not an order id: 'x7'"),
+    ],
+)
+def test_a_bad_order_column_is_a_usage_error(tmp_path: Path, csv: str, args: list[str], said: str) -> None:
+    (tmp_path / "r.csv").write_text(csv, encoding="utf-8")
+    with FakeMarket(api_key=KEY) as market:
+        done = _cancel(market, tmp_path, "--from", "r.csv", *args)
+        assert market.exchanges == []
+    assert done.returncode == 2
+    assert said in done.stderr

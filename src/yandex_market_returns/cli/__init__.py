@@ -171,6 +171,12 @@ def _parser() -> _Parser:
     command.add_argument("ids", nargs="*", metavar="RETURN_ID", help="return ids (or --from)")
     command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
     command.add_argument("--column", action=_Once, metavar="NAME", help=column)
+    command.add_argument(
+        "--order-column",
+        action=_Once,
+        metavar="NAME",
+        help="the CSV header's column of each return's order id: an uncertain outcome is then read by getReturn",
+    )
     command.add_argument("--dry-run", action="store_true", help="check and print what would be sent; send nothing")
     command.add_argument(
         "--yes", action="store_true", help=f"ask nothing (a terminal asks when there are over {cancel.CONFIRM_ABOVE})"

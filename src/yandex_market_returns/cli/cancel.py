@@ -44,9 +44,11 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     with problems.collected():
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
     settings.warn_key_file_open(args, stderr)
-    given = settings.ids_given(args, stdin, stderr, RETURN_COLUMN)
+    given = settings.ids_given(args, stdin, stderr, RETURN_COLUMN._replace(orders=args.order_column))
+    orders: dict[int, int] = {}
     with problems.collected():
         ids = inputs.return_ids(given)
+        orders = inputs.order_ids(given, ids)
     problems.found += settings.check(args)
     try:
         check_number("confirm_timeout", args.confirm_timeout, minimum=0, maximum=MAX_SECONDS)
@@ -95,6 +97,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                     on_outcome=write,
                     confirm_timeout=args.confirm_timeout,
                     journal=journal,
+                    order_ids=orders,
                 )
                 report.write_rest(outcomes)  # each was written as it came: none is written twice
             except errors.JournalBusyError as busy:

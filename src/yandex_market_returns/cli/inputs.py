@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Iterable
 from typing import NamedTuple, TextIO
 
-from ..validation import OPERATION_ID_LENGTH, RETURN_ID_BOUNDS
+from ..validation import OPERATION_ID_LENGTH, ORDER_ID_BOUNDS, RETURN_ID_BOUNDS
 from .reading import read_bounded, split_lines
 from .usage import UsageError, unreadable
 
@@ -25,11 +25,13 @@ class Header(NamedTuple):
 
 
 class Given(NamedTuple):
-    """Values as given, each with where it is; what could not be read; and what was read as a header."""
+    """Values as given, each with where it is; what could not be read; what was read as a header; and the order
+    ids of an ``--order-column``, by where their row's value is."""
 
     values: list[tuple[str, str]]
     problems: list[str]
     headers: list[Header]
+    orders: dict[str, str]
 
 
 class Columns(NamedTuple):
@@ -39,6 +41,7 @@ class Columns(NamedTuple):
     what: str
     likely: re.Pattern[str]
     chosen: str | None = None
+    orders: str | None = None  # --order-column: the column of the returns' order ids, by its exact name
 
 
 # An integer as the spec's int64 ids are written: ASCII digits, a sign at most; one of more than 20 digits is
@@ -83,7 +86,10 @@ def given(
         found += [] if refused else [(where, value.strip())]
     if columns.chosen is not None and not sources:
         problems.append("--column: no --from file to choose a column of")
+    if columns.orders is not None and not sources:
+        problems.append("--order-column: no --from file to take the order ids from")
     headers: list[Header] = []
+    orders: dict[str, str] = {}
     for source in sources:
         name = "stdin" if source == "-" else source
         try:
@@ -100,16 +106,17 @@ def given(
             problems += refused
             lines += [] if refused or not line.strip() else [(number, line)]
         try:
-            rows, header = _rows(name, lines, columns)
+            rows, header, in_orders = _rows(name, lines, columns)
         except UsageError as error:
             problems += error.problems
             continue
         found += rows
+        orders.update(in_orders)
         headers += [] if header is None else [header]
     if not found and not problems:
         only = f" (only a header: {headers[0].where})" if headers else ""
         problems.append(f"no {columns.what}{only}: give them as arguments, or with --from FILE or --from -")
-    return Given(found, problems, headers)
+    return Given(found, problems, headers, orders)
 
 
 def _read(source: str, name: str, stdin: TextIO) -> str:
@@ -133,10 +140,13 @@ def _refused(where: str, text: str, secret: str | None) -> list[str]:
     return [f"{where}: holds {_SEPARATORS[char]} (U+{ord(char):04X}), which does not end a line: one id a line"]
 
 
-def _rows(name: str, lines: list[tuple[int, str]], columns: Columns) -> tuple[list[tuple[str, str]], Header | None]:
+def _rows(
+    name: str, lines: list[tuple[int, str]], columns: Columns
+) -> tuple[list[tuple[str, str]], Header | None, dict[str, str]]:
     """(where, value) of each line that is not blank: the line itself, or a cell of a CSV (``,``, ``;`` or tab);
-    and, when the first line is a header, what was read under it. A first line is a header only when it holds no
-    digit at all: one with a mistyped id is reported as that, never skipped."""
+    when the first line is a header, what was read under it; and the ``--order-column``'s cells, by where. A
+    first line is a header only when it holds no digit at all: one with a mistyped id is reported as that, never
+    skipped."""
     rows: list[tuple[int, list[str]]] = []
     delimiter = max(",;\t", key=lines[0][1].count) if lines else ","
     for number, line in lines:
@@ -144,27 +154,41 @@ def _rows(name: str, lines: list[tuple[int, str]], columns: Columns) -> tuple[li
         rows += [(number, row)] if any(cell.strip() for cell in row) else []
     header = bool(rows) and rows[0][0] == 1 and not any(char.isdigit() for char in lines[0][1])
     if not header:
-        if columns.chosen is not None:
-            raise UsageError([f"{name}: --column was given, but the file has no header (its first line holds a digit)"])
-        return [(f"{name} line {number}", row[0].strip()) for number, row in rows], None
+        for flag, chosen in (("--column", columns.chosen), ("--order-column", columns.orders)):
+            if chosen is not None:
+                raise UsageError(
+                    [f"{name}: {flag} was given, but the file has no header (its first line holds a digit)"]
+                )
+        return [(f"{name} line {number}", row[0].strip()) for number, row in rows], None, {}
     where, first = f"{name} line 1", lines[0][1]
     names = [cell.strip() for cell in rows[0][1]]
     index = _column(where, names, columns)
-    values = [(f"{name} line {number}", row[index].strip() if index < len(row) else "") for number, row in rows[1:]]
-    return values, Header(where, first, names[index])
+    values = [(f"{name} line {number}", _cell(row, index)) for number, row in rows[1:]]
+    orders = {}
+    if columns.orders is not None:
+        at = _named(where, names, columns.orders, "--order-column")
+        orders = {f"{name} line {number}": _cell(row, at) for number, row in rows[1:]}
+    return values, Header(where, first, names[index]), orders
+
+
+def _cell(row: list[str], index: int) -> str:
+    return row[index].strip() if index < len(row) else ""
+
+
+def _named(where: str, names: list[str], chosen: str, flag: str) -> int:
+    """The index of the one column named ``chosen`` (spaces around it aside)."""
+    at = [index for index, name in enumerate(names) if name == chosen.strip()]
+    if len(at) == 1:
+        return at[0]
+    if at:
+        raise UsageError([f"{where}: {len(at)} columns are named {_name(chosen.strip())}"])
+    raise UsageError([f"{where}: no column named {_name(chosen.strip())} ({flag}); the header's: {_names(names)}"])
 
 
 def _column(where: str, names: list[str], columns: Columns) -> int:
     """The index of the column the ids are in: a usage error when the header does not say which."""
     if columns.chosen is not None:
-        at = [index for index, name in enumerate(names) if name == columns.chosen.strip()]
-        if len(at) == 1:
-            return at[0]
-        if at:
-            raise UsageError([f"{where}: {len(at)} columns are named {_name(columns.chosen.strip())}"])
-        raise UsageError(
-            [f"{where}: no column named {_name(columns.chosen.strip())} (--column); the header's: {_names(names)}"]
-        )
+        return _named(where, names, columns.chosen, "--column")
     likely = [index for index, name in enumerate(names) if columns.likely.search(name)]
     if len(likely) > 1:
         raise UsageError(
@@ -204,6 +228,27 @@ def return_ids(values: Given) -> list[int]:
     if problems:
         raise UsageError(problems)
     return ids
+
+
+def order_ids(values: Given, return_ids: list[int]) -> dict[int, int]:
+    """The order of each return whose row gave one (``--order-column``), in the spec's bounds; a blank cell is
+    no order, any other bad one named with where it is."""
+    orders: dict[int, int] = {}
+    problems: list[str] = []
+    low, high = ORDER_ID_BOUNDS
+    for (where, _), return_id in zip(values.values, return_ids, strict=True):
+        order = values.orders.get(where, "")
+        if not order:
+            continue
+        if not _DIGITS.fullmatch(order):
+            problems.append(f"{where}: not an order id: {shown(order)}")
+        elif _out_of(ORDER_ID_BOUNDS, order):
+            problems.append(f"{where}: order id {_shown(order)} is out of range {low}..{high}")
+        else:
+            orders[return_id] = int(order)
+    if problems:
+        raise UsageError(problems)
+    return orders
 
 
 def operation_ids(values: Given) -> list[str]:
