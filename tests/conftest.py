@@ -19,6 +19,8 @@ KEY = "fake-market-key-7f3a9c1e"
 RETURNS = range(1, 10_000)
 # Short waits, so that retry tests take milliseconds, not seconds.
 FAST: dict[str, Any] = {"backoff": 0.01, "retry_budget": 5.0}
+# A batch's settling within a second: how long a lost answer's return is looked up before it is sent again.
+SETTLE: dict[str, Any] = {"confirm_timeout": 1.0, "poll_interval": 0.05}
 ROOT = Path(__file__).parent.parent
 
 

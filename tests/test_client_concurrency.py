@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, async_client
+from tests.conftest import CAMPAIGN, KEY, SETTLE, async_client
 from yandex_market_returns import Operation, Outcome, ReturnsClient, errors
 from yandex_market_returns.testing import FakeMarket
 
@@ -120,7 +120,7 @@ def test_a_batch_of_200_with_random_faults_has_one_outcome_per_id(seed: int) -> 
         _faulty_market(seed) as market,
         ReturnsClient(api_key=KEY, base_url=market.base_url, max_retries=2, backoff=0.005) as client,
     ):
-        outcomes = client.cancel_returns(CAMPAIGN, ids, on_outcome=seen.append)
+        outcomes = client.cancel_returns(CAMPAIGN, ids, on_outcome=seen.append, **SETTLE)
         _check_one_outcome_each(ids, outcomes, seen, market)
 
 
@@ -130,7 +130,7 @@ def test_an_async_batch_of_200_with_random_faults_has_one_outcome_per_id() -> No
 
     async def main(market: FakeMarket) -> list[Outcome]:
         async with async_client(market, max_retries=2, backoff=0.005) as client:
-            return await client.cancel_returns(CAMPAIGN, ids, on_outcome=seen.append)
+            return await client.cancel_returns(CAMPAIGN, ids, on_outcome=seen.append, **SETTLE)
 
     with _faulty_market(3) as market:
         _check_one_outcome_each(ids, asyncio.run(main(market)), seen, market)

@@ -191,7 +191,7 @@ def test_under_faults_no_cancelled_return_is_reported_as_not_started() -> None:
     market = FakeMarket(api_key=KEY, fault_rate=0.1, seed=8, slow_answer_delay=0.3)
     market.add_returns(CAMPAIGN, *ids)
     with market, ReturnsClient(api_key=KEY, base_url=market.base_url, backoff=0.002, timeout=0.2) as client:
-        outcomes = client.cancel_returns(CAMPAIGN, ids)
+        outcomes = client.cancel_returns(CAMPAIGN, ids, confirm_timeout=1, poll_interval=0.05)
     cancelled = {operation.return_id for operation in market.operations}
     wrongly_denied = [
         outcome.return_id

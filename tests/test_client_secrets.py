@@ -39,7 +39,7 @@ def _everything_a_service_might_touch(market: FakeMarket) -> list[Any]:
     with client:
         seen.append(client.cancel_return(CAMPAIGN, 1))
         market.inject(Fault.SERVER_ERROR, Fault.DROPPED_CONNECTION, Fault.TRUNCATED_BODY, Fault.HTML_BAD_GATEWAY)
-        seen += client.cancel_returns(CAMPAIGN, [2, 3, 4, 5, 6])
+        seen += client.cancel_returns(CAMPAIGN, [2, 3, 4, 5, 6], confirm_timeout=1, poll_interval=0.05)
         for faults in ([Fault.SERVER_ERROR] * 2, [Fault.DROPPED_CONNECTION] * 2, [Fault.TRUNCATED_BODY]):
             market.inject(*faults)  # one more than max_retries allows, where a fault is retried
             try:
@@ -67,7 +67,9 @@ def _everything_a_service_might_touch(market: FakeMarket) -> list[Any]:
     async def use_async() -> None:
         async with AsyncReturnsClient(api_key=SECRET, base_url=market.base_url, max_retries=0) as async_client:
             seen.append(async_client)
-            seen.extend(await async_client.cancel_returns(CAMPAIGN, [11, 12, 10_002]))
+            seen.extend(
+                await async_client.cancel_returns(CAMPAIGN, [11, 12, 10_002], confirm_timeout=1, poll_interval=0.05)
+            )
 
     asyncio.run(use_async())
     seen.extend(market.exchanges)
