@@ -9,8 +9,9 @@ from . import errors
 from .base import API_KEY_VARIABLE
 from .client import ReturnsClient
 from .generated import models
+from .journal import Journal, JournalEntry, SqliteJournal
 from .rate_limit import RateLimit
-from .results import Operation, OperationResult, Outcome, ReturnRecord
+from .results import Operation, OperationResult, Outcome, ReturnRecord, ReturnState, Source, Verdict
 from .validation import SPEC_VERSION
 
 OperationStatusType = models.OperationStatusType
@@ -39,6 +40,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "API_KEY_VARIABLE",
     "AsyncReturnsClient",
+    "Journal",
+    "JournalEntry",
     "Operation",
     "OperationResult",
     "OperationStatusType",
@@ -47,7 +50,11 @@ __all__ = [
     "RateLimit",
     "ReturnRecord",
     "ReturnShipmentStatusType",
+    "ReturnState",
     "ReturnsClient",
+    "Source",
+    "SqliteJournal",
+    "Verdict",
     "__version__",
     "errors",
 ]
