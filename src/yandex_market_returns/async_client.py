@@ -303,7 +303,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                     look.not_found()
         except errors.MarketError as error:
             return settlement.looked([], error)
-        return settlement.looked(look.records)
+        return settlement.looked(look.records, created_read=look.created_read)
 
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:
         ids = confirmations.to_poll()

@@ -65,6 +65,7 @@ Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 Result = TypeVar("Result")
 Statuses = tuple[list[OperationResult], RateLimit]
 _CANCELLED = [models.ReturnShipmentStatusType.CANCELLED]
+_CREATED = [models.ReturnShipmentStatusType.CREATED]
 
 
 class Endpoint(Protocol):
@@ -123,37 +124,52 @@ def return_request(campaign_id: int, order_id: int, return_id: int) -> Request[R
 
 class Look:
     """One look at the records a settlement waits for, one request after another: getReturn of each return
-    whose order is known, then, for the others, getReturns' pages of the store's ``CANCELLED`` returns."""
+    whose order is known, then, for the others, getReturns' pages of the store's ``CREATED`` returns (when the
+    settlement has not seen them there yet) and of its ``CANCELLED`` ones, each made as it is reached."""
 
-    def __init__(self, campaign_id: int, settlement: Settlement, pages: Callable[[], "ReturnPages"]) -> None:
+    def __init__(
+        self,
+        campaign_id: int,
+        settlement: Settlement,
+        created: Callable[[], "ReturnPages"] | None,
+        cancelled: Callable[[], "ReturnPages"],
+    ) -> None:
         self._campaign_id = campaign_id
         self._settlement = settlement
         self._by_order = settlement.by_order()
-        self._make_pages = pages
-        self._pages: ReturnPages | None = None
+        self._to_read = [pages for pages in (created, cancelled) if pages is not None]
+        self._reads_created = created is not None
+        self._read: list[ReturnPages] = []
         self._records: list[ReturnRecord] = []
 
     @property
     def records(self) -> list[ReturnRecord]:
-        return [*self._records, *(() if self._pages is None else self._pages.records)]
+        return [*self._records, *(record for pages in self._read for record in pages.records)]
+
+    @property
+    def created_read(self) -> bool:
+        """Whether every page of the store's CREATED returns was read (the CANCELLED ones' come after)."""
+        return self._reads_created and bool(self._read) and not self._to_read
 
     def request(self) -> Request[Any] | None:
         """The next request; ``None`` once the look is done."""
         if self._by_order:
             return_id, order_id = self._by_order[0]
             return return_request(self._campaign_id, order_id, return_id)
-        if self._pages is None:
-            if not self._settlement.scan_needed():
-                return None
-            self._pages = self._make_pages()
-        return self._pages.request()
+        if not self._read and not self._settlement.scan_needed():
+            return None
+        while True:
+            request = self._read[-1].request() if self._read else None
+            if request is not None or not self._to_read:
+                return request
+            self._read.append(self._to_read.pop(0)())
 
     def answered(self, result: Any) -> None:
         if self._by_order:
             self._by_order.pop(0)
             self._records.append(result)
-        elif self._pages is not None:
-            self._pages.answered(result)
+        else:
+            self._read[-1].answered(result)
 
     def not_found(self) -> None:
         """getReturn answered 404: no such return in that order, so the order given was wrong."""
@@ -326,9 +342,16 @@ class ClientBase(Generic[Transport]):
         return (check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)), settlement
 
     def _look(self, campaign_id: int, settlement: Settlement) -> "Look":
-        return Look(
-            campaign_id, settlement, lambda: self._return_pages(campaign_id, _CANCELLED, settlement.from_date(), None)
-        )
+        """The look a settlement asks for now: the store's CREATED returns first, then its CANCELLED ones (a
+        return cancelled between the two reads is in both, never in neither)."""
+
+        def created() -> ReturnPages:
+            return self._return_pages(campaign_id, _CREATED, None, None)
+
+        def cancelled() -> ReturnPages:
+            return self._return_pages(campaign_id, _CANCELLED, settlement.from_date(), None)
+
+        return Look(campaign_id, settlement, created if settlement.created_needed() else None, cancelled)
 
     def _attempts(self, request: Request[Any], seconds: float | None) -> Attempts:
         """A call's attempts; retried for at most ``seconds`` when given (a wait's time left)."""

@@ -1,9 +1,10 @@
 """Settling what the answers could not tell, by the return's own record: the same for both clients, no I/O.
 
-A lost answer, a 500, an operation never seen to end, a 400 that may mean "cancelled before": the Market's
-record of the return says where it ended (getReturn, when its order is known; else the store's ``CANCELLED``
-returns by getReturns). A return of ours still not
-``CANCELLED`` when any cancellation we may have started would have ended is sent again, once.
+A lost answer, a 5xx, an operation never seen to end, a 400 that may mean "cancelled before": the Market's
+record of the return says where it ended, by getReturn when its order is known, else among the store's returns
+by getReturns (those ``CREATED``, and those ``CANCELLED``: every one once, then those updated since the batch
+began). ``CANCELLED``: cancelled; ``CREATED``: not cancelled, so once any cancellation that may be running has
+had ``confirm_timeout`` to end, it is sent again, once; anything else: not cancellable.
 """
 
 import enum
@@ -13,9 +14,12 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from .errors import BadRequestError, MarketError, OutcomeUnknownError
+from .errors import MarketError
 from .operations import Confirmations, PollSchedule
 from .results import Outcome, ReturnRecord, ReturnState, Source, Verdict
+
+# A record updated this long before a request of ours went out was cancelled by someone else: clocks differ.
+_SKEW = timedelta(seconds=60)
 
 
 class _Kind(enum.Enum):
@@ -30,6 +34,7 @@ class _Pending:
     kind: _Kind
     since: datetime  # UTC: the earliest the cancellation can have been recorded
     deadline: float  # monotonic: a cancellation of ours would have ended by then
+    created: bool = False  # seen among the store's CREATED returns: it stays so until it is CANCELLED
 
 
 class Settlement:
@@ -45,6 +50,8 @@ class Settlement:
         self._pending: dict[int, _Pending] = {}
         self._resent: set[int] = set()
         self._next_look: float | None = None
+        self._history: dict[int, ReturnRecord] | None = None  # every CANCELLED return, read once
+        self._reading_history = False
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -60,7 +67,7 @@ class Settlement:
         now = time.monotonic()
         # This run's request has just ended; an earlier run's went out at ``since``.
         waited = 0.0 if since is None else max((datetime.now(since.tzinfo) - since).total_seconds(), 0.0)
-        deadline = now + max(self._timeout - waited, 0.0) if kind is _Kind.MAYBE else now
+        deadline = now + max(self._timeout - waited, 0.0)
         self._pending[index] = _Pending(outcome, kind, since or self._began, deadline)
         if self._next_look is None:
             self._next_look = now + self._first_wait
@@ -82,29 +89,50 @@ class Settlement:
         self._order_ids.pop(return_id, None)
 
     def scan_needed(self) -> bool:
-        """Whether a return waits whose order is not known: then getReturns reads the store's CANCELLED ones."""
+        """Whether a return waits whose order is not known: then getReturns reads the store's returns."""
         return any(pending.outcome.return_id not in self._order_ids for pending in self._pending.values())
 
+    def created_needed(self) -> bool:
+        """Whether a look must read the store's CREATED returns: a return waits, order unknown, not seen there."""
+        return any(
+            not pending.created and pending.outcome.return_id not in self._order_ids
+            for pending in self._pending.values()
+        )
+
     def from_date(self) -> date | None:
-        """The first day whose updates getReturns must read: none when a refusal may be an old cancellation. A
-        day early, whatever the Market's time zone."""
-        scanned = [p for p in self._pending.values() if p.outcome.return_id not in self._order_ids]
-        if not scanned or any(pending.kind is _Kind.REFUSED for pending in scanned):
+        """The first day whose updates the ``CANCELLED`` returns' pages must read: every one the first time (a
+        refusal may be an old cancellation; kept for the batch: a cancelled return stays cancelled), then from
+        the first request a waiting return may have been cancelled by, a day early whatever the time zone."""
+        if self._history is None:
+            self._reading_history = True
             return None
-        return (min(pending.since for pending in scanned) - timedelta(days=1)).date()
+        return (min([self._began, *(p.since for p in self._pending.values())]) - timedelta(days=1)).date()
 
     def looked(
-        self, records: Sequence[ReturnRecord], error: MarketError | None = None
+        self, records: Sequence[ReturnRecord], error: MarketError | None = None, created_read: bool = False
     ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
-        """Take a look's records (getReturn's of any status, getReturns' ``CANCELLED`` ones), or the ``error`` it
-        failed with: the outcomes it settles, and the returns to send again (none of ours can still be running,
-        and it is not cancelled)."""
+        """Take a look's records (getReturn's; getReturns' ``CANCELLED`` ones, and its ``CREATED`` ones when
+        ``created_read``), or the ``error`` it failed with: the outcomes it settles, and the returns to send
+        again."""
         now = time.monotonic()
-        cancelled = {record.id: record for record in records}
+        found: dict[int, ReturnRecord] = {}
+        for record in records:  # a return cancelled between the two pages' reads is in both: CANCELLED wins
+            if record.id not in found or record.cancelled:
+                found[record.id] = record
+        if self._reading_history and error is None:
+            self._history = {record.id: record for record in records if record.cancelled}
+        self._reading_history = False
         settled: list[tuple[int, Outcome]] = []
         again: list[tuple[int, Outcome]] = []
         for index, pending in list(self._pending.items()):
-            verdict = _verdict(pending, cancelled.get(pending.outcome.return_id), error, now, index in self._resent)
+            return_id = pending.outcome.return_id
+            known = found.get(return_id)
+            if known is None and self._history is not None:
+                known = self._history.get(return_id)
+            pending.created = pending.created or (known is not None and known.cancellable)
+            # Not found, when every CREATED and CANCELLED return was read: another status.
+            among = created_read and not pending.created and return_id not in self._order_ids
+            verdict = _verdict(pending, known, among, error, now, index in self._resent)
             if verdict is _WAIT:
                 continue
             del self._pending[index]
@@ -116,9 +144,9 @@ class Settlement:
                     (index, pending.outcome if verdict is None else attrs.evolve(pending.outcome, verdict=verdict))
                 )
         self._next_look = now + self._schedule.next_wait(1, None)
-        maybe = [pending.deadline for pending in self._pending.values() if pending.deadline > now]
-        if maybe:
-            self._next_look = min(self._next_look, min(maybe))
+        waiting = [pending.deadline for pending in self._pending.values() if pending.deadline > now]
+        if waiting:
+            self._next_look = min(self._next_look, min(waiting))
         return settled, again
 
     def unsettled(self) -> list[tuple[int, Outcome]]:
@@ -150,37 +178,39 @@ def _kind(outcome: Outcome) -> _Kind | None:
 
 
 def _verdict(
-    pending: _Pending, record: ReturnRecord | None, error: MarketError | None, now: float, resent: bool
+    pending: _Pending,
+    record: ReturnRecord | None,
+    among: bool,
+    error: MarketError | None,
+    now: float,
+    resent: bool,
 ) -> Verdict | None:
-    """The verdict on one return after a look; ``None`` to leave it as it stands, ``_WAIT`` for another look,
-    ``_SEND_AGAIN`` to send it again."""
-    if error is not None:  # the Market could not be asked: a refusal and an operation stand as they are
-        if pending.kind is _Kind.MAYBE and now < pending.deadline and error.retryable:
+    """The verdict on one return after a look (``among``: its absence from the store's ``CREATED`` and
+    ``CANCELLED`` returns means another status); ``None`` to leave it as it stands, ``_WAIT`` for another
+    look, ``_SEND_AGAIN`` to send it again."""
+    if error is not None:  # the Market could not be asked
+        if pending.kind is _Kind.UNCONFIRMED:
+            return None  # its operation stands as getOperations left it
+        if error.retryable and now < pending.deadline:
             return _WAIT
-        return None
+        return Verdict(ReturnState.UNKNOWN, Source.REQUEST, f"its record could not be read: {error}")
     if record is not None and record.cancelled:
-        state = ReturnState.ALREADY_CANCELLED if pending.kind is _Kind.REFUSED else ReturnState.CANCELLED
+        before = record.updated_at is not None and record.updated_at < pending.since - _SKEW
+        already = pending.kind is _Kind.REFUSED or before
+        state = ReturnState.ALREADY_CANCELLED if already else ReturnState.CANCELLED
         when = "" if record.updated_at is None else f" since {record.updated_at.isoformat()}"
         return Verdict(state, Source.RECORD, f"its record: shipmentStatus CANCELLED{when}")
     if pending.kind is _Kind.UNCONFIRMED:
         return None
-    if record is not None and not record.cancellable:  # by getReturn: RECEIVED, PICKED, ...: no longer cancellable
+    if record is not None and not record.cancellable:  # RECEIVED, PICKED, ...: no longer cancellable
         status = "none" if record.shipment_status is None else str(record.shipment_status.value)
         return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, f"its record: shipmentStatus {status}")
-    if pending.kind is _Kind.REFUSED:
-        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, "refused (400), and its record is not CANCELLED")
+    if record is None and among:
+        why = "its record is neither CANCELLED nor CREATED among the store's returns"
+        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, why)
     if now < pending.deadline:
-        return _WAIT
+        return _WAIT  # CREATED: a cancellation (ours, or another's the 400 spoke of) may still be running
     if not resent:
         return _SEND_AGAIN
-    if _refused(pending.outcome.error):
-        return Verdict(
-            ReturnState.NOT_CANCELLABLE, Source.RECORD, "refused when sent again, and its record is not CANCELLED"
-        )
-    return None  # sent twice, both answers lost, and not cancelled: unknown still
-
-
-def _refused(error: MarketError | None) -> bool:
-    if isinstance(error, OutcomeUnknownError):
-        error = error.attempts[-1]
-    return isinstance(error, BadRequestError)
+    why = "its record: shipmentStatus CREATED when sent twice: not cancelled, and safe to send again"
+    return Verdict(ReturnState.NOT_SENT, Source.RECORD, why)
