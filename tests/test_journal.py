@@ -247,6 +247,8 @@ def test_a_journal_that_cannot_be_written_stops_the_batch(market: FakeMarket, tm
         client.cancel_returns(CAMPAIGN, range(1, 50), journal=Failing(tmp_path / "journal.sqlite3"))
     assert len(_cancels(market)) < 49, "the batch did not go on without its journal"
     assert raised.value.not_sent  # type: ignore[attr-defined]
+    reported = {o.return_id: o.operation.id for o in raised.value.outcomes if o.operation}  # type: ignore[attr-defined]
+    assert reported == {op.return_id: op.id for op in market.operations}, "the answer whose write failed is kept"
 
 
 def test_the_async_client_keeps_and_resumes_the_same_journal(tmp_path: Path) -> None:

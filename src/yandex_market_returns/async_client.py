@@ -199,9 +199,11 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                         outcome = Outcome(ids[index], operation=operation)
                     except errors.MarketError as error:
                         outcome = Outcome(ids[index], error=error)
-                    run.learnt(outcome)  # before the next request
                     del in_progress[index]
                     finished.put_nowait((index, outcome))
+                    run.learnt(
+                        outcome
+                    )  # before the next request; after it is handed back: a failing journal loses it not
             except asyncio.CancelledError:
                 raise
             except BaseException as error:  # ClientClosedError, or a bug of ours: it must reach the caller

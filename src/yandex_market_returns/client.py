@@ -260,11 +260,12 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     request = cancel_request(campaign_id, ids[index])
                     attempts = in_progress[index] = self._policy.begin(request.call, run.sender(index))
                     outcome = self._batch_item(ids[index], request, attempts, stop)
-                    run.learnt(Outcome(ids[index]) if outcome is None else outcome)  # before the next request
                     if outcome is not None:
                         handed[index] = outcome
                     finished.put((index, outcome))
                     del in_progress[index]
+                    # Before the next request; after the outcome is handed back, for a journal that fails.
+                    run.learnt(Outcome(ids[index]) if outcome is None else outcome)
             except BaseException as error:  # a bug of ours must reach the caller, not die with the thread
                 finished.put(error)
             finally:
