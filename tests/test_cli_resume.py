@@ -201,7 +201,7 @@ def test_a_rerun_of_a_finished_file_exits_0_with_every_return_cancelled_with_or_
         assert "4 returns: 3 cancelled, 1 already cancelled; 4 as the journal had them" in again.stderr
         fresh = _cancel(market, tmp_path, "--fresh", "1", "2", "3", "4")
         assert fresh.returncode == 0, fresh.stderr
-        assert "--fresh: what it knew of this store is forgotten" in fresh.stderr
+        assert "--fresh: what it knows of this store is forgotten as the run starts" in fresh.stderr
         assert _states(fresh.stdout) == dict.fromkeys((1, 2, 3, 4), ("already_cancelled", "record"))
         elsewhere = _cancel(market, tmp_path, "--journal", str(tmp_path / "other" / "j.sqlite3"), "1")
         assert elsewhere.returncode == 0, elsewhere.stderr
@@ -264,3 +264,23 @@ def test_a_bad_order_column_is_a_usage_error(tmp_path: Path, csv: str, args: lis
         assert market.exchanges == []
     assert done.returncode == 2
     assert said in done.stderr
+
+
+@pytest.mark.parametrize("journal", ["", ".", "ids.txt/j"])
+def test_a_journal_path_that_cannot_be_one_is_refused_and_nothing_sent(tmp_path: Path, journal: str) -> None:
+    (tmp_path / "ids.txt").write_text("1\n", encoding="utf-8")
+    with FakeMarket(api_key=KEY) as market:
+        done = _cancel(market, tmp_path, "--journal", journal, "1")
+        assert market.exchanges == []
+    assert done.returncode == 2, done.stderr
+    assert "nothing was sent" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("option", ["--confirm-timeout", "--timeout", "--max-retries"])
+def test_the_key_given_as_a_number_is_never_shown(tmp_path: Path, option: str) -> None:
+    with FakeMarket(api_key=KEY) as market:
+        done = _cancel(market, tmp_path, option, KEY, "1")
+    assert done.returncode == 2
+    assert KEY not in done.stdout + done.stderr
+    assert f"argument {option}: invalid " in done.stderr

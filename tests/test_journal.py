@@ -345,3 +345,23 @@ def test_bad_order_ids_are_refused_before_any_request(
     with _client(market) as client, pytest.raises(kind, match=message):
         client.cancel_returns(CAMPAIGN, [1], order_ids=order_ids)  # type: ignore[arg-type]
     assert market.exchanges == []
+
+
+def test_a_symlink_to_a_journal_in_use_is_refused(tmp_path: Path) -> None:
+    held = SqliteJournal(tmp_path / "journal.sqlite3")
+    held.claim(CAMPAIGN)
+    (tmp_path / "link.sqlite3").symlink_to(tmp_path / "journal.sqlite3")
+    try:
+        with pytest.raises(errors.JournalBusyError, match="in use by another run"):
+            SqliteJournal(tmp_path / "link.sqlite3").claim(CAMPAIGN)
+    finally:
+        held.release()
+
+
+@pytest.mark.parametrize("where", [".", "/", "a-file/journal", "/dev/null"])
+def test_a_journal_path_that_is_no_file_is_our_error_naming_it(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    path = where if where.startswith("/") else str(tmp_path / where) if where != "." else str(tmp_path)
+    with pytest.raises(errors.JournalError, match=r"the journal .* (is not a file|could not be opened)"):
+        SqliteJournal(path).claim(CAMPAIGN)
+    assert not Path("/dev/null.lock").exists()

@@ -115,12 +115,15 @@ class SqliteJournal:
             self._let_go()
 
     def _locked(self) -> IO[str]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        # The lock is named after the file itself, not the path given: a symlink to a journal in use is refused.
+        real = Path(os.path.realpath(self.path))
+        if not real.name or (real.exists() and not real.is_file()):
+            raise JournalError(f"the journal {self.path} is not a file: give the path of a file to keep it in")
         try:
-            held = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+            real.parent.mkdir(parents=True, exist_ok=True)
+            held = open(real.with_name(real.name + ".lock"), "a+", encoding="utf-8")  # noqa: SIM115 - until release()
         except OSError as error:
-            raise JournalError(f"the journal {self.path} could not be opened: {error.strerror}") from error
+            raise JournalError(f"the journal {self.path} could not be opened: {error.strerror or error}") from error
         try:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

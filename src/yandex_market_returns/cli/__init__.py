@@ -9,9 +9,10 @@ import contextlib
 import io
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import __version__
 from ..base import API_KEY_VARIABLE
@@ -19,6 +20,8 @@ from ..validation import DEFAULT_BASE_URL
 from . import cancel, doctor, interrupts, log, reading, settings, status
 from .usage import PROG, SOME_NOT_DONE, USAGE, UsageError
 
+# argparse's words for a value it could not take, with the value: "invalid float value: 'x'".
+_INVALID = re.compile(r"(invalid [\w ]+? value|invalid choice): .*?(?= \(choose from|\Z)", re.DOTALL)
 # Problems listed at most: the rest are counted (a file of 500,000 bad lines is one mistake).
 PROBLEMS_SHOWN = 50
 
@@ -98,6 +101,10 @@ class _KeyInFlag(argparse.Action):
 
 class _Parser(argparse.ArgumentParser):
     """Refuses what it does not know by the option's name alone: the value may be a key (``--api_key KEY``)."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse quotes a value it cannot convert ("invalid float value: '...'"): it may be the key.
+        super().error(_INVALID.sub(r"\1 (not shown: it may be a key)", message))
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
         parsed, unknown = self.parse_known_args(args, namespace)

@@ -100,12 +100,17 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                     order_ids=orders,
                 )
                 report.write_rest(outcomes)  # each was written as it came: none is written twice
-            except errors.JournalBusyError as busy:
+            except errors.JournalError as unusable:
+                if (stop_report(unusable) or ([], []))[0]:  # it failed mid-batch: what was sent is reported
+                    deferral.ignore()
+                    if progress is not None:
+                        progress.stop()
+                    return _stopped(unusable, report, len(ids), watch, stderr)
                 if progress is not None:
                     progress.stop()
-                print(f"{PROG}: {busy}; nothing was sent", file=stderr)
+                print(f"{PROG}: {unusable}; nothing was sent", file=stderr)
                 return USAGE
-            except (KeyboardInterrupt, _RefusedError, errors.MarketError, errors.JournalError, OutputError) as stopped:
+            except (KeyboardInterrupt, _RefusedError, errors.MarketError, OutputError) as stopped:
                 deferral.ignore()  # what was sent is said in full first
                 if progress is not None:
                     progress.stop()
@@ -117,7 +122,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
 
 def _journal_said(args: argparse.Namespace) -> str:
     if args.fresh:
-        return "--fresh: what it knew of this store is forgotten"
+        return "--fresh: what it knows of this store is forgotten as the run starts"
     return "a rerun with the same journal resumes; --fresh starts over"
 
 
