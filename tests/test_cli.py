@@ -467,7 +467,7 @@ def test_a_second_ctrl_c_ends_the_wait_and_still_reports_every_return_sent() -> 
     lines = _lines(stdout)
     assert sorted(lines) == sent == [1, 2, 3, 4]
     assert all(line["may_have_started"] and not line["ok"] for line in lines.values())  # abandoned: unknown
-    assert "4 unknown (the Market could not be asked)" in stderr
+    assert "4 unknown (may have started; not settled: a rerun with the journal settles them)" in stderr
     assert "not sent: " + " ".join(map(str, range(5, 41))) in stderr
 
 

@@ -57,9 +57,10 @@ class Journal(Protocol):
 
 
 class SqliteJournal:
-    """A journal in one SQLite file (WAL): each entry is committed before ``write`` returns, so a process
-    killed at any instant loses nothing written. ``fresh`` forgets what the file knows of the store when it
-    is claimed: the run starts over on purpose.
+    """A journal in one SQLite file (WAL, synchronous=FULL): each entry is committed to the disk before
+    ``write`` returns, so a process killed at any instant, or a machine that loses its power, loses nothing
+    written. ``fresh`` forgets what the file knows of the store when it is claimed: the run starts over on
+    purpose.
 
     A lock file beside it (``PATH.lock``, an ``flock`` the kernel lets go of when the process dies, even by
     SIGKILL) keeps a second run out; it is not for a journal on a network file system."""
@@ -142,10 +143,10 @@ class SqliteJournal:
 
     def _opened(self) -> sqlite3.Connection:
         # Autocommit: each statement is its own transaction, committed before execute() returns. With WAL and
-        # synchronous=NORMAL a commit is in the operating system's hands at once: a killed process loses none.
+        # synchronous=FULL each commit is on the disk by then: a killed process, or a lost machine, loses none.
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA synchronous=FULL")
         db.execute(
             "CREATE TABLE IF NOT EXISTS entries (campaign_id INTEGER NOT NULL, return_id INTEGER NOT NULL, "
             "state TEXT, source TEXT, operation_id TEXT, status TEXT, detail TEXT, at TEXT NOT NULL, "

@@ -142,7 +142,7 @@ _SAID = {
     ReturnState.NOT_CANCELLABLE: "not cancellable",
     ReturnState.IN_PROGRESS: "in progress (started, not seen to end)",
     ReturnState.NOT_SENT: "not sent",
-    ReturnState.UNKNOWN: "unknown (the Market could not be asked)",
+    ReturnState.UNKNOWN: "unknown (may have started; not settled: a rerun with the journal settles them)",
 }
 
 
