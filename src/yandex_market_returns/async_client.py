@@ -22,8 +22,8 @@ from .request_deadlines import RequestDeadlines
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
-from .runs import Run, journal_of
-from .settling import Settlement, next_round_in
+from .runs import Batch, Run, journal_of
+from .settling import Settlement
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -180,9 +180,9 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval, order_ids)
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
+        batch = Batch(run, confirmations, settlement, on_outcome)
         if self._closed:
             raise self._closed_error()
-        outcomes: dict[int, Outcome] = {}
         in_progress: dict[int, Attempts] = {}
         # Workers take the next id as they free up and hand back (index, outcome) pairs; the client's
         # close() hands every running batch _CLOSED.
@@ -194,86 +194,46 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 for index in pending:
                     request = cancel_request(campaign_id, ids[index])
                     attempts = in_progress[index] = self._policy.begin(request.call, run.sender(index))
-                    try:
-                        operation = await self._call(request, attempts)
-                        outcome = Outcome(ids[index], operation=operation)
-                    except errors.MarketError as error:
-                        outcome = Outcome(ids[index], error=error)
+                    outcome = await self._batch_item(ids[index], request, attempts)
                     del in_progress[index]
                     finished.put_nowait((index, outcome))
-                    run.learnt(
-                        outcome
-                    )  # before the next request; after it is handed back: a failing journal loses it not
+                    run.learnt(outcome)  # before the next request; after it is handed back, for a journal that fails
             except asyncio.CancelledError:
                 raise
             except BaseException as error:  # ClientClosedError, or a bug of ours: it must reach the caller
                 finished.put_nowait(error)
-
-        def deliver(outcome: Outcome) -> None:
-            if on_outcome is not None:
-                on_outcome(outcome)
-
-        def taken(index: int, outcome: Outcome) -> None:
-            """A return's request ended: its outcome waits for its status or its record, or is final."""
-            outcomes[index] = outcome
-            if outcome.operation is None:
-                if not settlement.take(index, outcome):
-                    deliver(outcome)
-            elif confirmations is not None:
-                confirmations.add(index, outcome.operation.id, outcome)
-            else:
-                deliver(outcome)
-
-        def settled(index: int, outcome: Outcome) -> None:
-            outcomes[index] = outcome
-            run.learnt(outcome)
-            deliver(outcome)
 
         self._stops.add(finished)
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
         workers: list[asyncio.Future[None]] = []
         delivered = 0  # outcomes of the returns sent: final, or waiting for confirmation
         try:
-            known = run.open(confirmations, settlement)  # in the try: a stop from here on releases the journal
-            outcomes.update(known)
-            outcomes.update(settlement.unsettled())
-            pending = iter(run.to_send)
-            workers += [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))]
-            for _, outcome in known:
-                deliver(outcome)
-            while delivered < len(run.to_send) or confirmations or settlement:
+            to_send = batch.open()  # in the try: a stop from here on releases the journal
+            pending = iter(to_send)
+            workers += [asyncio.ensure_future(work()) for _ in range(min(2 * PARALLEL_REQUESTS, len(to_send)))]
+            while delivered < len(to_send) or batch:
                 try:
-                    async with asyncio.timeout(next_round_in(confirmations, settlement)):
+                    async with asyncio.timeout(batch.due_in()):
                         item = await finished.get()
                 except TimeoutError:
                     if confirming is not None:
                         await self._confirm_round(*confirming)
-                    if settlement.due_in() == 0:
-                        decided, again = await self._settle_round(campaign_id, settlement)
-                        for index, outcome in decided:
-                            settled(index, outcome)
-                        for index, _ in again:  # not cancelled, and none of ours can still be running: once more
+                    if batch.settling_due():
+                        for index in batch.looked(*await self._settle_round(campaign_id, settlement)):
+                            # Not cancelled, and none of ours can still be running: once more.
                             request = cancel_request(campaign_id, ids[index])
                             attempts = self._policy.begin(request.call, run.sender(index))
-                            try:
-                                operation = await self._call(request, attempts)
-                                resent = Outcome(ids[index], operation=operation)
-                            except errors.MarketError as error:
-                                resent = Outcome(ids[index], error=error)
+                            resent = await self._batch_item(ids[index], request, attempts)
                             run.learnt(resent)
-                            taken(index, resent)
+                            batch.sent(index, resent)
                 else:
                     if item is _CLOSED:
                         raise self._closed_error()
                     if isinstance(item, BaseException):
                         raise item
                     delivered += 1
-                    taken(*cast(tuple[int, Outcome], item))
-                final = confirmations.finished() if confirmations is not None else []
-                outcomes.update(final)  # all of them, before on_outcome may raise
-                for index, outcome in final:
-                    if not settlement.take(index, outcome):
-                        settled(index, outcome)
+                    batch.sent(*cast(tuple[int, Outcome], item))
+                batch.confirmed()
         except BaseException as error:
             for worker in workers:
                 worker.cancel()
@@ -282,16 +242,23 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             while not finished.empty():
                 item = finished.get_nowait()
                 if isinstance(item, tuple):
-                    outcomes[item[0]] = item[1]
-            if confirmations is not None:
-                outcomes.update(confirmations.known())
-            report_stop(error, ids, outcomes, in_progress)
+                    batch.outcomes[item[0]] = item[1]
+            batch.known()
+            report_stop(error, ids, batch.outcomes, in_progress)
             await asyncio.gather(*workers, return_exceptions=True)  # they release their slots
             raise
         finally:
             self._stops.discard(finished)
             run.close()
-        return [outcomes[index] for index in range(len(ids))]
+        return [batch.outcomes[index] for index in range(len(ids))]
+
+    async def _batch_item(self, return_id: int, request: Request[Operation], attempts: Attempts) -> Outcome:
+        """One return of a batch: its outcome."""
+        try:
+            operation = await self._call(request, attempts)
+        except errors.MarketError as error:
+            return Outcome(return_id, error=error)
+        return Outcome(return_id, operation=operation)
 
     async def _settle_round(
         self, campaign_id: int, settlement: Settlement

@@ -25,8 +25,8 @@ from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
-from .runs import Run, journal_of
-from .settling import Settlement, next_round_in
+from .runs import Batch, Run, journal_of
+from .settling import Settlement
 from .validation import CAMPAIGN_ID_BOUNDS, check_callback, check_id, check_return_ids
 
 Result = TypeVar("Result")
@@ -225,10 +225,10 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         confirming, settlement = self._follow_ups(business_id, confirm_timeout, poll_interval, order_ids)
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
+        batch = Batch(run, confirmations, settlement, on_outcome)
         if self._closed.is_set():
             raise self._closed_error()
         stop = threading.Event()
-        outcomes: dict[int, Outcome] = {}
         in_progress: dict[int, Attempts] = {}
         # Every outcome a worker hands back, kept here too: a Ctrl-C may land in this thread just after an
         # item left the queue and before it was noted, and the stop report must not lose it.
@@ -271,49 +271,33 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             finally:
                 finished.put(None)
 
-        def collect(item: object) -> Outcome | None:
-            """Note what a worker handed back; the outcome, when it is final."""
+        def collect(item: object, quiet: bool = False) -> None:
+            """Take in what a worker handed back (``quiet``, once the batch stopped: only noted, for the report)."""
             nonlocal ended
             if item is None:
                 ended += 1
             elif isinstance(item, tuple) and item[1] is not None:
                 index, outcome = cast(tuple[int, Outcome], item)
-                outcomes[index] = outcome
-                if outcome.operation is None:
-                    return None if settlement.take(index, outcome) else outcome
-                if confirmations is None:
-                    return outcome
-                confirmations.add(index, outcome.operation.id, outcome)
-            return None
-
-        def settled(index: int, outcome: Outcome) -> None:
-            outcomes[index] = outcome
-            run.learnt(outcome)
-            deliver(outcome)
-
-        def deliver(outcome: Outcome | None) -> None:
-            if outcome is not None and on_outcome is not None:
-                on_outcome(outcome)
+                if quiet:
+                    batch.outcomes[index] = outcome
+                else:
+                    batch.sent(index, outcome)
 
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy. Each runs in
         # a copy of the caller's context: logging filters and tracing see it.
         workers: list[threading.Thread] = []
         try:
-            known = run.open(confirmations, settlement)  # in the try: a stop from here on releases the journal
-            outcomes.update(known)
-            outcomes.update(settlement.unsettled())
-            pending = iter(run.to_send)
+            to_send = batch.open()  # in the try: a stop from here on releases the journal
+            pending = iter(to_send)
             workers += [
                 threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"yandex-market-returns-{n}")
-                for n in range(min(2 * PARALLEL_REQUESTS, len(run.to_send)))
+                for n in range(min(2 * PARALLEL_REQUESTS, len(to_send)))
             ]
-            for _, outcome in known:
-                deliver(outcome)
             for worker in workers:
                 worker.start()
-            while ended < len(workers) or confirmations or settlement:
+            while ended < len(workers) or batch:
                 try:
-                    item = finished.get(timeout=next_round_in(confirmations, settlement))
+                    item = finished.get(timeout=batch.due_in())
                 except queue.Empty:
                     item = _ROUND
                 if isinstance(item, BaseException):
@@ -322,23 +306,17 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                     raise self._closed_error()
                 if item is _ROUND and confirming is not None:
                     self._confirm_round(*confirming, stop)
-                if item is _ROUND and settlement.due_in() == 0:
-                    decided, again = self._settle_round(campaign_id, settlement, stop)
-                    for index, outcome in decided:
-                        settled(index, outcome)
-                    for index, _ in again:  # not cancelled, and none of ours can still be running: once more
+                if item is _ROUND and batch.settling_due():
+                    for index in batch.looked(*self._settle_round(campaign_id, settlement, stop)):
+                        # Not cancelled, and none of ours can still be running: once more.
                         request = cancel_request(campaign_id, ids[index])
                         attempts = self._policy.begin(request.call, run.sender(index))
                         resent = self._batch_item(ids[index], request, attempts, stop)
                         run.learnt(Outcome(ids[index]) if resent is None else resent)
-                        deliver(collect((index, resent)))
-                deliver(collect(item))
-                final = confirmations.finished() if confirmations is not None else []
-                outcomes.update(final)  # all of them, before on_outcome may raise
-                for index, outcome in final:
-                    if not settlement.take(index, outcome):
-                        settled(index, outcome)
-            if len(outcomes) < len(ids):  # only a close stops a batch from outside
+                        batch.sent(index, resent)
+                collect(item)
+                batch.confirmed()
+            if len(batch.outcomes) < len(ids):  # only a close stops a batch from outside
                 raise self._closed_error()
         except BaseException as error:
             with pending_lock:  # first, and again in `finally`: a second Ctrl-C may cut this block short
@@ -346,12 +324,12 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             self._slots.wake()
             # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
-            self._drain(finished, collect, outcomes, handed, confirmations)
-            report_stop(error, ids, outcomes, in_progress)
+            self._drain(finished, collect, batch, handed)
+            report_stop(error, ids, batch.outcomes, in_progress)
             while ended < began:
-                collect(finished.get())
-            self._drain(finished, collect, outcomes, handed, confirmations)
-            report_stop(error, ids, outcomes, in_progress)
+                collect(finished.get(), quiet=True)
+            self._drain(finished, collect, batch, handed)
+            report_stop(error, ids, batch.outcomes, in_progress)
             raise
         finally:
             stop.set()
@@ -359,30 +337,25 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             run.close()
             interrupted = sys.exc_info()[1]  # a second Ctrl-C, landed before the report above was made
             if interrupted is not None and stop_report(interrupted) is None:
-                report_stop(interrupted, ids, outcomes, in_progress)
+                report_stop(interrupted, ids, batch.outcomes, in_progress)
             with self._stops_lock:
                 self._stops.pop(stop, None)
             if ended == began:  # every worker that began has said it is done: let them exit before returning
                 for worker in workers:
                     if worker.ident is not None:
                         worker.join()
-        return [outcomes[index] for index in range(len(ids))]
+        return [batch.outcomes[index] for index in range(len(ids))]
 
     @staticmethod
     def _drain(
-        finished: "queue.SimpleQueue[Any]",
-        collect: Callable[[object], Outcome | None],
-        outcomes: dict[int, Outcome],
-        handed: dict[int, Outcome],
-        confirmations: Confirmations | None,
+        finished: "queue.SimpleQueue[Any]", collect: Callable[..., None], batch: Batch, handed: dict[int, Outcome]
     ) -> None:
         """Take in what the workers handed back, and what is known of the statuses awaited, for a report."""
         while not finished.empty():
-            collect(finished.get())
+            collect(finished.get(), quiet=True)
         for index, outcome in dict(handed).items():  # a copy at once: workers may still be adding
-            outcomes.setdefault(index, outcome)
-        if confirmations is not None:
-            outcomes.update(confirmations.known())
+            batch.outcomes.setdefault(index, outcome)
+        batch.known()
 
     def _settle_round(
         self, campaign_id: int, settlement: Settlement, stop: threading.Event

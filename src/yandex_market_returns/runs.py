@@ -1,6 +1,6 @@
-"""A batch's run, the same for both clients: which returns to send, which to confirm or report from what the
-journal knows, and what the journal is told as the batch learns. No I/O of its own but the journal's writes:
-the sync and the async client drive it."""
+"""A batch's run and bookkeeping, the same for both clients: which returns to send, which to confirm or report
+from what the journal knows, what the journal is told as the batch learns, and where each outcome goes when its
+request ends. No I/O of its own but the journal's writes: the sync and the async client drive it."""
 
 import os
 from collections.abc import Callable, Sequence
@@ -13,7 +13,7 @@ from .journal import Journal, JournalEntry, SqliteJournal
 from .operations import Confirmations
 from .rate_limit import RateLimit
 from .results import FINAL_STATES, Operation, Outcome, ReturnState, Source, Verdict
-from .settling import Settlement
+from .settling import Settlement, next_round_in
 
 # An error's text kept in the journal is cut to this: enough to tell why, not a page of HTML.
 _DETAIL_LENGTH = 500
@@ -146,3 +146,86 @@ def _from_journal(entry: JournalEntry, state: ReturnState) -> Outcome:
 def _started(entry: JournalEntry) -> Outcome:
     """An earlier run's started cancellation, to be confirmed as this run's own would be."""
     return Outcome(entry.return_id, operation=_operation(entry), status=_status(entry))
+
+
+class Batch:
+    """One ``cancel_returns`` call's bookkeeping, the same for both clients and without I/O of its own (the
+    journal's writes and ``on_outcome`` aside): each return's outcome so far, where it goes when its request
+    ends (confirmation, settling, or the caller), and what a stop reports. The clients do the I/O: they send
+    what ``open`` says to, run the rounds ``due_in`` asks for, send again what ``looked`` says to, and hand
+    each result back."""
+
+    def __init__(
+        self,
+        run: Run,
+        confirmations: Confirmations | None,
+        settlement: Settlement,
+        on_outcome: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.run = run
+        self.confirmations = confirmations
+        self.settlement = settlement
+        self._on_outcome = on_outcome
+        self.outcomes: dict[int, Outcome] = {}  # by index: every return sent, as it stands
+
+    def open(self) -> list[int]:
+        """Claim the journal and deliver what it knows the end of; the indexes of the returns to send."""
+        known = self.run.open(self.confirmations, self.settlement)
+        self.outcomes.update(known)
+        self.outcomes.update(self.settlement.unsettled())
+        for _, outcome in known:
+            self._deliver(outcome)
+        return self.run.to_send
+
+    def __bool__(self) -> bool:
+        """Whether rounds are still due: operations to confirm, or outcomes to settle."""
+        return bool(self.confirmations) or bool(self.settlement)
+
+    def due_in(self) -> float | None:
+        """Seconds until the next round of either kind; ``None`` when neither waits."""
+        return next_round_in(self.confirmations, self.settlement)
+
+    def settling_due(self) -> bool:
+        return self.settlement.due_in() == 0
+
+    def sent(self, index: int, outcome: Outcome | None) -> None:
+        """A return's request ended (``None``: the batch stopped before it went out): its outcome waits for
+        its status or its record, or is final and delivered."""
+        if outcome is None:
+            return
+        self.outcomes[index] = outcome
+        if outcome.operation is None:
+            if not self.settlement.take(index, outcome):
+                self._deliver(outcome)
+        elif self.confirmations is not None:
+            self.confirmations.add(index, outcome.operation.id, outcome)
+        else:
+            self._deliver(outcome)
+
+    def looked(self, decided: list[tuple[int, Outcome]], again: list[tuple[int, Outcome]]) -> list[int]:
+        """Take what a look at the records settled; the indexes of the returns to send again."""
+        for index, outcome in decided:
+            self._settled(index, outcome)
+        return [index for index, _ in again]
+
+    def confirmed(self) -> None:
+        """Take the confirmations that are final: to settle (an operation not seen to end), or delivered."""
+        final = self.confirmations.finished() if self.confirmations is not None else []
+        self.outcomes.update(final)  # all of them, before on_outcome may raise
+        for index, outcome in final:
+            if not self.settlement.take(index, outcome):
+                self._settled(index, outcome)
+
+    def known(self) -> None:
+        """Take in what is known of the statuses awaited: for a stop's report."""
+        if self.confirmations is not None:
+            self.outcomes.update(self.confirmations.known())
+
+    def _settled(self, index: int, outcome: Outcome) -> None:
+        self.outcomes[index] = outcome
+        self.run.learnt(outcome)
+        self._deliver(outcome)
+
+    def _deliver(self, outcome: Outcome) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
