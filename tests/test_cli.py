@@ -152,7 +152,7 @@ def test_dry_run_prints_what_would_be_sent_and_sends_nothing(market: FakeMarket)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert lines[0] == {"campaign_id": STORE, "return_id": 1, "would_send": True}
     assert [line["return_id"] for line in lines] == list(range(1, 31))
-    assert "30 returns of store 21621656 would be cancelled; nothing was sent" in done.stderr
+    assert "dry run: 30 of 30 returns of store 21621656 would be sent; nothing was sent" in done.stderr
     assert market.exchanges == []
 
 

@@ -284,3 +284,25 @@ def test_the_key_given_as_a_number_is_never_shown(tmp_path: Path, option: str) -
     assert done.returncode == 2
     assert KEY not in done.stdout + done.stderr
     assert f"argument {option}: invalid " in done.stderr
+
+
+def test_a_dry_run_says_what_the_journal_spares_and_writes_nothing(tmp_path: Path) -> None:
+    with FakeMarket(api_key=KEY, latency=0.005) as market:
+        market.add_returns(STORE, 1, 2, 3)
+        assert _cancel(market, tmp_path, "1").returncode == 0
+        journal = tmp_path / "yandex-market-returns-journal.sqlite3"
+        before = journal.stat().st_mtime_ns
+        dry = _cancel(market, tmp_path, "--dry-run", "1", "2")
+        fresh = _cancel(market, tmp_path, "--dry-run", "--fresh", "1", "2")
+        none = _cancel(market, tmp_path, "--dry-run", "--journal", "absent.sqlite3", "1")
+    assert dry.returncode == 0, dry.stderr
+    lines = [json.loads(line) for line in dry.stdout.splitlines()]
+    assert lines == [
+        {"campaign_id": STORE, "return_id": 1, "would_send": False, "state": "cancelled"},
+        {"campaign_id": STORE, "return_id": 2, "would_send": True},
+    ]
+    assert "dry run: 1 of 2 returns of store 21621656 would be sent (1 the journal knows of" in dry.stderr
+    assert all(json.loads(line)["would_send"] for line in fresh.stdout.splitlines())
+    assert journal.stat().st_mtime_ns == before, "--fresh in a dry run forgets nothing"
+    assert json.loads(none.stdout)["would_send"] is True
+    assert not (tmp_path / "absent.sqlite3").exists()

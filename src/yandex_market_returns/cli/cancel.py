@@ -7,6 +7,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -15,7 +16,10 @@ import httpx
 from .. import errors
 from ..batches import stop_report
 from ..journal import SqliteJournal
+from ..operations import Confirmations
 from ..results import Outcome
+from ..runs import Run
+from ..settling import Settlement
 from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS, MAX_SECONDS, check_number
 from . import inputs, interrupts, log, settings
 from .progress import Progress
@@ -60,9 +64,14 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     problems.raise_any()
     assert campaign is not None
     if args.dry_run:
-        for return_id in ids:
-            print(json.dumps({"campaign_id": campaign, "return_id": return_id, "would_send": True}), file=stdout)
-        print(f"dry run: {returns(len(ids))} of store {campaign} would be cancelled; nothing was sent", file=stderr)
+        known = _in_journal(args, campaign, ids)
+        for index, return_id in enumerate(ids):
+            line = {"campaign_id": campaign, "return_id": return_id, "would_send": index not in known}
+            print(json.dumps(line | known.get(index, {})), file=stdout)
+        said = f"{len(ids) - len(known)} of {returns(len(ids))} of store {campaign} would be sent"
+        if known:
+            said += f" ({len(known)} the journal knows of: reported, confirmed or looked up, not sent)"
+        print(f"dry run: {said}; nothing was sent", file=stderr)
         return ALL_DONE
     if len(ids) > CONFIRM_ABOVE and not args.yes:
         question = f"Cancel {len(ids)} returns of store {campaign}"
@@ -118,6 +127,26 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
             deferral.ignore()
         report.summary(len(ids), watch)
     return ALL_DONE if report.all_succeeded else SOME_NOT_DONE
+
+
+def _in_journal(args: argparse.Namespace, campaign: int, ids: list[int]) -> dict[int, dict[str, str]]:
+    """What a run would do instead of sending, for each return the journal knows of (by index): a dry run reads
+    it as a run would, and writes nothing (a journal not there yet is not made; --fresh would forget it)."""
+    if args.fresh or not Path(args.journal).is_file():
+        return {}
+    run = Run(campaign, ids, SqliteJournal(args.journal))
+    settlement = Settlement(0.0, 1.0, datetime.now(UTC), {})
+    confirmations = Confirmations(0.0, 1.0)
+    try:
+        known = run.open(confirmations, settlement)
+    except errors.JournalError as error:
+        raise UsageError([f"--journal: {error}"]) from None
+    finally:
+        run.close()
+    would: dict[int, dict[str, str]] = {index: {"state": o.state.value} for index, o in known}
+    would |= {index: {"would": "confirm its operation"} for index, _ in confirmations.known()}
+    would |= {index: {"would": "look up its record"} for index, _ in settlement.unsettled()}
+    return would
 
 
 def _journal_said(args: argparse.Namespace) -> str:
