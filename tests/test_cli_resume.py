@@ -75,7 +75,8 @@ class Killer:
         with self._lock:
             self._seen[kind] = self._seen.get(kind, 0) + 1
             trigger, process = self._trigger, self._process
-            if trigger is None or process is None or (trigger[0], trigger[1]) != (kind, self._seen[kind]):
+            # At or past its count: a killed run's requests still in the Market are answered into the next run.
+            if trigger is None or process is None or trigger[0] != kind or self._seen[kind] < trigger[1]:
                 return
             self._trigger = None
         threading.Timer(trigger[2], os.kill, (process.pid, signal.SIGKILL)).start()

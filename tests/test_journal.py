@@ -5,6 +5,8 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,7 @@ def test_a_rerun_reports_what_the_journal_knows_and_sends_nothing(tmp_path: Path
     assert _states(again) == [(r, state, "journal") for r, state, _ in _states(first)]
     assert [o.operation.id for o in again[:3] if o.operation] == [o.operation.id for o in first[:3] if o.operation]
     assert again[3].verdict is not None
-    assert again[3].verdict.detail == "its record is neither CANCELLED nor CREATED among the store's returns"
+    assert again[3].verdict.detail == "its record is neither CANCELLED nor CREATED among the store's"
 
 
 def test_a_stopped_batch_is_resumed_its_started_operations_confirmed_not_sent_again(tmp_path: Path) -> None:
@@ -365,3 +367,85 @@ def test_a_journal_path_that_is_no_file_is_our_error_naming_it(tmp_path: Path, w
     with pytest.raises(errors.JournalError, match=r"the journal .* (is not a file|could not be opened)"):
         SqliteJournal(path).claim(CAMPAIGN)
     assert not Path("/dev/null.lock").exists()
+
+
+def test_a_stop_while_a_return_is_sent_again_leaves_it_unknown(market: FakeMarket) -> None:
+    """The first request may have started it, the second may have: a stop then says unknown, not the first's 400."""
+    resent = threading.Event()
+    answer = market.answer
+
+    def slow_second(method: str, path: str, headers: Any, body: bytes) -> Any:
+        if path.endswith("/returns/cancel") and len(_cancels(market)) == 1:
+            resent.set()
+            time.sleep(0.5)
+        return answer(method, path, headers, body)
+
+    market.answer = slow_second  # type: ignore[method-assign]
+    market.inject(Fault.DROPPED_CONNECTION)  # not carried out; the answer is lost: it may have started
+
+    async def main() -> BaseException:
+        async with async_client(market, max_retries=0) as client:
+            batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, [1], confirm_timeout=0.3, poll_interval=0.05))
+            await asyncio.get_running_loop().run_in_executor(None, resent.wait, 10)
+            batch.cancel()
+            with pytest.raises(asyncio.CancelledError) as stopped:
+                await batch
+            return stopped.value
+
+    stopped = asyncio.run(main())
+    (outcome,) = stopped.outcomes  # type: ignore[attr-defined]
+    assert (outcome.state, outcome.verdict.detail) == (ReturnState.UNKNOWN, "the batch stopped while it was sent again")
+
+
+def test_a_stop_before_a_refusal_is_settled_leaves_it_unknown(market: FakeMarket) -> None:
+    market.add_returns(CAMPAIGN, 20_000, shipment_status="CANCELLED")
+    with _client(market) as client:
+        threading.Timer(0.5, client.close).start()
+        with pytest.raises(errors.ClientClosedError) as stopped:
+            client.cancel_returns(CAMPAIGN, [20_000], poll_interval=5)
+    (outcome,) = stopped.value.outcomes  # type: ignore[attr-defined]
+    assert isinstance(outcome.error, errors.BadRequestError)
+    assert outcome.state is ReturnState.UNKNOWN, "not settled: not reported not cancellable"
+    assert outcome.verdict is not None
+    assert outcome.verdict.detail == "the batch stopped before its record settled it"
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {1: JournalEntry(CAMPAIGN + 1, 1, ReturnState.CANCELLED, Source.OPERATION)},
+        {1: JournalEntry(CAMPAIGN, 77, ReturnState.CANCELLED, Source.OPERATION)},
+        [JournalEntry(CAMPAIGN, 1, ReturnState.CANCELLED, Source.OPERATION)],
+    ],
+)
+def test_a_journal_that_gives_entries_of_another_is_refused(market: FakeMarket, entries: object) -> None:
+    class Foreign:
+        def claim(self, campaign_id: int) -> Any:
+            return entries
+
+        def write(self, entry: JournalEntry) -> None:
+            raise AssertionError("nothing is written")
+
+        def release(self) -> None:
+            pass
+
+    with _client(market) as client, pytest.raises(errors.JournalError, match=r"the journal .* gave"):
+        client.cancel_returns(CAMPAIGN, [1], journal=Foreign())
+    assert market.exchanges == []
+
+
+def test_a_journal_whose_release_fails_loses_no_outcome(market: FakeMarket, caplog: pytest.LogCaptureFixture) -> None:
+    class Unreleasable:
+        def claim(self, campaign_id: int) -> dict[int, JournalEntry]:
+            return {}
+
+        def write(self, entry: JournalEntry) -> None:
+            pass
+
+        def release(self) -> None:
+            raise RuntimeError("the database went away")
+
+    with _client(market) as client:
+        outcomes = client.cancel_returns(CAMPAIGN, [1, 2], journal=Unreleasable())
+    assert [o.ok for o in outcomes] == [True, True]
+    assert "could not be released: RuntimeError: the database went away" in caplog.text

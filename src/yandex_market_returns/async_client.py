@@ -271,7 +271,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                 except errors.NotFoundError:
                     look.not_found()
         except errors.MarketError as error:
-            return settlement.looked([], error)
+            return settlement.looked(look.records, error)
         return settlement.looked(look.records, created_read=look.created_read)
 
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:

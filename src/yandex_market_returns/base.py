@@ -124,8 +124,8 @@ def return_request(campaign_id: int, order_id: int, return_id: int) -> Request[R
 
 class Look:
     """One look at the records a settlement waits for, one request after another: getReturn of each return
-    whose order is known, then, for the others, getReturns' pages of the store's ``CREATED`` returns (when the
-    settlement has not seen them there yet) and of its ``CANCELLED`` ones, each made as it is reached."""
+    whose order is known, then, for the others, getReturns' pages of the store's ``CANCELLED`` returns and (the
+    first time) of its ``CREATED`` ones, each made as it is reached."""
 
     def __init__(
         self,
@@ -137,7 +137,7 @@ class Look:
         self._campaign_id = campaign_id
         self._settlement = settlement
         self._by_order = settlement.by_order()
-        self._to_read = [pages for pages in (created, cancelled) if pages is not None]
+        self._to_read = [pages for pages in (cancelled, created) if pages is not None]
         self._reads_created = created is not None
         self._read: list[ReturnPages] = []
         self._records: list[ReturnRecord] = []
@@ -148,7 +148,7 @@ class Look:
 
     @property
     def created_read(self) -> bool:
-        """Whether every page of the store's CREATED returns was read (the CANCELLED ones' come after)."""
+        """Whether every page of the store's CREATED returns was read (they come after the CANCELLED ones')."""
         return self._reads_created and bool(self._read) and not self._to_read
 
     def request(self) -> Request[Any] | None:
@@ -342,8 +342,8 @@ class ClientBase(Generic[Transport]):
         return (check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)), settlement
 
     def _look(self, campaign_id: int, settlement: Settlement) -> "Look":
-        """The look a settlement asks for now: the store's CREATED returns first, then its CANCELLED ones (a
-        return cancelled between the two reads is in both, never in neither)."""
+        """The look a settlement asks for now: the store's CANCELLED returns, then (the first time) its CREATED
+        ones: a return cancelled between the two reads is taken for CREATED, and found cancelled at the next."""
 
         def created() -> ReturnPages:
             return self._return_pages(campaign_id, _CREATED, None, None)

@@ -368,7 +368,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                 except errors.NotFoundError:
                     look.not_found()
         except errors.MarketError as error:
-            return settlement.looked([], error)
+            return settlement.looked(look.records, error)
         return settlement.looked(look.records, created_read=look.created_read)
 
     def _confirm_round(self, business_id: int, confirmations: Confirmations, stop: threading.Event) -> None:

@@ -2,12 +2,14 @@
 from what the journal knows, what the journal is told as the batch learns, and where each outcome goes when its
 request ends. No I/O of its own but the journal's writes: the sync and the async client drive it."""
 
+import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import attrs
 
+from .errors import JournalError
 from .generated import models
 from .journal import Journal, JournalEntry, SqliteJournal
 from .operations import Confirmations
@@ -15,6 +17,7 @@ from .rate_limit import RateLimit
 from .results import FINAL_STATES, Operation, Outcome, ReturnState, Source, Verdict
 from .settling import Settlement, next_round_in
 
+logger = logging.getLogger("yandex_market_returns")
 # An error's text kept in the journal is cut to this: enough to tell why, not a page of HTML.
 _DETAIL_LENGTH = 500
 
@@ -60,6 +63,7 @@ class Run:
             return []
         entries = self._journal.claim(self.campaign_id)
         self._claimed = True
+        _check_entries(self._journal, self.campaign_id, entries)
         known: list[tuple[int, Outcome]] = []
         for index, return_id in enumerate(self.return_ids):
             entry = entries.get(return_id)
@@ -75,15 +79,26 @@ class Run:
                 confirmations.add(index, entry.operation_id, _started(entry))
             elif entry.operation_id is not None:
                 known.append((index, _from_journal(entry, ReturnState.IN_PROGRESS)))
-            elif not settlement.take(index, unknown := _from_journal(entry, ReturnState.UNKNOWN), entry.at):
+            elif not settlement.take(
+                index,
+                unknown := _from_journal(entry, ReturnState.UNKNOWN),
+                entry.at,
+                learnt_late=entry.state is not None,
+            ):
                 known.append((index, unknown))
         return known
 
     def close(self) -> None:
-        """Let go of the journal, if this run claimed it (one claimed by another run stays theirs)."""
+        """Let go of the journal, if this run claimed it (one claimed by another run stays theirs). Every entry
+        is written by then: a release that fails is said, and loses none of the batch's outcomes."""
         if self._journal is not None and self._claimed:
             self._claimed = False
-            self._journal.release()
+            try:
+                self._journal.release()
+            except Exception as error:  # a service's own journal: whatever its database raises
+                logger.warning(
+                    "the journal %r could not be released: %s: %s", self._journal, type(error).__name__, error
+                )
 
     def sender(self, index: int) -> Callable[[], None] | None:
         """What to call just before a return's first request goes out: the journal then holds it, since from
@@ -99,6 +114,18 @@ class Run:
         if self._journal is None or outcome.source is Source.JOURNAL:
             return
         self._journal.write(_entry(self.campaign_id, outcome))
+
+
+def _check_entries(journal: Journal, campaign_id: int, entries: object) -> None:
+    """A journal's claim is taken at its word only when it gives this store's entries, each under its return id."""
+    if not isinstance(entries, Mapping):
+        raise JournalError(f"the journal {journal!r} gave {type(entries).__name__}, not entries by return id")
+    for return_id, entry in entries.items():
+        if not isinstance(entry, JournalEntry) or (entry.campaign_id, entry.return_id) != (campaign_id, return_id):
+            raise JournalError(
+                f"the journal {journal!r} gave, for return {return_id!r} of store {campaign_id}, an entry of another: "
+                f"{entry!r}"[:300]
+            )
 
 
 def _entry(campaign_id: int, outcome: Outcome) -> JournalEntry:
@@ -167,6 +194,7 @@ class Batch:
         self.settlement = settlement
         self._on_outcome = on_outcome
         self.outcomes: dict[int, Outcome] = {}  # by index: every return sent, as it stands
+        self._resending: set[int] = set()  # sent again now: a stop leaves them unknown
 
     def open(self) -> list[int]:
         """Claim the journal and deliver what it knows the end of; the indexes of the returns to send."""
@@ -191,6 +219,7 @@ class Batch:
     def sent(self, index: int, outcome: Outcome | None) -> None:
         """A return's request ended (``None``: the batch stopped before it went out): its outcome waits for
         its status or its record, or is final and delivered."""
+        self._resending.discard(index)
         if outcome is None:
             return
         self.outcomes[index] = outcome
@@ -203,9 +232,11 @@ class Batch:
             self._deliver(outcome)
 
     def looked(self, decided: list[tuple[int, Outcome]], again: list[tuple[int, Outcome]]) -> list[int]:
-        """Take what a look at the records settled; the indexes of the returns to send again."""
+        """Take what a look at the records settled; the indexes of the returns to send again (each until its
+        outcome comes back through ``sent``)."""
         for index, outcome in decided:
             self._settled(index, outcome)
+        self._resending.update(index for index, _ in again)
         return [index for index, _ in again]
 
     def confirmed(self) -> None:
@@ -217,9 +248,14 @@ class Batch:
                 self._settled(index, outcome)
 
     def known(self) -> None:
-        """Take in what is known of the statuses awaited: for a stop's report."""
+        """Take in what is known of the statuses and records awaited: for a stop's report. A return being sent
+        again is unknown: its first request may have started the cancellation, and its second may have too."""
         if self.confirmations is not None:
             self.outcomes.update(self.confirmations.known())
+        self.outcomes.update(self.settlement.unsettled())
+        stopped = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped while it was sent again")
+        for index in self._resending:
+            self.outcomes[index] = attrs.evolve(self.outcomes[index], verdict=stopped)
 
     def _settled(self, index: int, outcome: Outcome) -> None:
         self.outcomes[index] = outcome

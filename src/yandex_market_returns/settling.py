@@ -2,9 +2,9 @@
 
 A lost answer, a 5xx, an operation never seen to end, a 400 that may mean "cancelled before": the Market's
 record of the return says where it ended, by getReturn when its order is known, else among the store's returns
-by getReturns (those ``CREATED``, and those ``CANCELLED``: every one once, then those updated since the batch
-began). ``CANCELLED``: cancelled; ``CREATED``: not cancelled, so once any cancellation that may be running has
-had ``confirm_timeout`` to end, it is sent again, once; anything else: not cancellable.
+by getReturns: those ``CANCELLED`` (every one once a batch, then those updated since it began) and those
+``CREATED`` (once a batch). ``CANCELLED``: cancelled; ``CREATED``: not cancelled, so once any cancellation that
+may be running has had ``confirm_timeout`` to end, it is sent again, once; anything else: not cancellable.
 """
 
 import enum
@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from .errors import MarketError
+from .errors import BadRequestError, MarketError, OutcomeUnknownError
 from .operations import Confirmations, PollSchedule
 from .results import Outcome, ReturnRecord, ReturnState, Source, Verdict
 
@@ -32,9 +32,8 @@ class _Kind(enum.Enum):
 class _Pending:
     outcome: Outcome
     kind: _Kind
-    since: datetime  # UTC: the earliest the cancellation can have been recorded
+    since: datetime  # UTC: the earliest a request of ours for it can have gone out
     deadline: float  # monotonic: a cancellation of ours would have ended by then
-    created: bool = False  # seen among the store's CREATED returns: it stays so until it is CANCELLED
 
 
 class Settlement:
@@ -50,25 +49,28 @@ class Settlement:
         self._pending: dict[int, _Pending] = {}
         self._resent: set[int] = set()
         self._next_look: float | None = None
-        self._history: dict[int, ReturnRecord] | None = None  # every CANCELLED return, read once
+        self._history: dict[int, ReturnRecord] | None = None  # every CANCELLED return, read once a batch
         self._reading_history = False
+        self._created: set[int] | None = None  # the CREATED returns' ids, read once a batch
 
     def __bool__(self) -> bool:
         return bool(self._pending)
 
-    def take(self, index: int, outcome: Outcome, since: datetime | None = None) -> bool:
-        """Hold ``outcome`` for its record when it needs one (``since``: when an earlier run's request went
-        out); ``False`` when it is certain as it stands."""
+    def take(self, index: int, outcome: Outcome, since: datetime | None = None, learnt_late: bool = False) -> bool:
+        """Hold ``outcome`` for its record when it needs one; ``False`` when it is certain as it stands. ``since``:
+        when an earlier run wrote it to the journal, just before its request went out, or (``learnt_late``) once
+        that run had waited for it in vain."""
         kind = _kind(outcome)
         if kind is None:
             return False
         if index in self._resent and kind is _Kind.REFUSED:
             kind = _Kind.MAYBE  # refused now, but the first request may have cancelled it
         now = time.monotonic()
-        # This run's request has just ended; an earlier run's went out at ``since``.
+        # This run's request has just ended; an earlier run's went out at ``since``, or ``timeout`` before it.
         waited = 0.0 if since is None else max((datetime.now(since.tzinfo) - since).total_seconds(), 0.0)
         deadline = now + max(self._timeout - waited, 0.0)
-        self._pending[index] = _Pending(outcome, kind, since or self._began, deadline)
+        sent = self._began if since is None else since - timedelta(seconds=self._timeout if learnt_late else 0)
+        self._pending[index] = _Pending(outcome, kind, sent - _SKEW, deadline)
         if self._next_look is None:
             self._next_look = now + self._first_wait
         return True
@@ -93,11 +95,8 @@ class Settlement:
         return any(pending.outcome.return_id not in self._order_ids for pending in self._pending.values())
 
     def created_needed(self) -> bool:
-        """Whether a look must read the store's CREATED returns: a return waits, order unknown, not seen there."""
-        return any(
-            not pending.created and pending.outcome.return_id not in self._order_ids
-            for pending in self._pending.values()
-        )
+        """Whether a look must read the store's CREATED returns: the first that reads the store's returns."""
+        return self._created is None
 
     def from_date(self) -> date | None:
         """The first day whose updates the ``CANCELLED`` returns' pages must read: every one the first time (a
@@ -111,28 +110,23 @@ class Settlement:
     def looked(
         self, records: Sequence[ReturnRecord], error: MarketError | None = None, created_read: bool = False
     ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
-        """Take a look's records (getReturn's; getReturns' ``CANCELLED`` ones, and its ``CREATED`` ones when
-        ``created_read``), or the ``error`` it failed with: the outcomes it settles, and the returns to send
-        again."""
+        """Take a look's records (getReturn's; getReturns' ``CANCELLED`` ones, then its ``CREATED`` ones when
+        ``created_read``) and the ``error`` it failed with, if it did (the records read before it still count):
+        the outcomes it settles, and the returns to send again."""
         now = time.monotonic()
         found: dict[int, ReturnRecord] = {}
-        for record in records:  # a return cancelled between the two pages' reads is in both: CANCELLED wins
+        for record in records:  # a return cancelled between the two reads is in both: CANCELLED wins
             if record.id not in found or record.cancelled:
                 found[record.id] = record
         if self._reading_history and error is None:
             self._history = {record.id: record for record in records if record.cancelled}
         self._reading_history = False
+        if created_read:
+            self._created = {record.id for record in records if record.cancellable}
         settled: list[tuple[int, Outcome]] = []
         again: list[tuple[int, Outcome]] = []
         for index, pending in list(self._pending.items()):
-            return_id = pending.outcome.return_id
-            known = found.get(return_id)
-            if known is None and self._history is not None:
-                known = self._history.get(return_id)
-            pending.created = pending.created or (known is not None and known.cancellable)
-            # Not found, when every CREATED and CANCELLED return was read: another status.
-            among = created_read and not pending.created and return_id not in self._order_ids
-            verdict = _verdict(pending, known, among, error, now, index in self._resent)
+            verdict = _verdict(pending, self._status(pending, found), error, now, index in self._resent)
             if verdict is _WAIT:
                 continue
             del self._pending[index]
@@ -150,16 +144,34 @@ class Settlement:
         return settled, again
 
     def unsettled(self) -> list[tuple[int, Outcome]]:
-        """What waits, as it stands: for a stopped batch's report."""
-        return [(index, pending.outcome) for index, pending in self._pending.items()]
+        """What waits, as a stopped batch reports it: a refusal not yet told from "cancelled before" is unknown."""
+        stopped = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped before its record settled it")
+        return [
+            (
+                index,
+                attrs.evolve(pending.outcome, verdict=stopped) if pending.kind is _Kind.REFUSED else pending.outcome,
+            )
+            for index, pending in self._pending.items()
+        ]
+
+    def _status(self, pending: _Pending, found: Mapping[int, ReturnRecord]) -> ReturnRecord | str | None:
+        """Its record, when a look found it; else "CREATED" or "other" by the store's CREATED returns; ``None``
+        when nothing tells yet."""
+        return_id = pending.outcome.return_id
+        record = found.get(return_id)
+        if record is None and self._history is not None:
+            record = self._history.get(return_id)
+        if record is not None and (record.cancelled or return_id in self._order_ids):
+            return record
+        if return_id in self._order_ids or self._created is None:
+            return None
+        return "CREATED" if return_id in self._created else "other"
 
 
 def next_round_in(confirmations: Confirmations | None, settlement: Settlement) -> float | None:
     """Seconds until a batch's next round of either kind; ``None`` when neither waits."""
-    waits = [
-        wait for wait in (confirmations.due_in() if confirmations else None, settlement.due_in()) if wait is not None
-    ]
-    return min(waits, default=None)
+    waits = (confirmations.due_in() if confirmations else None, settlement.due_in())
+    return min((wait for wait in waits if wait is not None), default=None)
 
 
 _WAIT = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "wait")
@@ -178,39 +190,44 @@ def _kind(outcome: Outcome) -> _Kind | None:
 
 
 def _verdict(
-    pending: _Pending,
-    record: ReturnRecord | None,
-    among: bool,
-    error: MarketError | None,
-    now: float,
-    resent: bool,
+    pending: _Pending, status: ReturnRecord | str | None, error: MarketError | None, now: float, resent: bool
 ) -> Verdict | None:
-    """The verdict on one return after a look (``among``: its absence from the store's ``CREATED`` and
-    ``CANCELLED`` returns means another status); ``None`` to leave it as it stands, ``_WAIT`` for another
-    look, ``_SEND_AGAIN`` to send it again."""
-    if error is not None:  # the Market could not be asked
-        if pending.kind is _Kind.UNCONFIRMED:
-            return None  # its operation stands as getOperations left it
-        if error.retryable and now < pending.deadline:
-            return _WAIT
-        return Verdict(ReturnState.UNKNOWN, Source.REQUEST, f"its record could not be read: {error}")
-    if record is not None and record.cancelled:
-        before = record.updated_at is not None and record.updated_at < pending.since - _SKEW
+    """The verdict on one return after a look; ``None`` to leave it as it stands, ``_WAIT`` for another look,
+    ``_SEND_AGAIN`` to send it again."""
+    if isinstance(status, ReturnRecord) and status.cancelled:
+        before = status.updated_at is not None and status.updated_at < pending.since
         already = pending.kind is _Kind.REFUSED or before
         state = ReturnState.ALREADY_CANCELLED if already else ReturnState.CANCELLED
-        when = "" if record.updated_at is None else f" since {record.updated_at.isoformat()}"
+        when = "" if status.updated_at is None else f" since {status.updated_at.isoformat()}"
         return Verdict(state, Source.RECORD, f"its record: shipmentStatus CANCELLED{when}")
-    if pending.kind is _Kind.UNCONFIRMED:
-        return None
-    if record is not None and not record.cancellable:  # RECEIVED, PICKED, ...: no longer cancellable
-        status = "none" if record.shipment_status is None else str(record.shipment_status.value)
-        return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, f"its record: shipmentStatus {status}")
-    if record is None and among:
-        why = "its record is neither CANCELLED nor CREATED among the store's returns"
+    if pending.kind is _Kind.UNCONFIRMED and (error is not None or status is not None):
+        return None  # its operation stands as getOperations left it
+    if error is not None or status is None:  # the Market could not be asked, or nothing tells yet
+        if now < pending.deadline and (error is None or error.retryable):
+            return _WAIT
+        why = "nothing told" if error is None else f"its record could not be read: {error}"
+        return Verdict(ReturnState.UNKNOWN, Source.REQUEST, why)
+    created = status == "CREATED" or (isinstance(status, ReturnRecord) and status.cancellable)
+    if not created:  # RECEIVED, PICKED, ...: no longer cancellable
+        shown = status.shipment_status if isinstance(status, ReturnRecord) else None
+        what = f"shipmentStatus {'none' if shown is None else shown.value}" if isinstance(status, ReturnRecord) else ""
+        why = f"its record: {what}" if what else "its record is neither CANCELLED nor CREATED among the store's"
         return Verdict(ReturnState.NOT_CANCELLABLE, Source.RECORD, why)
     if now < pending.deadline:
         return _WAIT  # CREATED: a cancellation (ours, or another's the 400 spoke of) may still be running
     if not resent:
         return _SEND_AGAIN
-    why = "its record: shipmentStatus CREATED when sent twice: not cancelled, and safe to send again"
-    return Verdict(ReturnState.NOT_SENT, Source.RECORD, why)
+    refused = _refused(pending.outcome.error)
+    why = (
+        "refused when sent again while its record stays CREATED: a cancellation may be running longer than "
+        "confirm_timeout"
+        if refused
+        else "its record stays CREATED after a second request whose answer was lost"
+    )
+    return Verdict(ReturnState.UNKNOWN, Source.RECORD, why)
+
+
+def _refused(error: MarketError | None) -> bool:
+    if isinstance(error, OutcomeUnknownError):
+        error = error.attempts[-1]
+    return isinstance(error, BadRequestError)
