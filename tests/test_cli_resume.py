@@ -307,3 +307,17 @@ def test_a_dry_run_says_what_the_journal_spares_and_writes_nothing(tmp_path: Pat
     assert journal.stat().st_mtime_ns == before, "--fresh in a dry run forgets nothing"
     assert json.loads(none.stdout)["would_send"] is True
     assert not (tmp_path / "absent.sqlite3").exists()
+
+
+def test_a_dry_run_refuses_a_journal_the_run_would_and_leaves_files_as_they_are(tmp_path: Path) -> None:
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "empty.sqlite3").write_bytes(b"")
+    with FakeMarket(api_key=KEY) as market:
+        refused = _cancel(market, tmp_path, "--dry-run", "--journal", "a-directory", "1")
+        empty = _cancel(market, tmp_path, "--dry-run", "--journal", "empty.sqlite3", "1")
+    assert refused.returncode == 2
+    assert "--journal: a-directory is not a file" in refused.stderr
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout)["would_send"] is True
+    assert (tmp_path / "empty.sqlite3").read_bytes() == b""
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-directory", "empty.sqlite3"]

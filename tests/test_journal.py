@@ -449,3 +449,60 @@ def test_a_journal_whose_release_fails_loses_no_outcome(market: FakeMarket, capl
         outcomes = client.cancel_returns(CAMPAIGN, [1, 2], journal=Unreleasable())
     assert [o.ok for o in outcomes] == [True, True]
     assert "could not be released: RuntimeError: the database went away" in caplog.text
+
+
+def _stopped_at(market: FakeMarket, ids: list[int], nth: int, asynchronous: bool, **options: Any) -> BaseException:
+    """The exception of a batch whose ``on_outcome`` raises at its ``nth`` outcome."""
+    delivered: list[Outcome] = []
+
+    def stop(outcome: Outcome) -> None:
+        delivered.append(outcome)
+        if len(delivered) == nth:
+            raise StopError
+
+    async def batch() -> None:
+        async with async_client(market) as client:
+            await client.cancel_returns(CAMPAIGN, ids, on_outcome=stop, **options)
+
+    def run() -> None:
+        if asynchronous:
+            asyncio.run(batch())
+        else:
+            with _client(market) as client:
+                client.cancel_returns(CAMPAIGN, ids, on_outcome=stop, **options)
+
+    with pytest.raises(StopError) as raised:
+        run()
+    return raised.value
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_stop_keeps_what_a_return_s_record_settled(asynchronous: bool) -> None:
+    """Its operation not seen to end, its record settled it cancelled: a later stop does not undo that."""
+    with FakeMarket(api_key=KEY, operation_delay=0.45) as market:
+        market.add_returns(CAMPAIGN, 101, 102)
+        stopped = _stopped_at(
+            market, [101, 102], 2, asynchronous, business_id=BUSINESS, confirm_timeout=0.3, poll_interval=0.3
+        )
+        books = {r: market.shipment_status(CAMPAIGN, r) for r in (101, 102)}
+    reported = {o.return_id: o.state for o in stopped.outcomes}  # type: ignore[attr-defined]
+    assert all(reported[r] is ReturnState.CANCELLED for r in reported if books[r] == "CANCELLED"), reported
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_stop_at_the_first_outcome_a_look_settles_keeps_the_others(asynchronous: bool) -> None:
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 101, 102, 103, shipment_status="CANCELLED")
+        stopped = _stopped_at(market, [101, 102, 103], 1, asynchronous, confirm_timeout=0.0, poll_interval=0.2)
+    states = {o.return_id: o.state for o in stopped.outcomes}  # type: ignore[attr-defined]
+    assert set(states.values()) == {ReturnState.ALREADY_CANCELLED}, states
+
+
+def test_a_refusal_that_arrives_as_the_batch_stops_is_unknown_not_not_cancellable() -> None:
+    with FakeMarket(api_key=KEY, latency=0.3) as market:
+        market.add_returns(CAMPAIGN, 101)
+        market.add_returns(CAMPAIGN, 102, 103, 104, shipment_status="CANCELLED")
+        stopped = _stopped_at(market, [101, 102, 103, 104], 1, False)
+    states = {o.return_id: o.state for o in stopped.outcomes}  # type: ignore[attr-defined]
+    assert ReturnState.NOT_CANCELLABLE not in states.values(), states
+    assert {states[r] for r in (102, 103, 104) if r in states} <= {ReturnState.UNKNOWN, ReturnState.ALREADY_CANCELLED}

@@ -10,6 +10,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,19 @@ class SqliteJournal:
     def release(self) -> None:
         with self._lock:
             self._let_go()
+
+    def entries(self, campaign_id: int) -> dict[int, JournalEntry]:
+        """What the file knows of the store, read without claiming it or writing anything: a dry run's look."""
+        uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro"
+        try:
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is None:
+                    return {}
+                rows = db.execute(_SELECT, (campaign_id,)).fetchall()
+            found = [_entry(row) for row in rows]
+        except (sqlite3.Error, ValueError) as error:
+            raise JournalError(f"the journal {self.path} could not be read: {error}") from error
+        return {entry.return_id: entry for entry in found}
 
     def _locked(self) -> IO[str]:
         # The lock is named after the file itself, not the path given: a symlink to a journal in use is refused.

@@ -180,7 +180,7 @@ class Batch:
     journal's writes and ``on_outcome`` aside): each return's outcome so far, where it goes when its request
     ends (confirmation, settling, or the caller), and what a stop reports. The clients do the I/O: they send
     what ``open`` says to, run the rounds ``due_in`` asks for, send again what ``looked`` says to, and hand
-    each result back."""
+    each result back. Every outcome is noted before any is delivered: ``on_outcome`` may raise."""
 
     def __init__(
         self,
@@ -194,6 +194,7 @@ class Batch:
         self.settlement = settlement
         self._on_outcome = on_outcome
         self.outcomes: dict[int, Outcome] = {}  # by index: every return sent, as it stands
+        self._final: set[int] = set()  # outcomes given to the caller (or to be): nothing later replaces them
         self._resending: set[int] = set()  # sent again now: a stop leaves them unknown
 
     def open(self) -> list[int]:
@@ -201,6 +202,7 @@ class Batch:
         known = self.run.open(self.confirmations, self.settlement)
         self.outcomes.update(known)
         self.outcomes.update(self.settlement.unsettled())
+        self._final.update(index for index, _ in known)
         for _, outcome in known:
             self._deliver(outcome)
         return self.run.to_send
@@ -225,42 +227,52 @@ class Batch:
         self.outcomes[index] = outcome
         if outcome.operation is None:
             if not self.settlement.take(index, outcome):
+                self._final.add(index)
                 self._deliver(outcome)
         elif self.confirmations is not None:
             self.confirmations.add(index, outcome.operation.id, outcome)
         else:
+            self._final.add(index)
             self._deliver(outcome)
 
     def looked(self, decided: list[tuple[int, Outcome]], again: list[tuple[int, Outcome]]) -> list[int]:
         """Take what a look at the records settled; the indexes of the returns to send again (each until its
         outcome comes back through ``sent``)."""
-        for index, outcome in decided:
-            self._settled(index, outcome)
         self._resending.update(index for index, _ in again)
+        self._settled(decided)
         return [index for index, _ in again]
 
     def confirmed(self) -> None:
         """Take the confirmations that are final: to settle (an operation not seen to end), or delivered."""
         final = self.confirmations.finished() if self.confirmations is not None else []
         self.outcomes.update(final)  # all of them, before on_outcome may raise
-        for index, outcome in final:
-            if not self.settlement.take(index, outcome):
-                self._settled(index, outcome)
+        self._settled([(index, outcome) for index, outcome in final if not self.settlement.take(index, outcome)])
 
     def known(self) -> None:
-        """Take in what is known of the statuses and records awaited: for a stop's report. A return being sent
-        again is unknown: its first request may have started the cancellation, and its second may have too."""
+        """Take in what is known of the statuses and records awaited: for a stop's report. A refusal not yet
+        told from "cancelled before", and a return being sent again (its first request may have started the
+        cancellation, and its second may have too), are unknown."""
         if self.confirmations is not None:
-            self.outcomes.update(self.confirmations.known())
+            for index, outcome in self.confirmations.known():
+                if index not in self._final:
+                    self.outcomes[index] = outcome
         self.outcomes.update(self.settlement.unsettled())
-        stopped = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped while it was sent again")
+        unsettled = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped before its record settled it")
+        for index, outcome in self.outcomes.items():
+            if index not in self._final and outcome.state is ReturnState.NOT_CANCELLABLE:
+                self.outcomes[index] = attrs.evolve(outcome, verdict=unsettled)
+        resent = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped while it was sent again")
         for index in self._resending:
-            self.outcomes[index] = attrs.evolve(self.outcomes[index], verdict=stopped)
+            self.outcomes[index] = attrs.evolve(self.outcomes[index], verdict=resent)
 
-    def _settled(self, index: int, outcome: Outcome) -> None:
-        self.outcomes[index] = outcome
-        self.run.learnt(outcome)
-        self._deliver(outcome)
+    def _settled(self, final: list[tuple[int, Outcome]]) -> None:
+        """Outcomes final by their status or record: all noted and written before the first is delivered."""
+        self.outcomes.update(final)
+        self._final.update(index for index, _ in final)
+        for _, outcome in final:
+            self.run.learnt(outcome)
+        for _, outcome in final:
+            self._deliver(outcome)
 
     def _deliver(self, outcome: Outcome) -> None:
         if self._on_outcome is not None:

@@ -144,15 +144,8 @@ class Settlement:
         return settled, again
 
     def unsettled(self) -> list[tuple[int, Outcome]]:
-        """What waits, as a stopped batch reports it: a refusal not yet told from "cancelled before" is unknown."""
-        stopped = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped before its record settled it")
-        return [
-            (
-                index,
-                attrs.evolve(pending.outcome, verdict=stopped) if pending.kind is _Kind.REFUSED else pending.outcome,
-            )
-            for index, pending in self._pending.items()
-        ]
+        """What waits, as it stands: for a stopped batch's report."""
+        return [(index, pending.outcome) for index, pending in self._pending.items()]
 
     def _status(self, pending: _Pending, found: Mapping[int, ReturnRecord]) -> ReturnRecord | str | None:
         """Its record, when a look found it; else "CREATED" or "other" by the store's CREATED returns; ``None``

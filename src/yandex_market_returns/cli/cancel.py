@@ -15,7 +15,7 @@ import httpx
 
 from .. import errors
 from ..batches import stop_report
-from ..journal import SqliteJournal
+from ..journal import JournalEntry, SqliteJournal
 from ..operations import Confirmations
 from ..results import Outcome
 from ..runs import Run
@@ -132,21 +132,40 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
 def _in_journal(args: argparse.Namespace, campaign: int, ids: list[int]) -> dict[int, dict[str, str]]:
     """What a run would do instead of sending, for each return the journal knows of (by index): a dry run reads
     it as a run would, and writes nothing (a journal not there yet is not made; --fresh would forget it)."""
-    if args.fresh or not Path(args.journal).is_file():
+    path = Path(args.journal)
+    if args.fresh or not path.exists():
         return {}
-    run = Run(campaign, ids, SqliteJournal(args.journal))
-    settlement = Settlement(0.0, 1.0, datetime.now(UTC), {})
-    confirmations = Confirmations(0.0, 1.0)
+    if not path.is_file():
+        raise UsageError([f"--journal: {path} is not a file: give the path of a file to keep the journal in"])
     try:
-        known = run.open(confirmations, settlement)
+        entries = SqliteJournal(path).entries(campaign)
     except errors.JournalError as error:
         raise UsageError([f"--journal: {error}"]) from None
-    finally:
-        run.close()
-    would: dict[int, dict[str, str]] = {index: {"state": o.state.value} for index, o in known}
-    would |= {index: {"would": "confirm its operation"} for index, _ in confirmations.known()}
+    settlement = Settlement(0.0, 1.0, datetime.now(UTC), {})
+    confirmations = None if args.business_id is None else Confirmations(0.0, 1.0)
+    known = Run(campaign, ids, _Seen(entries)).open(confirmations, settlement)
+    would: dict[int, dict[str, str]] = {index: {"state": outcome.state.value} for index, outcome in known}
+    would |= {
+        index: {"would": "confirm its operation"} for index, _ in (confirmations.known() if confirmations else [])
+    }
     would |= {index: {"would": "look up its record"} for index, _ in settlement.unsettled()}
     return would
+
+
+class _Seen:
+    """A journal's entries as a dry run sees them: read, never held or written."""
+
+    def __init__(self, entries: dict[int, JournalEntry]) -> None:
+        self._entries = entries
+
+    def claim(self, campaign_id: int) -> dict[int, JournalEntry]:
+        return self._entries
+
+    def write(self, entry: JournalEntry) -> None:
+        raise AssertionError("a dry run writes nothing")
+
+    def release(self) -> None:
+        pass
 
 
 def _journal_said(args: argparse.Namespace) -> str:
