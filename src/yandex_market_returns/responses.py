@@ -125,12 +125,10 @@ def transport_error(
 
 def started_operation(answer: Answer, rate_limit: RateLimit) -> Operation | str:
     """cancelReturn's 200: the operation it started."""
-    body = answer.parsed
-    if not isinstance(body, models.CancelReturnResponse):
-        return _NOT_AN_OBJECT
-    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
-        return _wrapper_problem(body)
-    operation = body.result.operation
+    result = _result(answer, models.CancelReturnResponse)
+    if isinstance(result, str):
+        return result
+    operation = result.operation
     if not _is_operation_id(operation.id):
         return _BAD_ID
     return Operation(id=operation.id, type=operation.type_, rate_limit=rate_limit)
@@ -138,12 +136,10 @@ def started_operation(answer: Answer, rate_limit: RateLimit) -> Operation | str:
 
 def operation_statuses(answer: Answer, rate_limit: RateLimit) -> tuple[list[OperationResult], RateLimit] | str:
     """getOperations' 200: the statuses of the operations the Market knows, and the business's rate limit."""
-    body = answer.parsed
-    if not isinstance(body, models.GetOperationsResponse):
-        return _NOT_AN_OBJECT
-    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
-        return _wrapper_problem(body)
-    operations = body.result.operations
+    result = _result(answer, models.GetOperationsResponse)
+    if isinstance(result, str):
+        return result
+    operations = result.operations
     if not all(_is_operation_id(operation.id) for operation in operations):
         return _BAD_ID
     results = [
@@ -154,12 +150,8 @@ def operation_statuses(answer: Answer, rate_limit: RateLimit) -> tuple[list[Oper
 
 def return_record(answer: Answer, rate_limit: RateLimit) -> ReturnRecord | str:
     """getReturn's 200: the return's record."""
-    body = answer.parsed
-    if not isinstance(body, models.GetReturnResponse):
-        return _NOT_AN_OBJECT
-    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
-        return _wrapper_problem(body)
-    return _record(body.result)
+    result = _result(answer, models.GetReturnResponse)
+    return result if isinstance(result, str) else _record(result)
 
 
 Page = tuple[list[ReturnRecord], str | None]
@@ -167,18 +159,16 @@ Page = tuple[list[ReturnRecord], str | None]
 
 def returns_page(answer: Answer, rate_limit: RateLimit) -> Page | str:
     """getReturns' 200: a page of records, and the token of the next page (``None`` on the last)."""
-    body = answer.parsed
-    if not isinstance(body, models.GetReturnsResponse):
-        return _NOT_AN_OBJECT
-    if isinstance(body.result, generated_types.Unset) or body.status != models.ApiResponseStatusType.OK:
-        return _wrapper_problem(body)
+    result = _result(answer, models.GetReturnsResponse)
+    if isinstance(result, str):
+        return result
     records = []
-    for found in body.result.returns:
+    for found in result.returns:
         record = _record(found)
         if isinstance(record, str):
             return record
         records.append(record)
-    paging = body.result.paging
+    paging = result.paging
     token = None if isinstance(paging, generated_types.Unset) else paging.next_page_token
     if isinstance(token, generated_types.Unset) or token == "":
         return records, None
@@ -211,15 +201,25 @@ def _is_operation_id(value: object) -> bool:
     return isinstance(value, str) and _LOW <= len(value) <= _HIGH
 
 
-def _wrapper_problem(
-    body: models.CancelReturnResponse
-    | models.GetOperationsResponse
-    | models.GetReturnResponse
-    | models.GetReturnsResponse,
-) -> str:
+def _result(
+    answer: Answer,
+    kind: type[
+        models.CancelReturnResponse
+        | models.GetOperationsResponse
+        | models.GetReturnResponse
+        | models.GetReturnsResponse
+    ],
+) -> Any:
+    """The ``result`` in a 200's ``ApiResponse`` wrapper of the kind the method promises, or (a ``str``) what is
+    wrong with the body."""
+    body = answer.parsed
+    if not isinstance(body, kind):
+        return _NOT_AN_OBJECT
     if body.status != models.ApiResponseStatusType.OK:
         return f'"status": {body.status.value!r} in the body'
-    return "no result in the body"
+    if isinstance(body.result, generated_types.Unset):
+        return "no result in the body"
+    return body.result
 
 
 def _error_details(answer: Answer) -> list[models.ApiErrorDTO]:
