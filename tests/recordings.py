@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,6 +16,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import MultiDict
 
 from tools.market_vcr import CASSETTES, LIVE_SOURCE, OPERATIONS_CASSETTES, RETURN_CASSETTES, RETURNS_CASSETTES
+from yandex_market_returns_client.models import ApiErrorResponse, ApiResponseStatusType
 
 SPEC = Path(__file__).parent.parent / "openapi.yaml"
 SERVER = "https://api.partner.market.yandex.ru"
@@ -165,3 +166,15 @@ def validate_exchange(
     if request:
         openapi().validate_request(mock_request)
     openapi().validate_response(mock_request, response)
+
+
+def failed(code: str, message: str) -> Callable[[object], None]:
+    """A replayed error answer's check: the Market's error wrapper holding exactly this one error."""
+
+    def check(parsed: object) -> None:
+        assert isinstance(parsed, ApiErrorResponse)
+        assert parsed.status is ApiResponseStatusType.ERROR
+        assert isinstance(parsed.errors, list)
+        assert [(e.code, e.message) for e in parsed.errors] == [(code, message)]
+
+    return check

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from tests.recordings import SERVER, Recording, all_recordings, recording_id
+from tests.recordings import SERVER, Recording, all_recordings, failed, recording_id
 from tools.market_vcr import OPERATIONS_CASSETTES, market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.operations import get_operations
@@ -53,26 +53,14 @@ def _unknown_status(parsed: Parsed) -> None:
     assert parsed.result.operations[1].status is OperationStatusType.DONE
 
 
-def _failed(code: str, message: str) -> Callable[[Parsed], None]:
-    def check(parsed: Parsed) -> None:
-        assert isinstance(parsed, ApiErrorResponse)
-        assert parsed.status is ApiResponseStatusType.ERROR
-        assert isinstance(parsed.errors, list)
-        assert [(e.code, e.message) for e in parsed.errors] == [(code, message)]
-
-    return check
-
-
 EXPECTED: dict[str, Callable[[Parsed], None]] = {
     "200_all_done": _statuses((A, "DONE"), (B, "DONE")),
     "200_mixed": _statuses((A, "DONE"), (B, "FAILED"), (C, "IN_PROGRESS")),
     "200_unknown_status": _unknown_status,
     "200_id_missing": _statuses((A, "DONE")),
-    "400_too_many_ids": _failed("BAD_REQUEST", "operationIds: size must be between 1 and 100"),
-    "401_unauthorized": _failed("UNAUTHORIZED", "OAuth token or Api-Key is invalid"),
-    "420_hourly_limit": _failed(
-        "HIT_RATE_LIMIT", "Hit rate limit of 1000 requests per 1 hours for businessId 11029645"
-    ),
+    "400_too_many_ids": failed("BAD_REQUEST", "operationIds: size must be between 1 and 100"),
+    "401_unauthorized": failed("UNAUTHORIZED", "OAuth token or Api-Key is invalid"),
+    "420_hourly_limit": failed("HIT_RATE_LIMIT", "Hit rate limit of 1000 requests per 1 hours for businessId 11029645"),
 }
 REMAINING = {"420_hourly_limit": "0"}
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from tests.recordings import SERVER, Recording, all_recordings, recording_id
+from tests.recordings import SERVER, Recording, all_recordings, failed, recording_id
 from tools.market_vcr import RETURN_CASSETTES, RETURNS_CASSETTES, market_vcr
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import get_return, get_returns
@@ -62,28 +62,18 @@ def _page(expected: list[tuple[int, ReturnShipmentStatusType]], more: bool) -> C
     return check
 
 
-def _failed(code: str, message: str) -> Callable[[Parsed], None]:
-    def check(parsed: Parsed) -> None:
-        assert isinstance(parsed, ApiErrorResponse)
-        assert parsed.status is ApiResponseStatusType.ERROR
-        assert isinstance(parsed.errors, list)
-        assert [(e.code, e.message) for e in parsed.errors] == [(code, message)]
-
-    return check
-
-
 EXPECTED: dict[str, Callable[[Parsed], None]] = {
     "get_return/200_created": _one(97211, 46150531, CREATED),
     "get_return/200_cancelled": _one(97212, 46150531, CANCELLED),
-    "get_return/404_not_found": _failed("NOT_FOUND", "Return 97211 of order 46150536 not found"),
-    "get_return/420_hourly_limit": _failed(
+    "get_return/404_not_found": failed("NOT_FOUND", "Return 97211 of order 46150536 not found"),
+    "get_return/420_hourly_limit": failed(
         "HIT_RATE_LIMIT", "Hit rate limit of 1 requests per hour for campaignId 21621656"
     ),
     "get_returns/200_first_page": _page([(97211, CREATED), (97212, CANCELLED)], more=True),
     "get_returns/200_last_page": _page([(97213, PICKED), (97214, CREATED)], more=False),
     "get_returns/200_filtered": _page([(97212, CANCELLED), (97213, PICKED)], more=False),
-    "get_returns/400_dates_reversed": _failed("BAD_REQUEST", "Invalid dates: fromDate is after toDate"),
-    "get_returns/420_hourly_limit": _failed(
+    "get_returns/400_dates_reversed": failed("BAD_REQUEST", "Invalid dates: fromDate is after toDate"),
+    "get_returns/420_hourly_limit": failed(
         "HIT_RATE_LIMIT", "Hit rate limit of 1 requests per hour for campaignId 21621656"
     ),
 }
