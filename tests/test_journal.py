@@ -506,3 +506,14 @@ def test_a_refusal_that_arrives_as_the_batch_stops_is_unknown_not_not_cancellabl
     states = {o.return_id: o.state for o in stopped.outcomes}  # type: ignore[attr-defined]
     assert ReturnState.NOT_CANCELLABLE not in states.values(), states
     assert {states[r] for r in (102, 103, 104) if r in states} <= {ReturnState.UNKNOWN, ReturnState.ALREADY_CANCELLED}
+
+
+def test_a_return_cancelled_before_its_request_went_out_is_already_cancelled(market: FakeMarket) -> None:
+    """A 500 that did nothing, then the retry's 400: its record, cancelled before the request, says 'before'."""
+    market.add_returns(CAMPAIGN, 20_000, shipment_status="CANCELLED")
+    time.sleep(2.2)  # the record's time has whole seconds, and two of skew are allowed
+    market.inject(Fault.SERVER_ERROR)
+    with _client(market) as client:
+        (outcome,) = client.cancel_returns(CAMPAIGN, [20_000], poll_interval=0.05)
+    assert isinstance(outcome.error, errors.OutcomeUnknownError)
+    assert (outcome.state, outcome.source) == (ReturnState.ALREADY_CANCELLED, Source.RECORD)

@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def main() -> int:
         market.add_returns(STORE, *RETURNS)
         market.add_returns(STORE, *FAILING, cancellation_fails=True)
         market.add_returns(STORE, *CANCELLED_BEFORE, shipment_status="CANCELLED")
+        time.sleep(3)  # cancelled before the batch: a record's time has whole seconds, and a little skew is allowed
         shown = ["yandex-market-returns", "cancel", "--campaign-id", str(STORE), "--business-id", str(BUSINESS)]
         shown += ["--from", str(ids), "--base-url", market.base_url, "--journal", str(journal)]
         shown += ["--confirm-timeout", "10", "-v"]

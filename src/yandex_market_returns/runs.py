@@ -53,6 +53,7 @@ class Run:
         self._journal = journal
         self._claimed = False
         self.to_send: list[int] = []  # indexes, in the order given
+        self.first_sent: dict[int, datetime] = {}  # when each return's first request of this run went out
 
     def open(self, confirmations: Confirmations | None, settlement: Settlement) -> list[tuple[int, Outcome]]:
         """Claim the journal and sort the returns by what it knows of them; the operations started by earlier
@@ -100,14 +101,18 @@ class Run:
                     "the journal %r could not be released: %s: %s", self._journal, type(error).__name__, error
                 )
 
-    def sender(self, index: int) -> Callable[[], None] | None:
+    def sender(self, index: int) -> Callable[[], None]:
         """What to call just before a return's first request goes out: the journal then holds it, since from
         there on the Market may act on it, whatever comes back."""
         journal = self._journal
-        if journal is None:
-            return None
         entry = JournalEntry(self.campaign_id, self.return_ids[index], None)
-        return lambda: journal.write(attrs.evolve(entry, at=datetime.now(UTC)))
+
+        def sending() -> None:
+            self.first_sent.setdefault(index, datetime.now(UTC))  # a resend keeps the first request's time
+            if journal is not None:
+                journal.write(attrs.evolve(entry, at=datetime.now(UTC)))
+
+        return sending
 
     def learnt(self, outcome: Outcome) -> None:
         """What a return's request or its confirmation ended in (nothing new for one the journal reported)."""
@@ -226,7 +231,7 @@ class Batch:
             return
         self.outcomes[index] = outcome
         if outcome.operation is None:
-            if not self.settlement.take(index, outcome):
+            if not self.settlement.take(index, outcome, sent_at=self.run.first_sent.get(index)):
                 self._final.add(index)
                 self._deliver(outcome)
         elif self.confirmations is not None:

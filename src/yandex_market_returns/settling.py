@@ -18,8 +18,9 @@ from .errors import BadRequestError, MarketError, OutcomeUnknownError
 from .operations import Confirmations, PollSchedule
 from .results import Outcome, ReturnRecord, ReturnState, Source, Verdict
 
-# A record updated this long before a request of ours went out was cancelled by someone else: clocks differ.
-_SKEW = timedelta(seconds=60)
+# A record updated this long before a request of ours went out was cancelled by someone else: the Market writes
+# whole seconds, and its clock is not ours.
+_SKEW = timedelta(seconds=2)
 
 
 class _Kind(enum.Enum):
@@ -56,10 +57,17 @@ class Settlement:
     def __bool__(self) -> bool:
         return bool(self._pending)
 
-    def take(self, index: int, outcome: Outcome, since: datetime | None = None, learnt_late: bool = False) -> bool:
+    def take(
+        self,
+        index: int,
+        outcome: Outcome,
+        since: datetime | None = None,
+        learnt_late: bool = False,
+        sent_at: datetime | None = None,
+    ) -> bool:
         """Hold ``outcome`` for its record when it needs one; ``False`` when it is certain as it stands. ``since``:
         when an earlier run wrote it to the journal, just before its request went out, or (``learnt_late``) once
-        that run had waited for it in vain."""
+        that run had waited for it in vain; ``sent_at``: when this run's first request for it went out."""
         kind = _kind(outcome)
         if kind is None:
             return False
@@ -69,7 +77,9 @@ class Settlement:
         # This run's request has just ended; an earlier run's went out at ``since``, or ``timeout`` before it.
         waited = 0.0 if since is None else max((datetime.now(since.tzinfo) - since).total_seconds(), 0.0)
         deadline = now + max(self._timeout - waited, 0.0)
-        sent = self._began if since is None else since - timedelta(seconds=self._timeout if learnt_late else 0)
+        sent = (
+            sent_at or self._began if since is None else since - timedelta(seconds=self._timeout if learnt_late else 0)
+        )
         self._pending[index] = _Pending(outcome, kind, sent - _SKEW, deadline)
         if self._next_look is None:
             self._next_look = now + self._first_wait
