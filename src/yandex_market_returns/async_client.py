@@ -12,7 +12,6 @@ import httpx
 
 from . import errors
 from .base import ClientBase, Request, cancel_request, return_request, statuses_request
-from .batches import report_stop
 from .generated import errors as generated_errors
 from .generated import models
 from .journal import Journal
@@ -43,7 +42,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self._deadlines = RequestDeadlines()
         self._closed = False
         self._closing = asyncio.Event()  # set by aclose(): wakes calls waiting to retry
-        self._stops: set[asyncio.Queue[Any]] = set()  # one per running batch, told when the client closes
+        # One per running batch: its stop, set when the client closes, and its queue, told so.
+        self._stops: dict[asyncio.Event, asyncio.Queue[Any]] = {}
 
     async def __aenter__(self) -> Self:
         if self._closed:
@@ -62,7 +62,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self._closed = True
         self._closing.set()
         self._slots.close()
-        for batch in self._stops:
+        for stop, batch in self._stops.items():
+            stop.set()
             batch.put_nowait(_CLOSED)
         await self._generated.get_async_httpx_client().aclose()
         await self._slots.wait_closed()
@@ -119,7 +120,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             seconds = wait.after(polled, self._held(business_id))
             if seconds is None:
                 break
-            if await self._sleep(seconds):
+            if await self._sleep(seconds, self._closing):
                 raise self._closed_error()
         return in_order(ids, wait.known, kind)
 
@@ -131,12 +132,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         deadline: float | None = None,
         learn: Callable[[list[OperationResult]], None] | None = None,
     ) -> Round:
-        """What the Market reports of ``ids`` (unique, checked), 100 to a request, one request after another.
-
-        A round with a ``deadline`` (a wait's, or its confirmations') retries no request past it, and goes on
-        after a request that failed only for now; without one (``get_operations``) it ends at the first
-        failure.
-        """
+        """As ``ReturnsClient`` asks for statuses: 100 to a request, one after another, the round deciding."""
         polled = Round(operation_type, deadline, learn)
         for chunk in requests_for(ids):
             try:
@@ -149,7 +145,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         return polled
 
     async def _run(self, request: Request[Result], seconds: float | None = None) -> Result:
-        return await self._call(request, self._attempts(request, seconds))
+        return await self._call(request, self._attempts(request, seconds), self._closing)
 
     async def cancel_returns(
         self,
@@ -167,12 +163,12 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
         ``business_id`` confirms each cancellation as ``ReturnsClient.cancel_returns`` does. Every id is
         checked before the first request. ``on_outcome`` is called as each outcome is final. The batch
-        stops when ``on_outcome`` raises, when the awaiting task is cancelled, when the client is closed and
-        when getOperations refuses (400, 401, 403): nothing more is sent, the requests in flight are
-        abandoned (their slots held for the grace period), and the exception carries ``outcomes`` (every
-        return that was sent, an abandoned one with an ``AbandonedRequestError``) and ``not_sent`` (the ids
-        of the others). ``journal`` and ``order_ids`` are as ``ReturnsClient.cancel_returns`` says; the journal's
-        writes are short and made on the event loop's thread.
+        stops as ``ReturnsClient.cancel_returns`` does, and when the awaiting task is cancelled: nothing more
+        is sent, the requests in flight are waited for, and the exception carries ``outcomes`` and
+        ``not_sent``. A second cancellation abandons those requests (their slots held for the grace period;
+        each reported with an ``AbandonedRequestError``). ``journal`` and ``order_ids`` are as
+        ``ReturnsClient.cancel_returns`` says; the journal's writes are short and made on the event loop's
+        thread.
         """
         campaign_id = check_id("campaign_id", campaign_id, CAMPAIGN_ID_BOUNDS)
         ids = check_return_ids(return_ids)
@@ -183,27 +179,32 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         batch = Batch(run, confirmations, settlement, on_outcome)
         if self._closed:
             raise self._closed_error()
+        stop = asyncio.Event()
         in_progress: dict[int, Attempts] = {}
+        calls: dict[asyncio.Future[None], Attempts] = {}  # each worker's call under way
         # Workers take the next id as they free up and hand back (index, outcome) pairs; the client's
         # close() hands every running batch _CLOSED.
         finished: asyncio.Queue[tuple[int, Outcome] | BaseException | object] = asyncio.Queue()
         pending: Iterator[int] = iter(())  # the returns to send, once the journal has said which
 
         async def work() -> None:
+            worker = cast(asyncio.Future[None], asyncio.current_task())
             try:
                 for index in pending:
                     request = cancel_request(campaign_id, ids[index])
-                    attempts = in_progress[index] = self._policy.begin(request.call, run.sender(index))
-                    outcome = await self._batch_item(ids[index], request, attempts)
-                    del in_progress[index]
+                    attempts = in_progress[index] = calls[worker] = self._policy.begin(request.call, run.sender(index))
+                    outcome = await self._batch_item(ids[index], request, attempts, stop)
+                    del in_progress[index], calls[worker]
                     finished.put_nowait((index, outcome))
                     run.learnt(outcome)  # before the next request; after it is handed back, for a journal that fails
+                    if stop.is_set():
+                        break
             except asyncio.CancelledError:
                 raise
             except BaseException as error:  # ClientClosedError, or a bug of ours: it must reach the caller
                 finished.put_nowait(error)
 
-        self._stops.add(finished)
+        self._stops[stop] = finished
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
         workers: list[asyncio.Future[None]] = []
         delivered = 0  # outcomes of the returns sent: final, or waiting for confirmation
@@ -223,7 +224,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                             # Not cancelled, and none of ours can still be running: once more.
                             request = cancel_request(campaign_id, ids[index])
                             attempts = self._policy.begin(request.call, run.sender(index))
-                            resent = await self._batch_item(ids[index], request, attempts)
+                            resent = await self._batch_item(ids[index], request, attempts, stop)
                             run.learnt(resent)
                             batch.sent(index, resent)
                 else:
@@ -235,27 +236,38 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                     batch.sent(*cast(tuple[int, Outcome], item))
                 batch.confirmed()
         except BaseException as error:
-            for worker in workers:
-                worker.cancel()
+            stop.set()
+            for worker in workers:  # those with no request in flight end now; the others after its answer
+                if worker not in calls or not calls[worker].in_flight:
+                    worker.cancel()
             # The report comes first, before any await: a second cancellation (anyio delivers one at every
-            # await) must not lose it. A request still in flight is abandoned now.
-            while not finished.empty():
-                item = finished.get_nowait()
-                if isinstance(item, tuple):
-                    batch.outcomes[item[0]] = item[1]
-            batch.known()
-            report_stop(error, ids, batch.outcomes, in_progress)
-            await asyncio.gather(*workers, return_exceptions=True)  # they release their slots
+            # await) must not lose it. Then the wait for the requests in flight (within their timeout; a
+            # second cancellation abandons them), and the final report.
+            self._drain(finished, batch)
+            batch.report(error, in_progress)
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._drain(finished, batch)
+            batch.report(error, in_progress)
             raise
         finally:
-            self._stops.discard(finished)
+            self._stops.pop(stop, None)
             run.close()
         return [batch.outcomes[index] for index in range(len(ids))]
 
-    async def _batch_item(self, return_id: int, request: Request[Operation], attempts: Attempts) -> Outcome:
+    @staticmethod
+    def _drain(finished: "asyncio.Queue[Any]", batch: Batch) -> None:
+        """Take in what the workers handed back, for a report."""
+        while not finished.empty():
+            item = finished.get_nowait()
+            if isinstance(item, tuple):
+                batch.outcomes[item[0]] = item[1]
+
+    async def _batch_item(
+        self, return_id: int, request: Request[Operation], attempts: Attempts, stop: asyncio.Event
+    ) -> Outcome:
         """One return of a batch: its outcome."""
         try:
-            operation = await self._call(request, attempts)
+            operation = await self._call(request, attempts, stop)
         except errors.MarketError as error:
             return Outcome(return_id, error=error)
         return Outcome(return_id, operation=operation)
@@ -283,14 +295,16 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         confirmations.polled(polled.rate_limit, self._held(business_id))
         self._after_round(polled, self._closed)
 
-    async def _call(self, request: Request[Result], attempts: Attempts) -> Result:
+    async def _call(self, request: Request[Result], attempts: Attempts, stop: asyncio.Event) -> Result:
+        """Send ``request`` until it succeeds or ``attempts`` ends it; ``stop`` (the client's close, or the
+        batch's stop) wakes the waits between attempts and ends the call there."""
         while True:
             try:
                 taken = await self._slots.acquire(request.key, attempts.deadline)
             except errors.LimitsUnavailableError as error:  # nothing was sent: retried as such
                 attempts.start_clock()  # within the budget: a Redis that stays away ends the call in time
                 delay = self._retry_wait(request, attempts, error)
-                if delay is None or await self._sleep(delay):
+                if delay is None or await self._sleep(delay, stop):
                     raise attempts.outcome() from None
                 continue
             if not taken:
@@ -301,7 +315,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             sent_at = None
             try:
                 wait = self._gate_wait(request, attempts)
-                if (wait and await self._sleep(wait)) or self._closed:
+                if (wait and await self._sleep(wait, stop)) or self._closed:
                     raise attempts.outcome() if attempts.errors else self._closed_error()
                 attempts.sending()
                 sent_at = time.monotonic()
@@ -317,14 +331,15 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             if not isinstance(answer, errors.MarketError):
                 return answer
             delay = self._retry_wait(request, attempts, answer)
-            if delay is None or await self._sleep(delay):
+            if delay is None or await self._sleep(delay, stop):
                 raise attempts.outcome()
 
-    async def _sleep(self, seconds: float) -> bool:
-        """Wait; ``True`` when the client was closed meanwhile (the wait ends then)."""
+    @staticmethod
+    async def _sleep(seconds: float, stop: asyncio.Event) -> bool:
+        """Wait; ``True`` when ``stop`` was set meanwhile (the wait ends then)."""
         try:
             async with asyncio.timeout(seconds):
-                await self._closing.wait()
+                await stop.wait()
         except TimeoutError:
             return False
         return True

@@ -15,7 +15,7 @@ import httpx
 
 from . import errors
 from .base import ClientBase, Request, cancel_request, return_request, statuses_request
-from .batches import report_stop, stop_report
+from .batches import stop_report
 from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
 from .generated import models
@@ -325,11 +325,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             # A report first, the requests in flight counted as abandoned: a second Ctrl-C may cut the wait
             # for them short. Then the wait (within their timeout; nothing new starts) and the final report.
             self._drain(finished, collect, batch, handed)
-            report_stop(error, ids, batch.outcomes, in_progress)
+            batch.report(error, in_progress)
             while ended < began:
                 collect(finished.get(), quiet=True)
             self._drain(finished, collect, batch, handed)
-            report_stop(error, ids, batch.outcomes, in_progress)
+            batch.report(error, in_progress)
             raise
         finally:
             stop.set()
@@ -337,7 +337,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             run.close()
             interrupted = sys.exc_info()[1]  # a second Ctrl-C, landed before the report above was made
             if interrupted is not None and stop_report(interrupted) is None:
-                report_stop(interrupted, ids, batch.outcomes, in_progress)
+                batch.report(interrupted, in_progress)
             with self._stops_lock:
                 self._stops.pop(stop, None)
             if ended == began:  # every worker that began has said it is done: let them exit before returning
@@ -350,12 +350,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
     def _drain(
         finished: "queue.SimpleQueue[Any]", collect: Callable[..., None], batch: Batch, handed: dict[int, Outcome]
     ) -> None:
-        """Take in what the workers handed back, and what is known of the statuses awaited, for a report."""
+        """Take in what the workers handed back, for a report."""
         while not finished.empty():
             collect(finished.get(), quiet=True)
         for index, outcome in dict(handed).items():  # a copy at once: workers may still be adding
             batch.outcomes.setdefault(index, outcome)
-        batch.known()
 
     def _settle_round(
         self, campaign_id: int, settlement: Settlement, stop: threading.Event

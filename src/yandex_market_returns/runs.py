@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 
 import attrs
 
+from .batches import report_stop
 from .errors import JournalError
 from .generated import models
 from .journal import Journal, JournalEntry, SqliteJournal
 from .operations import Confirmations
 from .rate_limit import RateLimit
 from .results import FINAL_STATES, Operation, Outcome, ReturnState, Source, Verdict
+from .retry import Attempts
 from .settling import Settlement, next_round_in
 
 logger = logging.getLogger("yandex_market_returns")
@@ -253,7 +255,7 @@ class Batch:
         self.outcomes.update(final)  # all of them, before on_outcome may raise
         self._settled([(index, outcome) for index, outcome in final if not self.settlement.take(index, outcome)])
 
-    def known(self) -> None:
+    def _known(self) -> None:
         """Take in what is known of the statuses and records awaited: for a stop's report. A refusal not yet
         told from "cancelled before", and a return being sent again (its first request may have started the
         cancellation, and its second may have too), are unknown."""
@@ -269,6 +271,13 @@ class Batch:
         resent = Verdict(ReturnState.UNKNOWN, Source.REQUEST, "the batch stopped while it was sent again")
         for index in self._resending:
             self.outcomes[index] = attrs.evolve(self.outcomes[index], verdict=resent)
+
+    def report(self, error: BaseException, in_progress: Mapping[int, Attempts]) -> None:
+        """Put on ``error``, the exception the batch stops with, what is known of every return: made at the
+        stop, a request still in flight (``in_progress``, by index) counted as abandoned, and made again once
+        those requests have ended."""
+        self._known()
+        report_stop(error, self.run.return_ids, self.outcomes, in_progress)
 
     def _settled(self, final: list[tuple[int, Outcome]]) -> None:
         """Outcomes final by their status or record: all noted and written before the first is delivered."""
