@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import CAMPAIGN, FAST, KEY, async_client
 from yandex_market_returns import Outcome, ReturnsClient, SqliteJournal, errors
-from yandex_market_returns.testing import Canned, FakeMarket
+from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY = 0.2
@@ -215,7 +215,7 @@ CTRL_C_SCRIPT = textwrap.dedent(
     """
     import json, signal, sys, threading, time
     from yandex_market_returns import ReturnsClient
-    from yandex_market_returns.testing import Canned, FakeMarket
+    from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
     interrupted_at = []
     def on_sigint(signum, frame):
@@ -541,3 +541,106 @@ def test_ctrl_c_while_the_batch_starts_its_workers_waits_for_every_request_sent(
     outcomes: list[Outcome] = stopped.outcomes  # type: ignore[attr-defined]
     assert outcomes, "the workers started had sent requests"
     assert all(outcome.ok for outcome in outcomes), "a request sent was not waited for"
+
+
+def _journalled(path: Path) -> dict[int, Any]:
+    return SqliteJournal(path).entries(CAMPAIGN)
+
+
+def _stop_batch(
+    how: str, market: FakeMarket, ids: list[int], journal: Path, at: float, **options: Any
+) -> BaseException:
+    """A batch stopped ``at`` seconds in: by ``close()`` from another thread (sync), ``aclose()`` or a
+    cancellation of its task (async). The exception it stopped with."""
+    if how == "sync-close":
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, **{**FAST, **options}) as client:
+            closer = threading.Timer(at, client.close)
+            closer.start()
+            try:
+                client.cancel_returns(CAMPAIGN, ids, journal=journal)
+            except errors.ClientClosedError as error:
+                return error
+            finally:
+                closer.join()
+        raise AssertionError("the batch went on")
+
+    async def main() -> BaseException:
+        async with async_client(market, **options) as client:
+            batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, ids, journal=journal))
+            await asyncio.sleep(at)
+            if how == "async-close":
+                await client.aclose()
+            else:
+                batch.cancel()
+            try:
+                await batch
+            except (errors.ClientClosedError, asyncio.CancelledError) as error:
+                return error
+        raise AssertionError("the batch went on")
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("how", ["sync-close", "async-close", "async-cancel"])
+def test_a_stop_between_two_attempts_journals_what_the_call_learnt(
+    how: str, market: FakeMarket, tmp_path: Path
+) -> None:
+    """Each worker had a 420 and sleeps before its retry when the batch stops: the journal says "not sent",
+    as the report does, so a rerun sends them at once instead of looking for them in the store's records."""
+    market.inject(*[Canned(420)] * 8)
+    journal = tmp_path / "journal.sqlite3"
+    error = _stop_batch(how, market, list(range(1, 41)), journal, 0.3, backoff=2.0, retry_budget=30.0)
+    outcomes: list[Outcome] = error.outcomes  # type: ignore[attr-defined]
+    assert len(outcomes) == len(market.exchanges) == 8
+    assert {outcome.state.value for outcome in outcomes} == {"not_sent"}
+    entries = _journalled(journal)
+    assert sorted(entries) == sorted(outcome.return_id for outcome in outcomes)
+    assert {entry.state.value for entry in entries.values() if entry.state is not None} == {"not_sent"}
+    assert all(entry.state is not None for entry in entries.values()), "journalled as maybe sent"
+
+
+@pytest.mark.parametrize("how", ["sync-close", "async-close"])
+def test_closing_the_client_waits_for_the_batchs_requests_in_flight(
+    how: str, market: FakeMarket, tmp_path: Path
+) -> None:
+    """The connection pool is closed once the batch's requests in flight are answered: their operation ids
+    are reported and journalled, not lost with the connections."""
+    market.latency = LATENCY
+    journal = tmp_path / "journal.sqlite3"
+    error = _stop_batch(how, market, list(range(1, 41)), journal, LATENCY * 1.5)
+    outcomes: list[Outcome] = error.outcomes  # type: ignore[attr-defined]
+    started = {operation.return_id for operation in market.operations}
+    assert len(started) > 4, "requests were in flight at the close"
+    assert {o.return_id for o in outcomes} == started
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+    operation_ids = {i: entry.operation_id for i, entry in _journalled(journal).items()}
+    assert {i for i, operation_id in operation_ids.items() if operation_id is not None} == started
+
+
+def test_a_second_cancellation_reports_what_came_back_before_it(market: FakeMarket, tmp_path: Path) -> None:
+    """The second cancellation abandons the one request still in flight; the three answered after the first
+    cancellation are in the report as started, not abandoned."""
+    market.latency = LATENCY
+    market.slow_answer_delay = 2.0
+    market.inject(Fault.SLOW_ANSWER)
+    ids = list(range(1, 41))
+
+    async def main() -> BaseException:
+        async with async_client(market, timeout=5.0) as client:
+            batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, ids, journal=tmp_path / "journal"))
+            await asyncio.sleep(LATENCY / 2)  # 4 requests in flight, the first of them slow
+            batch.cancel()
+            await asyncio.sleep(LATENCY + 0.3)  # the 3 others answered
+            batch.cancel()
+            try:
+                await batch
+            except asyncio.CancelledError as error:
+                return error
+        raise AssertionError("the batch was not cancelled")
+
+    (report,) = _reports(asyncio.run(main()))
+    outcomes: list[Outcome] = report.outcomes  # type: ignore[attr-defined]
+    assert len(outcomes) == 4
+    abandoned = [o for o in outcomes if isinstance(o.error, errors.AbandonedRequestError)]
+    assert len(abandoned) == 1, outcomes
+    assert sum(o.ok for o in outcomes) == 3, outcomes

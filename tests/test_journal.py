@@ -17,6 +17,8 @@ from tests.conftest import CAMPAIGN, FAST, KEY, async_client
 from yandex_market_returns import Outcome, ReturnsClient, errors
 from yandex_market_returns.journal import JournalEntry, SqliteJournal
 from yandex_market_returns.results import ReturnState, Source
+from yandex_market_returns.runs import Run
+from yandex_market_returns.settling import Settlement
 from yandex_market_returns.testing import FakeMarket, Fault
 
 BUSINESS = FakeMarket.DEFAULT_BUSINESS
@@ -517,3 +519,21 @@ def test_a_return_cancelled_before_its_request_went_out_is_already_cancelled(mar
         (outcome,) = client.cancel_returns(CAMPAIGN, [20_000], poll_interval=0.05)
     assert isinstance(outcome.error, errors.OutcomeUnknownError)
     assert (outcome.state, outcome.source) == (ReturnState.ALREADY_CANCELLED, Source.RECORD)
+
+
+def test_an_answer_after_the_run_let_go_of_its_journal_is_said_not_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request abandoned by a second stop may be answered after the batch released the journal (another
+    run may hold it by then): the answer is not written, and a warning says the rerun will settle it."""
+    path = tmp_path / "journal.sqlite3"
+    settlement = Settlement(1.0, 0.05, datetime.now(UTC), {})
+    run = Run(CAMPAIGN, [7], SqliteJournal(path))
+    run.open(None, settlement)
+    run.sender(0)()
+    run.close()
+    with caplog.at_level("WARNING", logger="yandex_market_returns"):
+        run.learnt(Outcome(7, error=errors.AbandonedRequestError("late")))
+    assert SqliteJournal(path).entries(CAMPAIGN)[7].state is None, "still: a request that may have gone out"
+    assert "return 7" in caplog.text
+    assert "rerun settles" in caplog.text

@@ -1,6 +1,7 @@
 """The asynchronous client."""
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,8 +43,9 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         self._deadlines = RequestDeadlines()
         self._closed = False
         self._closing = asyncio.Event()  # set by aclose(): wakes calls waiting to retry
-        # One per running batch: its stop, set when the client closes, and its queue, told so.
-        self._stops: dict[asyncio.Event, asyncio.Queue[Any]] = {}
+        # One per running batch: its stop, set when the client closes; its queue, told so; and its end, which
+        # aclose() waits for.
+        self._stops: dict[asyncio.Event, tuple[asyncio.Queue[Any], asyncio.Event]] = {}
 
     async def __aenter__(self) -> Self:
         if self._closed:
@@ -57,14 +59,20 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop: running batches send nothing more, the connection pool is closed, and the store's slots are
-        given back (shared limits hear of it before this returns)."""
+        """Stop: running batches send nothing more and are waited for (within one request timeout and a
+        second), so the answers to their requests in flight are not lost; then the connection pool is closed,
+        and the store's slots are given back (shared limits hear of it before this returns)."""
         self._closed = True
         self._closing.set()
         self._slots.close()
-        for stop, batch in self._stops.items():
+        for stop, (batch, _) in self._stops.items():
             stop.set()
             batch.put_nowait(_CLOSED)
+        running = [done for _, done in self._stops.values()]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._request_seconds + 1.0):
+                for done in running:
+                    await done.wait()
         await self._generated.get_async_httpx_client().aclose()
         await self._slots.wait_closed()
 
@@ -189,6 +197,7 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
 
         async def work() -> None:
             worker = cast(asyncio.Future[None], asyncio.current_task())
+            index = None
             try:
                 for index in pending:
                     request = cancel_request(campaign_id, ids[index])
@@ -200,11 +209,15 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
                     if stop.is_set():
                         break
             except asyncio.CancelledError:
+                # Ended by the stop between two attempts, or abandoned by a second one: what it learnt is kept.
+                if index in in_progress and (so_far := in_progress[index].outcome_so_far()) is not None:
+                    run.learnt(Outcome(ids[index], error=so_far))
                 raise
             except BaseException as error:  # ClientClosedError, or a bug of ours: it must reach the caller
                 finished.put_nowait(error)
 
-        self._stops[stop] = finished
+        done = asyncio.Event()
+        self._stops[stop] = finished, done
         # Twice the slots: while one worker sleeps before a retry, another keeps its slot busy.
         workers: list[asyncio.Future[None]] = []
         delivered = 0  # outcomes of the returns sent: final, or waiting for confirmation
@@ -245,13 +258,16 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             # second cancellation abandons them), and the final report.
             self._drain(finished, batch)
             batch.report(error, in_progress)
-            await asyncio.gather(*workers, return_exceptions=True)
-            self._drain(finished, batch)
-            batch.report(error, in_progress)
+            try:
+                await asyncio.gather(*workers, return_exceptions=True)
+            finally:  # and after a second cancellation: what came back meanwhile is put in the report
+                self._drain(finished, batch)
+                batch.report(error, in_progress)
             raise
         finally:
             self._stops.pop(stop, None)
             run.close()
+            done.set()
         return [batch.outcomes[index] for index in range(len(ids))]
 
     @staticmethod

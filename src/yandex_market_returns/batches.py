@@ -38,11 +38,19 @@ def report_stop(
     object.__setattr__(error, "__notes__", [*notes, note])
 
 
-def stop_report(error: BaseException | None) -> tuple[list[Outcome], list[int]] | None:
-    """``outcomes`` and ``not_sent`` of ``error``, or of the one it was raised while handling (a second Ctrl-C
-    during the first's wait carries none of its own); ``None`` when neither carries a report."""
+def reported_on(error: BaseException | None) -> BaseException | None:
+    """The exception that carries a stop's report: ``error``, or the one it was raised while handling (a
+    second Ctrl-C during the first's wait carries none of its own); ``None`` when neither carries one."""
     while error is not None:
         if hasattr(error, "not_sent"):
-            return list(getattr(error, "outcomes", [])), list(error.not_sent)
+            return error
         error = error.__context__
     return None
+
+
+def stop_report(error: BaseException | None) -> tuple[list[Outcome], list[int]] | None:
+    """``outcomes`` and ``not_sent`` of the exception that carries ``error``'s report (see ``reported_on``)."""
+    carrier = reported_on(error)
+    if carrier is None:
+        return None
+    return list(getattr(carrier, "outcomes", [])), list(getattr(carrier, "not_sent", []))

@@ -15,7 +15,7 @@ import httpx
 
 from . import errors
 from .base import ClientBase, Request, cancel_request, return_request, statuses_request
-from .batches import stop_report
+from .batches import reported_on
 from .deadlines import BoundedTransport
 from .generated import errors as generated_errors
 from .generated import models
@@ -55,8 +55,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         self._slots, self._gate = self._limits.for_threads()
         self._closed = threading.Event()
         self._stops_lock = threading.Lock()
-        # One per running batch: its stop, set when the client closes, and its queue, told so.
-        self._stops: dict[threading.Event, queue.SimpleQueue[Any]] = {}
+        # One per running batch: its stop, set when the client closes; its queue, told so; its end, which a
+        # close waits for; and the thread it runs in.
+        self._stops: dict[threading.Event, tuple[queue.SimpleQueue[Any], threading.Event, int]] = {}
 
     def __enter__(self) -> Self:
         if self._closed.is_set():
@@ -70,13 +71,19 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         self.close()
 
     def close(self) -> None:
-        """Stop: running batches send nothing more, and the connection pool is closed. Safe from any thread."""
+        """Stop: running batches send nothing more and wait for their requests in flight, then the connection
+        pool is closed. Safe from any thread; a batch run by another thread is waited for (within one
+        request timeout and a second), so the answers to its requests in flight are not lost."""
         self._closed.set()
         with self._stops_lock:
-            for stop, batch in self._stops.items():
+            for stop, (batch, _, _) in self._stops.items():
                 stop.set()
                 batch.put(_CLOSED)
+            others = [done for _, done, thread in self._stops.values() if thread != threading.get_ident()]
         self._slots.wake()
+        deadline = time.monotonic() + self._request_seconds + 1.0
+        for done in others:
+            done.wait(max(0.0, deadline - time.monotonic()))
         self._generated.get_httpx_client().close()
 
     def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
@@ -236,8 +243,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends,
         # _CLOSED when the client closes.
         finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | object] = queue.SimpleQueue()
+        done = threading.Event()
         with self._stops_lock:
-            self._stops[stop] = finished
+            self._stops[stop] = finished, done, threading.get_ident()
         pending: Iterator[int] = iter(())  # the returns to send, once the journal has said which
         pending_lock = threading.Lock()
         # Workers that began (each counts itself, under pending_lock, unless the batch has stopped), and those
@@ -335,11 +343,13 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             stop.set()
             self._slots.wake()
             run.close()
-            interrupted = sys.exc_info()[1]  # a second Ctrl-C, landed before the report above was made
-            if interrupted is not None and stop_report(interrupted) is None:
-                batch.report(interrupted, in_progress)
+            interrupted = sys.exc_info()[1]  # a second Ctrl-C: what came back since the report is put in it
+            if interrupted is not None:
+                self._drain(finished, collect, batch, handed)
+                batch.report(reported_on(interrupted) or interrupted, in_progress)
             with self._stops_lock:
                 self._stops.pop(stop, None)
+            done.set()
             if ended == began:  # every worker that began has said it is done: let them exit before returning
                 for worker in workers:
                     if worker.ident is not None:

@@ -120,6 +120,14 @@ class Run:
         """What a return's request or its confirmation ended in (nothing new for one the journal reported)."""
         if self._journal is None or outcome.source is Source.JOURNAL:
             return
+        if not self._claimed:  # a request abandoned by a second stop, answered after the run let go
+            logger.warning(
+                "return %s: %s came after the batch stopped and let go of the journal, and is not in it; a "
+                "rerun settles the return by its record",
+                outcome.return_id,
+                outcome.state.value,
+            )
+            return
         self._journal.write(_entry(self.campaign_id, outcome))
 
 
