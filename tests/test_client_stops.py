@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import CAMPAIGN, FAST, KEY, async_client
-from yandex_market_returns import Outcome, ReturnsClient, SqliteJournal, errors
+from yandex_market_returns import AsyncReturnsClient, Outcome, ReturnsClient, SqliteJournal, errors
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -644,3 +645,91 @@ def test_a_second_cancellation_reports_what_came_back_before_it(market: FakeMark
     abandoned = [o for o in outcomes if isinstance(o.error, errors.AbandonedRequestError)]
     assert len(abandoned) == 1, outcomes
     assert sum(o.ok for o in outcomes) == 3, outcomes
+
+
+def test_two_threads_closing_the_client_at_once_do_not_wait_for_each_other(market: FakeMarket) -> None:
+    """Each batch's on_outcome closes the shared client: neither close waits for the other's batch, whose
+    thread is closing too, so both return within a request, not after the whole timeout."""
+    market.latency = LATENCY
+    client = ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=5.0, **FAST)
+    took: list[float] = []
+    both = threading.Barrier(2)
+
+    def batch(ids: range) -> None:
+        started = time.monotonic()
+        outcomes: list[Outcome] = []
+
+        def close(outcome: Outcome) -> None:
+            outcomes.append(outcome)
+            if len(outcomes) == 1:
+                both.wait(timeout=2.0)  # each batch has its first outcome: both close at once
+                client.close()
+
+        with pytest.raises(errors.ClientClosedError):
+            client.cancel_returns(CAMPAIGN, ids, on_outcome=close)
+        took.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=batch, args=(ids,)) for ids in (range(1, 41), range(41, 81))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(took) == 2
+    assert max(took) < 2.0, took
+
+
+class _ClosingJournal:
+    """A service's journal whose write closes the client, as a shutdown hook in it might (in a worker thread)."""
+
+    def __init__(self) -> None:
+        self.client: ReturnsClient | None = None
+
+    def claim(self, campaign_id: int) -> dict[int, Any]:
+        return {}
+
+    def write(self, entry: Any) -> None:
+        if entry.operation_id is not None and self.client is not None:
+            self.client.close()
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_close_from_a_worker_of_the_batch_does_not_wait_for_it(market: FakeMarket) -> None:
+    market.latency = LATENCY
+    journal = _ClosingJournal()
+    client = journal.client = ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=5.0, **FAST)
+    started = time.monotonic()
+    with pytest.raises(errors.ClientClosedError):
+        client.cancel_returns(CAMPAIGN, range(1, 41), journal=journal)
+    assert time.monotonic() - started < 2.0
+
+
+class _RecordedClose(httpx.AsyncHTTPTransport):
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await super().aclose()
+
+
+def test_an_aclose_cancelled_while_it_waits_for_a_batch_still_closes_the_connections(market: FakeMarket) -> None:
+    """`async with client:` ending under a timeout, or anyio's cancellation: the wait is cut short, the
+    connections are closed all the same."""
+    market.latency = 1.0
+    transport = _RecordedClose()
+
+    async def main() -> None:
+        client = AsyncReturnsClient(api_key=KEY, base_url=market.base_url, transport=transport, **FAST)
+        batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, range(1, 41)))
+        await asyncio.sleep(0.2)  # 4 requests in flight
+        closing = asyncio.ensure_future(client.aclose())
+        await asyncio.sleep(0.1)  # it waits for the batch
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        assert transport.closed
+        with pytest.raises(errors.ClientClosedError):
+            await batch
+
+    asyncio.run(main())

@@ -19,7 +19,7 @@ from tests.conftest import ROOT, clean_venv, pip_install
 from tools.redis_server import RedisServer
 from tools.wheelhouse import LOWEST, LOWEST_REDIS
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
-from yandex_market_returns.errors import LimitsUnavailableError, RateLimitError
+from yandex_market_returns.errors import ClientClosedError, LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits
 from yandex_market_returns.rate_limit import RateLimit
 from yandex_market_returns.testing import FakeMarket
@@ -797,3 +797,34 @@ def test_redis_away_for_longer_than_the_budget_ends_the_call_within_it(
         with pytest.raises(LimitsUnavailableError):
             client.cancel_return(CAMPAIGN, 1)
     assert time.monotonic() - started < 1.5
+
+
+def test_an_async_client_closed_mid_batch_keeps_its_leases_until_its_requests_end(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """aclose() waits for the batch's requests in flight: their leases are renewed meanwhile, so another
+    process gets no fifth slot while they run (1 s leases, 2.5 s requests)."""
+    prefix = "test-aclose-leases:"
+    first, second = (make_limits(server.url, prefix=prefix, lease=1.0) for _ in range(2))
+    with FakeMarket(api_key=KEY, latency=2.5) as market:
+        market.add_returns(CAMPAIGN, *range(1, 45))
+
+        def other_process() -> None:
+            time.sleep(1.5)  # the first client's leases would have ended by now without renewals
+            with ReturnsClient(api_key=KEY, base_url=market.base_url, timeout=20.0, limits=second) as client:
+                client.cancel_returns(CAMPAIGN, range(41, 45))
+
+        async def main() -> None:
+            client = AsyncReturnsClient(api_key=KEY, base_url=market.base_url, timeout=20.0, limits=first)
+            batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, range(1, 41)))
+            await asyncio.sleep(0.3)  # 4 requests in flight
+            other = threading.Thread(target=other_process)
+            other.start()
+            await client.aclose()
+            with pytest.raises(ClientClosedError):
+                await batch
+            await asyncio.to_thread(other.join)
+
+        asyncio.run(main())
+    assert market.max_in_flight(CAMPAIGN) <= 4
+    assert not [exchange for exchange in market.exchanges if exchange.status == 420]

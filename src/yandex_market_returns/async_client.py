@@ -64,17 +64,21 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         and the store's slots are given back (shared limits hear of it before this returns)."""
         self._closed = True
         self._closing.set()
-        self._slots.close()
         for stop, (batch, _) in self._stops.items():
             stop.set()
             batch.put_nowait(_CLOSED)
         running = [done for _, done in self._stops.values()]
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._request_seconds + 1.0):
-                for done in running:
-                    await done.wait()
-        await self._generated.get_async_httpx_client().aclose()
-        await self._slots.wait_closed()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._request_seconds + 1.0):
+                    for done in running:
+                        await done.wait()
+        finally:  # and when this wait is cancelled: the slots (their leases renewed until now) and the pool
+            self._slots.close()
+            try:
+                await self._generated.get_async_httpx_client().aclose()
+            finally:
+                await self._slots.wait_closed()
 
     async def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
         """Start cancelling a return; raise a ``MarketError`` when the Market does not start it."""

@@ -42,6 +42,15 @@ _CLOSED = object()
 _ROUND = object()
 
 
+class _Running:
+    """A running batch as ``close()`` sees it: its queue, to tell it the client closed, and its threads (the
+    caller's and its workers'): a close made in one of them cannot wait for the batch."""
+
+    def __init__(self, finished: "queue.SimpleQueue[Any]") -> None:
+        self.finished = finished
+        self.threads = {threading.get_ident()}
+
+
 class ReturnsClient(ClientBase[httpx.BaseTransport]):
     """Cancels returns, retrying what is worth retrying and pacing itself to the Market's limits.
 
@@ -54,10 +63,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
     def _open(self) -> None:
         self._slots, self._gate = self._limits.for_threads()
         self._closed = threading.Event()
-        self._stops_lock = threading.Lock()
-        # One per running batch: its stop, set when the client closes; its queue, told so; its end, which a
-        # close waits for; and the thread it runs in.
-        self._stops: dict[threading.Event, tuple[queue.SimpleQueue[Any], threading.Event, int]] = {}
+        # The running batches, each by its stop (set when the client closes), and the threads in close();
+        # notified as a batch ends and as a close begins.
+        self._batches = threading.Condition()
+        self._stops: dict[threading.Event, _Running] = {}
+        self._closers: set[int] = set()
 
     def __enter__(self) -> Self:
         if self._closed.is_set():
@@ -74,16 +84,22 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """Stop: running batches send nothing more and wait for their requests in flight, then the connection
         pool is closed. Safe from any thread; a batch run by another thread is waited for (within one
         request timeout and a second), so the answers to its requests in flight are not lost."""
-        self._closed.set()
-        with self._stops_lock:
-            for stop, (batch, _, _) in self._stops.items():
-                stop.set()
-                batch.put(_CLOSED)
-            others = [done for _, done, thread in self._stops.values() if thread != threading.get_ident()]
-        self._slots.wake()
         deadline = time.monotonic() + self._request_seconds + 1.0
-        for done in others:
-            done.wait(max(0.0, deadline - time.monotonic()))
+        with self._batches:
+            self._closed.set()
+            self._closers.add(threading.get_ident())
+            for stop, running in self._stops.items():
+                stop.set()
+                running.finished.put(_CLOSED)
+            self._batches.notify_all()  # a close that waits for a batch whose thread closes too stops waiting
+        self._slots.wake()
+        with self._batches:
+            try:
+                while any(not running.threads & self._closers for running in self._stops.values()):
+                    if not self._batches.wait(deadline - time.monotonic()):
+                        break
+            finally:
+                self._closers.discard(threading.get_ident())
         self._generated.get_httpx_client().close()
 
     def cancel_return(self, campaign_id: int, return_id: int) -> Operation:
@@ -233,8 +249,6 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
         batch = Batch(run, confirmations, settlement, on_outcome)
-        if self._closed.is_set():
-            raise self._closed_error()
         stop = threading.Event()
         in_progress: dict[int, Attempts] = {}
         # Every outcome a worker hands back, kept here too: a Ctrl-C may land in this thread just after an
@@ -243,9 +257,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         # Workers take the next id as they free up and hand back (index, outcome) pairs; None when one ends,
         # _CLOSED when the client closes.
         finished: queue.SimpleQueue[tuple[int, Outcome | None] | BaseException | object] = queue.SimpleQueue()
-        done = threading.Event()
-        with self._stops_lock:
-            self._stops[stop] = finished, done, threading.get_ident()
+        running = _Running(finished)
+        with self._batches:  # checked as it is registered: a close() meanwhile stops it, or it does not start
+            if self._closed.is_set():
+                raise self._closed_error()
+            self._stops[stop] = running
         pending: Iterator[int] = iter(())  # the returns to send, once the journal has said which
         pending_lock = threading.Lock()
         # Workers that began (each counts itself, under pending_lock, unless the batch has stopped), and those
@@ -259,6 +275,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                 if stop.is_set():
                     return
                 began += 1
+            with self._batches:
+                running.threads.add(threading.get_ident())
             try:
                 while not stop.is_set():
                     with pending_lock:
@@ -277,6 +295,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             except BaseException as error:  # a bug of ours must reach the caller, not die with the thread
                 finished.put(error)
             finally:
+                with self._batches:  # a thread started later may be given the same ident
+                    running.threads.discard(threading.get_ident())
                 finished.put(None)
 
         def collect(item: object, quiet: bool = False) -> None:
@@ -347,9 +367,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             if interrupted is not None:
                 self._drain(finished, collect, batch, handed)
                 batch.report(reported_on(interrupted) or interrupted, in_progress)
-            with self._stops_lock:
+            with self._batches:
                 self._stops.pop(stop, None)
-            done.set()
+                self._batches.notify_all()
             if ended == began:  # every worker that began has said it is done: let them exit before returning
                 for worker in workers:
                     if worker.ident is not None:
