@@ -14,12 +14,15 @@ import redis
 
 
 class RedisServer:
-    def __init__(self, folder: Path) -> None:
+    """``options``: more of redis-server's command line (``--replicaof`` for a replica, say)."""
+
+    def __init__(self, folder: Path, *options: str) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise AssertionError("redis-server is missing: install Debian's redis-server (.ci/run does)")
         self._binary = binary
         self._folder = folder
+        self._options = list(options)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -28,7 +31,7 @@ class RedisServer:
 
     def start(self) -> None:
         command = [self._binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
-        command += ["--dir", str(self._folder), "--logfile", str(self._folder / "redis.log")]
+        command += ["--dir", str(self._folder), "--logfile", str(self._folder / "redis.log"), *self._options]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         with redis.Redis(port=self.port, socket_connect_timeout=0.2) as client:

@@ -19,6 +19,7 @@ import functools
 import logging
 import os
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -26,6 +27,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import redis
 import redis.asyncio
+import redis.asyncio.retry
+import redis.retry
+from redis.backoff import NoBackoff
 
 from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
@@ -78,6 +82,7 @@ class RedisLimits:
         self._local = InProcessLimits() if on_unavailable == "local" else None
         if not isinstance(client, redis.Redis | redis.asyncio.Redis):
             raise TypeError(f"client must be a redis.Redis or a redis.asyncio.Redis, not {type(client).__name__}")
+        _tried_once(client)
         settings = client.connection_pool.connection_kwargs
         self._where = settings.get("path") or f"{settings.get('host')}:{settings.get('port')}"  # no password
         # A redis.Redis serves ReturnsClient, a redis.asyncio.Redis AsyncReturnsClient; from_url makes both.
@@ -106,8 +111,7 @@ class RedisLimits:
         self._owner = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
-        # Held by this process and renewed by one thread, under their own lock: a lease released while a
-        # renewal adds leases back must not come back after its release.
+        # Held by this process, renewed by one thread: the lock guards the lists, never a call to Redis.
         self._leases_lock = threading.Lock()
         self._leases: dict[Key, list[str]] = {}
         self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
@@ -122,8 +126,8 @@ class RedisLimits:
         answering fails a call's attempt after 5 s, unless the URL sets ``socket_timeout`` and
         ``socket_connect_timeout`` itself."""
         limits = cls(redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT), **options)
-        limits._new_async_redis = lambda: redis.asyncio.Redis.from_url(
-            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT
+        limits._new_async_redis = lambda: _tried_once(
+            redis.asyncio.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         )
         return limits
 
@@ -288,6 +292,23 @@ class RedisLimits:
             timer.daemon = True
             timer.start()
 
+    def _leave(self, key: Key, place: str) -> None:
+        """Give up a place in the queue, or a slot handed over or taken with a reply that was lost: by a
+        thread of its own, so that a Redis that does not answer holds up no call. Tried again until the claim
+        would end anyway (the place ends within QUEUED_MS, the slot within CLAIM_MS)."""
+
+        def leave() -> None:
+            deadline = time.monotonic() + CLAIM_MS / 1000
+            while True:
+                try:
+                    self._give_back(key, place, 0.0)
+                    return
+                except (redis.RedisError, ValueError):  # ValueError: this RedisLimits was closed meanwhile
+                    if self._closing.wait(0.2) or time.monotonic() > deadline:
+                        return
+
+        threading.Thread(target=leave, name="RedisLimits give-back", daemon=True).start()
+
     def _grace_ended(self, key: Key) -> None:
         with contextlib.suppress(redis.RedisError):  # the waiters look again on their own
             self._give_back(key, "-", 0.0)  # no such lease: it only hands over what is free
@@ -300,9 +321,9 @@ class RedisLimits:
             try:
                 with self._leases_lock:
                     held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
-                    for key, ids in held.items():
-                        if ids:
-                            self._epochs[key] = text(self._renew_one(key, ids))
+                for key, ids in held.items():
+                    if ids:
+                        self._epochs[key] = text(self._renew_one(key, ids))
                 period = min(self._lease_ms, CLAIM_MS) / 3000
             except redis.RedisError:
                 period = 0.2
@@ -341,7 +362,7 @@ class _ThreadSlots:
                 try:
                     answer: list[Any] = [-1, ""] if waiter.granted else limits._take(keys=keys, args=args)
                 except redis.RedisError as error:
-                    me = ""  # no place to give up: Redis did not answer, and the place ends by itself
+                    # The take may have run and its reply been lost: its place (or slot) is given back below.
                     local = limits._unavailable(error)
                     if local.acquire(key, stop, deadline):
                         with limits._leases_lock:
@@ -364,8 +385,7 @@ class _ThreadSlots:
         finally:
             limits._done_waiting(name)
             if me:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
-                with contextlib.suppress(redis.RedisError):  # unreachable: the place ends within QUEUED_MS
-                    limits._give_back(key, me, 0.0)
+                limits._leave(key, me)
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
@@ -386,13 +406,36 @@ class _ThreadSlots:
             self._limits._local.for_threads()[0].wake()
 
 
+def _tried_once(client: Any) -> Any:
+    """``client``, its commands each tried once: redis-py retries a timed-out command 3 to 10 times by
+    default, and a call's ``retry_budget`` and a stop would wait for all of them. The call retries itself."""
+    if isinstance(client, redis.asyncio.Redis):
+        client.set_retry(redis.asyncio.retry.Retry(NoBackoff(), 0))
+    else:
+        client.set_retry(redis.retry.Retry(NoBackoff(), 0))
+    return client
+
+
 def _start_in_child(alive: "weakref.ref[RedisLimits]") -> None:
     limits = alive()
     if limits is not None:
         limits._start()
 
 
+# Redis away for now, as during a failover: a node that has become a replica (READONLY), a master whose
+# replication link is down (MASTERDOWN), a node loading its data (LOADING), a cluster resharding or without
+# a majority (TRYAGAIN, CLUSTERDOWN).
+_FAILING_OVER = (
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,  # MASTERDOWN too: a MasterDownError is one
+)
+
+
 def _outage(error: redis.RedisError) -> bool:
-    """Redis away (refused, reset, timed out, loading), not a refusal of ours that no retry mends."""
-    refused = (redis.AuthenticationError, getattr(redis.exceptions, "AuthorizationError", redis.AuthenticationError))
-    return isinstance(error, redis.ConnectionError | redis.TimeoutError) and not isinstance(error, refused)
+    """Redis away (refused, reset, timed out, loading, failing over), not a refusal that no retry mends (a
+    password, an ACL, a key of another type)."""
+    refused = (redis.AuthenticationError, redis.exceptions.AuthorizationError, redis.exceptions.NoPermissionError)
+    if isinstance(error, refused):
+        return False
+    return isinstance(error, (redis.ConnectionError, redis.TimeoutError, *_FAILING_OVER))

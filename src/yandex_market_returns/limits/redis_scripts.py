@@ -19,12 +19,40 @@ QUEUED_MS = 10_000
 # How long a slot handed to a waiter stays its own until its process renews it: a waiter that died with
 # its place in the queue holds a slot no longer than this. Renewals come at least 3 times as often.
 CLAIM_MS = 3_000
+# How long a store's keys outlive the last lease, grace period or waiter in them: a store no longer used
+# leaves nothing in Redis.
+KEEP_MS = 60_000
 # In a process's list of its leases: one taken from its own limits while Redis was away.
 LOCAL = ""
 # Seconds: a Redis that stops answering fails an attempt, it does not hang it (unless its URL says otherwise).
 TIMEOUT = 5.0
 
-_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) " + f"local CLAIM = {CLAIM_MS} "
+_NOW = (
+    "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+    + f"local CLAIM = {CLAIM_MS} local KEEP = {KEEP_MS} "
+)
+# Every key of a store expires KEEP after the last moment in it: the slots' leases and grace periods, the
+# waiters' places; the epoch with the later of the two. keep(slots, epoch[, alive, queue]).
+_KEEP = """
+local function ends(key)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2]
+  if not last then return 0 end
+  return math.max(tonumber(last) - now, 1)
+end
+local function keep(slots, epoch, alive, queue)
+  local leased = ends(slots)
+  if leased > 0 then redis.call('PEXPIRE', slots, leased + KEEP) end
+  local waiting = 0
+  if alive then
+    waiting = ends(alive)
+    if waiting > 0 then
+      redis.call('PEXPIRE', alive, waiting + KEEP)
+      redis.call('PEXPIRE', queue, waiting + KEEP)
+    end
+  end
+  redis.call('PEXPIRE', epoch, math.max(leased, waiting) + KEEP)
+end
+"""
 # The hourly gate as a waiter is told it with its slot: '' or ' <ms left> <rate limit JSON>'.
 _HOLD = """
 local function hold()
@@ -62,10 +90,12 @@ end
 """
 # ARGV[5] '1' for a retry (it goes first), ARGV[6] ms it stays queued unless it asks again, ARGV[7] the
 # epoch to set if the store has none (Redis lost its keys: see RENEW). Places are by Redis's clock.
-# {-1, gate}: the slot is the caller's. {ms}: until the first lease or grace period ends (0: none runs).
+# {-1, gate}: the slot is the caller's, leased for CLAIM until its process renews it (a reply lost holds it no
+# longer). {ms}: until the first lease or grace period ends (0: none runs).
 TAKE = (
     _NOW
     + _HOLD
+    + _KEEP
     + """
 if redis.call('EXISTS', KEYS[5]) == 0 then redis.call('SET', KEYS[5], ARGV[7]) end
 local queued = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -74,32 +104,31 @@ redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
 """
     + _HAND_OVER
     + """
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-  return {-1, hold()}
-end
+keep(KEYS[1], KEYS[5], KEYS[3], KEYS[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {-1, hold()} end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if first[2] then return {math.max(tonumber(first[2]) - now, 1)} end
 return {0}
 """
 )
-# ARGV[5] grace ms: a slot released with a grace period stays taken until it ends. Also how a waiter that
-# gives up leaves the queue (grace 0), handing on a slot given to it meanwhile.
+# ARGV[5] grace ms: a slot released with a grace period stays taken until it ends, under another name, so
+# that a renewal under way (RENEW) cannot make it a lease again. Also how a waiter that gives up leaves the
+# queue (grace 0), handing on a slot given to it meanwhile, and how a take whose reply was lost is undone.
 # {gate, ids handed a slot...}: the releaser wakes its own waiters among them without waiting for the message.
 RELEASE = (
     _NOW
     + _HOLD
+    + _KEEP
     + """
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-if tonumber(ARGV[5]) > 0 then
-  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), ARGV[1])
-else
-  redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and tonumber(ARGV[5]) > 0 then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), 'grace:' .. ARGV[1])
 end
 """
     + _HAND_OVER
     + """
+keep(KEYS[1], KEYS[5], KEYS[3], KEYS[2])
 table.insert(handed, 1, told or '')
 return handed
 """
@@ -107,10 +136,12 @@ return handed
 # KEYS: slots, epoch. ARGV: lease ms, the epoch the caller knows ('' for none yet), a new epoch, ids.
 # The epoch is a token the store's keys carry: one that is gone or another than the caller knows means
 # Redis lost the keys (restarted empty, flushed) and the leases of the requests still running are added
-# back, since those requests count all the same. Otherwise only leases still held are renewed: one that
-# ended (its process frozen past it) may have been taken meanwhile. Answers the epoch.
+# back, since those requests count all the same (one released meanwhile may come back with them, and end
+# with its lease). Otherwise only leases still held are renewed: one that ended (its process frozen past
+# it) may have been taken meanwhile. Answers the epoch.
 RENEW = (
     _NOW
+    + _KEEP
     + """
 local epoch = redis.call('GET', KEYS[2])
 local lost = not epoch or (ARGV[2] ~= '' and epoch ~= ARGV[2])
@@ -125,6 +156,7 @@ for i = 4, #ARGV do
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
   end
 end
+keep(KEYS[1], KEYS[2])
 return epoch
 """
 )

@@ -6,6 +6,7 @@ Nothing here blocks the event loop: a slot given up or released is handed back b
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,6 @@ class RedisTaskSlots:
         self._owner = uuid.uuid4().hex  # the waiters of this client: hand-overs are told on its own channel
         self._leases: dict[Key, list[str]] = {}
         self._epochs: dict[Key, str] = {}
-        self._renewing: asyncio.Lock | None = None  # a release waits for a renewal that may add leases back
         self._background: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
@@ -63,7 +63,7 @@ class RedisTaskSlots:
                 try:
                     answer: list[Any] = [-1, ""] if waiter.granted else await self._take(keys=keys, args=args)
                 except redis.RedisError as error:
-                    me = ""  # no place to give up: Redis did not answer, and the place ends by itself
+                    # The take may have run and its reply been lost: its place (or slot) is given back below.
                     local = self._unavailable(error)
                     if await local.acquire(key, deadline):
                         self._leases.setdefault(key, []).append(LOCAL)
@@ -120,23 +120,24 @@ class RedisTaskSlots:
             await self._client.aclose()
 
     async def _leave(self, key: Key, lease: str, grace: float) -> None:
+        """Release a slot, or give up a place (or a slot taken with a reply that was lost), tried again until
+        the claim would end anyway."""
         keys, args = self._limits._slot_keys(key), [*self._limits._slot_args(lease), int(grace * 1000)]
-        try:
-            async with self._renewal_lock():
+        deadline = time.monotonic() + CLAIM_MS / 1000
+        while True:
+            try:
                 told, *handed = await self._release(keys=keys, args=args)
-        except redis.RedisError as error:
-            logger.warning("%s: a slot is freed when its lease ends: %s", self._limits._where, error)
-            return
+                break
+            except redis.RedisError as error:
+                if time.monotonic() > deadline:  # closing too: wait_closed() waits for this
+                    logger.warning("%s: a slot is freed when its lease ends: %s", self._limits._where, error)
+                    return
+                await asyncio.sleep(0.2)
         for name in handed:
             self._handed(text(name), text(told))
         if grace > 0:  # a slot kept for a grace period is handed on when it ends
             await asyncio.sleep(grace)
             await self._leave(key, "-", 0.0)
-
-    def _renewal_lock(self) -> asyncio.Lock:
-        if self._renewing is None:
-            self._renewing = asyncio.Lock()
-        return self._renewing
 
     async def _renew_leases(self) -> None:
         """As the thread of redis_limits.py does, for this client's leases."""
@@ -144,11 +145,10 @@ class RedisTaskSlots:
         while not self._closed:
             await asyncio.sleep(period)
             try:
-                async with self._renewal_lock():
-                    held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
-                    for key, ids in held.items():
-                        if ids:
-                            self._epochs[key] = text(await self._renew_one(key, ids))
+                held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
+                for key, ids in held.items():
+                    if ids:
+                        self._epochs[key] = text(await self._renew_one(key, ids))
                 period = min(self._limits._lease_ms, CLAIM_MS) / 3000
             except redis.RedisError:
                 period = 0.2

@@ -1,0 +1,171 @@
+"""RedisLimits on the Redis that services run, against real redis-servers on loopback: a failover's
+replica, a stall longer than the socket timeout, keys that expire."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio
+
+from tools.lossy_proxy import LossyProxy
+from tools.redis_server import RedisServer
+from yandex_market_returns import AsyncReturnsClient, Operation, ReturnsClient
+from yandex_market_returns.errors import LimitsUnavailableError
+from yandex_market_returns.limits import RedisLimits
+from yandex_market_returns.testing import FakeMarket
+
+CAMPAIGN = 21621656
+KEY = "fake-market-key-redis-deployments"
+
+
+@pytest.fixture(scope="module")
+def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A replica of a master of its own: what a client still pointed at a failed-over master talks to."""
+    master = RedisServer(tmp_path_factory.mktemp("master"))
+    master.start()
+    follower = RedisServer(tmp_path_factory.mktemp("replica"), "--replicaof", "127.0.0.1", str(master.port))
+    follower.start()
+    yield follower
+    follower.stop()
+    master.stop()
+
+
+def test_a_replica_is_an_outage_not_a_refusal(replica: RedisServer) -> None:
+    """READONLY, as after a failover: retryable, so a task queue tries again later."""
+    limits = RedisLimits.from_url(replica.url, prefix="test-replica:")
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1)
+        client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=0.3, backoff=0.05)
+        with client, pytest.raises(LimitsUnavailableError, match=r"cannot be reached \(ReadOnlyError\)") as away:
+            client.cancel_return(CAMPAIGN, 1)
+        assert away.value.retryable
+        assert market.exchanges == [], "nothing was sent"
+    limits.close()
+
+
+def test_a_replica_falls_back_to_this_process_s_limits_when_told_to(
+    replica: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = RedisLimits.from_url(replica.url, prefix="test-replica-local:", on_unavailable="local")
+    with FakeMarket(api_key=KEY) as market, caplog.at_level(logging.WARNING, logger="yandex_market_returns"):
+        market.add_returns(CAMPAIGN, 1)
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            assert client.cancel_return(CAMPAIGN, 1).id
+    assert "keeping this process's own limits" in caplog.text
+    limits.close()
+
+
+@pytest.fixture(scope="module")
+def debuggable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis that can be made to stall (DEBUG SLEEP), as a fork for BGSAVE or a slow command does."""
+    server = RedisServer(tmp_path_factory.mktemp("debug"), "--enable-debug-command", "local")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_takes_whose_replies_were_lost_leave_no_slot_taken(debuggable: RedisServer, kind: str) -> None:
+    """The takes ran, their replies never came: the slots they leased are given back (else held no longer than
+    a claim), and another process gets all 4 at once, not after the whole lease."""
+    prefix = f"test-lost-{kind}:"
+    proxy = LossyProxy(debuggable.port)
+    where = {"port": proxy.port, "socket_timeout": 0.3, "socket_connect_timeout": 0.3}
+    lossy = RedisLimits(redis.Redis(**where) if kind == "threads" else redis.asyncio.Redis(**where), prefix=prefix)
+    slots = f"{prefix}{{campaign:{CAMPAIGN}}}:slots"
+    with FakeMarket(api_key=KEY) as market, redis.Redis(port=debuggable.port) as peek:
+        market.add_returns(CAMPAIGN, *range(1, 13))
+        options = {"api_key": KEY, "base_url": market.base_url, "limits": lossy, "retry_budget": 0.5}
+        failed = _four_calls_fail(kind, options, proxy)
+        assert all(isinstance(e, LimitsUnavailableError) and e.retryable for e in failed), failed
+        time.sleep(0.6)  # the give-backs, tried again until Redis answers
+        assert peek.zcard(slots) == 0, ("orphaned slots", peek.zrange(slots, 0, -1, withscores=True), peek.time())
+        if kind == "threads":
+            lossy.close()
+        fresh = RedisLimits.from_url(debuggable.url, prefix=prefix)
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=fresh, retry_budget=2.0) as other:
+            started = time.monotonic()
+            with ThreadPoolExecutor(4) as pool:
+                assert all(pool.map(lambda rid: other.cancel_return(CAMPAIGN, rid).id, range(5, 9)))
+            assert time.monotonic() - started < 1.0
+        fresh.close()
+    proxy.close()
+
+
+def _four_calls_fail(kind: str, options: dict[str, Any], proxy: LossyProxy) -> list[Exception | None]:
+    """Returns 9 to 12 cancelled (4 connections to Redis made), then 1 to 4 tried while the replies are lost;
+    async limits are closed in their event loop, after its give-backs (aclose waits for them)."""
+    limits: RedisLimits = options["limits"]
+    if kind == "threads":
+        with ReturnsClient(**options) as client, ThreadPoolExecutor(4) as pool:
+            assert all(pool.map(lambda rid: client.cancel_return(CAMPAIGN, rid).id, range(9, 13)))
+            proxy.losing.set()
+            try:
+                return list(pool.map(lambda rid: _refused(client, rid), range(1, 5)))
+            finally:
+                proxy.losing.clear()
+
+    async def main() -> list[Operation | BaseException]:
+        async with AsyncReturnsClient(**options) as client:
+            await asyncio.gather(*(client.cancel_return(CAMPAIGN, rid) for rid in range(9, 13)))
+            proxy.losing.set()
+            try:
+                calls = (client.cancel_return(CAMPAIGN, rid) for rid in range(1, 5))
+                answers = list(await asyncio.gather(*calls, return_exceptions=True))
+            finally:
+                proxy.losing.clear()
+        await limits.aclose()
+        return answers
+
+    return [answer if isinstance(answer, Exception) else None for answer in asyncio.run(main())]
+
+
+def _refused(client: ReturnsClient, return_id: int) -> Exception | None:
+    try:
+        client.cancel_return(CAMPAIGN, return_id)
+    except Exception as error:
+        return error
+    return None
+
+
+def test_every_key_of_a_store_expires(debuggable: RedisServer) -> None:
+    """A store no longer used leaves nothing in Redis: each key ends a minute after the last lease in it."""
+    prefix = "test-expiry:"
+    limits = RedisLimits.from_url(debuggable.url, prefix=prefix)
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, *range(1, 21))
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            assert all(outcome.ok for outcome in client.cancel_returns(CAMPAIGN, range(1, 21)))
+    limits.close()
+    with redis.Redis(port=debuggable.port) as peek:
+        keys = peek.keys(f"{prefix}*")
+        assert keys, "the batch used the store's keys"
+        lives = {key.decode(): peek.pttl(key) for key in keys}
+    assert all(0 < ms <= 30_000 + 60_000 for ms in lives.values()), lives
+    assert any(key.endswith(":epoch") for key in lives)
+
+
+def test_a_slow_renewal_holds_up_no_release(debuggable: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A renewal stuck on its way to Redis (a slow network, a stall) keeps no call waiting for its slot to
+    be given back: the renewer holds no lock across its calls."""
+    limits = RedisLimits.from_url(debuggable.url, prefix="test-slow-renewal:")
+    renew = limits._renew_one
+
+    def slow(*args: Any) -> Any:
+        time.sleep(2.0)
+        return renew(*args)
+
+    monkeypatch.setattr(limits, "_renew_one", slow)
+    with FakeMarket(api_key=KEY, latency=1.2) as market:  # a renewal (every second) starts while it runs
+        market.add_returns(CAMPAIGN, 1)
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            started = time.monotonic()
+            client.cancel_return(CAMPAIGN, 1)
+            took = time.monotonic() - started
+    limits.close()
+    assert took < 1.2 + 0.5, f"the release waited for the renewal: {took:.2f} s"
