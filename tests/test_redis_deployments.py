@@ -3,6 +3,7 @@ replica, a stall longer than the socket timeout, keys that expire."""
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -169,3 +170,27 @@ def test_a_slow_renewal_holds_up_no_release(debuggable: RedisServer, monkeypatch
             took = time.monotonic() - started
     limits.close()
     assert took < 1.2 + 0.5, f"the release waited for the renewal: {took:.2f} s"
+
+
+@pytest.mark.parametrize(
+    ("timeout", "budget"), [(0.5, 2.0), (None, 0.1)], ids=["its own socket timeout", "none: 5 s, once"]
+)
+def test_a_redis_that_never_answers_keeps_a_call_within_its_budget(timeout: float | None, budget: float) -> None:
+    """A Redis that accepts and never answers, behind a client passed in as redis-py makes it (retries on,
+    no timeout unless given): the call ends within its retry budget and two attempts' Redis timeouts (5 s
+    when the client has none), not after 20 s of redis-py's own retries, or never."""
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel completes each connection; nothing reads
+    limits = RedisLimits(redis.Redis(port=silent.getsockname()[1], socket_timeout=timeout), prefix="test-silent:")
+    try:
+        with ReturnsClient(
+            api_key=KEY, base_url="http://127.0.0.1:9", limits=limits, retry_budget=budget, timeout=1.0
+        ) as client:
+            started = time.monotonic()
+            with pytest.raises(LimitsUnavailableError):
+                client.cancel_return(CAMPAIGN, 1)
+            took = time.monotonic() - started
+    finally:
+        limits.close()
+        silent.close()
+    # The budget's clock starts at the first failed attempt; the last attempt may begin just before it ends.
+    assert took < 2 * (timeout or 5.0) + budget + 1.0, took

@@ -407,12 +407,17 @@ class _ThreadSlots:
 
 
 def _tried_once(client: Any) -> Any:
-    """``client``, its commands each tried once: redis-py retries a timed-out command 3 to 10 times by
-    default, and a call's ``retry_budget`` and a stop would wait for all of them. The call retries itself."""
+    """``client``, each of its commands tried once and within ``TIMEOUT`` unless it says less: redis-py
+    retries a timed-out command 3 to 10 times by default, and waits for an answer for ever; a call's
+    ``retry_budget``, and a stop, would wait for all of that. The call retries itself."""
     if isinstance(client, redis.asyncio.Redis):
         client.set_retry(redis.asyncio.retry.Retry(NoBackoff(), 0))
     else:
         client.set_retry(redis.retry.Retry(NoBackoff(), 0))
+    settings = client.connection_pool.connection_kwargs
+    for name in ("socket_timeout", "socket_connect_timeout"):
+        if settings.get(name) is None:
+            settings[name] = TIMEOUT
     return client
 
 
