@@ -237,6 +237,8 @@ def test_doctor_checks_everything_and_cancels_nothing(market: FakeMarket, tmp_pa
     assert done.stdout.splitlines() == [
         f"ok   key: from YANDEX_MARKET_API_KEY, {len(KEY)} characters",
         f"ok   base URL: {market.base_url}",
+        "ok   limits: this process's own (no --redis-url or YANDEX_MARKET_RETURNS_REDIS_URL): services that share "
+        "the store's limits through Redis do not count this command's requests",
         f"ok   the Market answers and accepts the key for business {BUSINESS} (nothing was changed)",
         "all good",
     ]

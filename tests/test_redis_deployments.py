@@ -194,3 +194,49 @@ def test_a_redis_that_never_answers_keeps_a_call_within_its_budget(timeout: floa
         silent.close()
     # The budget's clock starts at the first failed attempt; the last attempt may begin just before it ends.
     assert took < 2 * (timeout or 5.0) + budget + 1.0, took
+
+
+# What the README says RedisLimits needs, for the prefix "acl-limits:" only.
+_ACL = (
+    "on >acl-secret ~acl-limits:* &acl-limits:handed-over:* -@all +evalsha +eval +script|load +subscribe "
+    "+ping +hello +@sortedset +@hash +@string +del +exists +pexpire +publish +time"
+)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis that speaks TLS only, with an ACL user limited to the keys and channels of one prefix."""
+    server = RedisServer(tmp_path_factory.mktemp("tls"), tls=True)
+    server.start()
+    with redis.Redis.from_url(server.url) as admin:
+        admin.execute_command("ACL", "SETUSER", "limits", *_ACL.split())
+    yield server
+    server.stop()
+
+
+def test_tls_and_an_acl_user_hold_the_limits(tls: RedisServer) -> None:
+    url = tls.url.replace("rediss://", "rediss://limits:acl-secret@")
+    limits = RedisLimits.from_url(url, prefix="acl-limits:")
+    with FakeMarket(api_key=KEY, latency=0.05) as market:
+        market.add_returns(CAMPAIGN, *range(1, 41))
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            outcomes = client.cancel_returns(CAMPAIGN, range(1, 41))
+        assert all(outcome.ok for outcome in outcomes)
+        assert market.max_in_flight(CAMPAIGN) == 4
+    limits.close()
+    assert "acl-secret" not in repr(limits)
+
+
+def test_an_acl_that_refuses_is_a_refusal_naming_it(tls: RedisServer) -> None:
+    """Keys outside the user's: not an outage, whatever on_unavailable says; the password is not shown."""
+    url = tls.url.replace("rediss://", "rediss://limits:acl-secret@")
+    limits = RedisLimits.from_url(url, prefix="another-prefix:", on_unavailable="local")
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1)
+        client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits)
+        with client, pytest.raises(LimitsUnavailableError, match="refused the shared limits' commands") as refused:
+            client.cancel_return(CAMPAIGN, 1)
+        assert not refused.value.retryable
+        assert "acl-secret" not in str(refused.value)
+        assert market.exchanges == []
+    limits.close()

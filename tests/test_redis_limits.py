@@ -828,3 +828,59 @@ def test_an_async_client_closed_mid_batch_keeps_its_leases_until_its_requests_en
         asyncio.run(main())
     assert market.max_in_flight(CAMPAIGN) <= 4
     assert not [exchange for exchange in market.exchanges if exchange.status == 420]
+
+
+def _command(market: FakeMarket, folder: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "yandex_market_returns.cli", *args, "--base-url", market.base_url]
+    env = {**os.environ, "YANDEX_MARKET_API_KEY": KEY, **env}
+    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / part) for part in ("generated", "src"))
+    return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_command_shares_the_limits_with_a_service_beside_it(server: RedisServer, tmp_path: Path) -> None:
+    """An operator's `cancel` and a service's worker process on one store, through the same Redis: never more
+    than 4 in flight at the Market, no 420 (each alone keeps 4: together they put 8 in flight without it)."""
+    prefix = "test-command:"
+    with FakeMarket(api_key=KEY, latency=0.05) as market:
+        market.add_returns(CAMPAIGN, *range(1, 201))
+        (worker,) = _workers(server.url, prefix, market, [list(range(101, 201))])
+        env = {"YANDEX_MARKET_RETURNS_REDIS_URL": server.url}
+        ids = [str(i) for i in range(1, 101)]
+        command = _command(
+            market, tmp_path, env, "cancel", "--campaign-id", str(CAMPAIGN), "--yes", "--redis-prefix", prefix, *ids
+        )
+        _start([worker])
+        out, err = command.communicate(timeout=120)
+        worker.communicate(timeout=120)
+        assert command.returncode == 0, err
+        assert f"limits: shared through Redis at redis://127.0.0.1:{server.port}/0 (prefix {prefix})" in err
+        assert len(out.splitlines()) == 100
+        assert market.max_in_flight(CAMPAIGN) <= 4
+        assert not [exchange for exchange in market.exchanges if exchange.status == 420]
+
+
+def test_a_password_in_the_redis_flag_is_refused_unshown(tmp_path: Path) -> None:
+    with FakeMarket(api_key=KEY) as market:
+        url = "redis://limits:s3cret-password@127.0.0.1:1/0"
+        command = _command(
+            market, tmp_path, {}, "cancel", "--campaign-id", str(CAMPAIGN), "--yes", "--redis-url", url, "1"
+        )
+        out, err = command.communicate(timeout=60)
+        assert command.returncode == 2
+        assert "YANDEX_MARKET_RETURNS_REDIS_URL" in err
+        assert "s3cret" not in out + err
+        assert market.exchanges == []
+
+
+def test_doctor_says_where_the_limits_are_and_whether_redis_answers(server: RedisServer, tmp_path: Path) -> None:
+    with FakeMarket(api_key=KEY) as market:
+        answers = _command(market, tmp_path, {"YANDEX_MARKET_RETURNS_REDIS_URL": server.url}, "doctor")
+        out, _ = answers.communicate(timeout=60)
+        assert f"ok   limits: shared through Redis at redis://127.0.0.1:{server.port}/0" in out
+        assert "which answers" in out
+        away = _command(
+            market, tmp_path, {"YANDEX_MARKET_RETURNS_REDIS_URL": "redis://:pw-not-shown@127.0.0.1:1/0"}, "doctor"
+        )
+        out, _ = away.communicate(timeout=60)
+        assert "FIX  limits: the shared limits in Redis at 127.0.0.1:1 cannot be reached" in out
+        assert "pw-not-shown" not in out

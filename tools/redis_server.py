@@ -4,19 +4,23 @@ Never a fake for concurrency: leases, Lua scripts and wake-ups are Redis's own b
 on disk, and can be stopped and started again on the same port to test what the client does meanwhile.
 """
 
+import ipaddress
 import shutil
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
 
 
 class RedisServer:
-    """``options``: more of redis-server's command line (``--replicaof`` for a replica, say)."""
+    """``options``: more of redis-server's command line (``--replicaof`` for a replica, say); ``tls``: it
+    speaks TLS only, with a certificate for 127.0.0.1 signed by a CA made here (``ca``), and ``url`` is a
+    ``rediss://`` one that trusts that CA."""
 
-    def __init__(self, folder: Path, *options: str) -> None:
+    def __init__(self, folder: Path, *options: str, tls: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise AssertionError("redis-server is missing: install Debian's redis-server (.ci/run does)")
@@ -27,14 +31,22 @@ class RedisServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.ca: Path | None = None
+        if tls:
+            self.ca, certificate, key = _certificates(folder)
+            self._options += ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
+            self._options += ["--tls-cert-file", str(certificate), "--tls-key-file", str(key)]
+            self._options += ["--tls-ca-cert-file", str(self.ca)]
+            self.url = f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca}"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         command = [self._binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        # A later --port (TLS: 0, no plain port) wins over this one.
         command += ["--dir", str(self._folder), "--logfile", str(self._folder / "redis.log"), *self._options]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
-        with redis.Redis(port=self.port, socket_connect_timeout=0.2) as client:
+        with redis.Redis.from_url(self.url, socket_connect_timeout=0.2) as client:
             while True:
                 try:
                     client.ping()
@@ -54,3 +66,45 @@ class RedisServer:
     def _log(self) -> str:
         log = self._folder / "redis.log"
         return log.read_text() if log.exists() else "(no log)"
+
+
+def _certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a certificate for 127.0.0.1 it signed, with its key: the CA's, the certificate's and the key's
+    files (PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "yandex-market-returns test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = folder / "ca.pem", folder / "redis.pem", folder / "redis.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths

@@ -134,6 +134,23 @@ def _parser() -> _Parser:
         "--timeout", action=_Once, type=float, default=30.0, help="seconds for each request (default: 30)"
     )
     options.add_argument("--max-retries", action=_Once, type=int, default=3, help="tries after the first (default: 3)")
+    options.add_argument(
+        "--redis-url",
+        action=_Once,
+        metavar="URL",
+        help=(
+            "share the Market's limits (4 in flight per store, the hourly gate) with every process that uses this "
+            f"Redis and prefix, as RedisLimits does (else {settings.REDIS_URL_VARIABLE}; a password only there, "
+            "not in a flag; needs the redis extra)"
+        ),
+    )
+    options.add_argument(
+        "--redis-prefix",
+        action=_Once,
+        default=settings.REDIS_PREFIX,
+        metavar="PREFIX",
+        help="the prefix of the limits' keys, the same as the services' RedisLimits (default: %(default)s)",
+    )
     options.add_argument("-v", "--verbose", action="store_true", help="the client's log on stderr: each retry and why")
     parser = _Parser(
         prog=PROG,

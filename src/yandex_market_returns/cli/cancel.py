@@ -87,6 +87,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
             return SOME_NOT_DONE
     journal = SqliteJournal(args.journal, fresh=args.fresh)
     print(f"journal: {Path(args.journal).absolute()} ({_journal_said(args)})", file=stderr, flush=True)
+    print(f"limits: {settings.limits_said(args)}", file=stderr, flush=True)
     watch = Watch(httpx.HTTPTransport())
     deferral = interrupts.Deferral(lambda stop: _stopping(stop, watch, args.timeout, stderr))
     with deferral.installed(), settings.client(args, watch) as client:

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
         checks.fix(problem)
     if not options:
         checks.ok(f"base URL: {args.base_url}{' (the Market)' if args.base_url == DEFAULT_BASE_URL else ''}")
+        _limits(args, checks)
     business = None
     try:
         business = inputs.number("--business-id", args.business_id, BUSINESS_ID_BOUNDS)
@@ -61,6 +62,28 @@ def _key(args: argparse.Namespace, checks: _Checks) -> str | None:
     if open_to_others is not None:
         checks.fix(open_to_others)
     return key
+
+
+def _limits(args: argparse.Namespace, checks: _Checks) -> None:
+    """Where the limits are kept; when in Redis, whether it answers (a PING, nothing written)."""
+    url = settings.redis_url(args)
+    if url is None:
+        checks.ok(f"limits: {settings.limits_said(args)}")
+        return
+    try:
+        shared = settings.limits(args)
+    except UsageError as error:
+        checks.fix(str(error))
+        return
+    assert shared is not None
+    try:
+        shared.ping()
+    except errors.LimitsUnavailableError as error:
+        checks.fix(f"limits: {error}")
+    else:
+        checks.ok(f"limits: {settings.limits_said(args)}, which answers")
+    finally:
+        shared.close()
 
 
 def _market(args: argparse.Namespace, business: int, checks: _Checks) -> None:

@@ -2,21 +2,31 @@
 is sent, and the client made from them."""
 
 import argparse
+import contextlib
 import os
 import stat
-from typing import TextIO
+import urllib.parse
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
+from ..limits import DEFAULT_PREFIX
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
 from .inputs import Columns, Given, given
 from .reading import LINE_BOUND, read_bounded
 from .usage import PROG, Problems, UsageError, unreadable
 
+if TYPE_CHECKING:
+    from ..limits import RedisLimits
+
 # The most read of a key file, in bytes: a key is tens of characters; /dev/zero given by mistake is refused.
 KEY_FILE_BOUND = LINE_BOUND
+# Where --redis-url is read from when the flag is not given: the place for a URL with a password.
+REDIS_URL_VARIABLE = "YANDEX_MARKET_RETURNS_REDIS_URL"
+REDIS_PREFIX = DEFAULT_PREFIX
 
 
 def check(args: argparse.Namespace) -> list[str]:
@@ -31,7 +41,22 @@ def check(args: argparse.Namespace) -> list[str]:
             checked()
         except (TypeError, ValueError) as error:
             problems.append(f"{flag}: {error}")
+    try:
+        redis_url(args)
+    except UsageError as error:
+        problems += error.problems
     return problems
+
+
+def limits_said(args: argparse.Namespace) -> str:
+    """Where the command keeps the Market's limits, for its first lines."""
+    url = redis_url(args)
+    if url is None:
+        return (
+            f"this process's own (no --redis-url or {REDIS_URL_VARIABLE}): services that share the store's "
+            "limits through Redis do not count this command's requests"
+        )
+    return f"shared through Redis at {redis_where(url)} (prefix {args.redis_prefix})"
 
 
 def api_key(args: argparse.Namespace) -> tuple[str, str]:
@@ -142,14 +167,71 @@ def _is_stdin(path: str | None, stdin: TextIO) -> bool:
         return False
 
 
-def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> ReturnsClient:
-    """A client with the options and the key; every problem with them at once."""
+def redis_url(args: argparse.Namespace) -> str | None:
+    """``--redis-url``, else the environment's; ``None``: this process keeps the limits alone. A password in
+    the flag is refused, and no message shows the URL: it would show in ``ps`` and in shell history."""
+    if args.redis_url is None:
+        return os.environ.get(REDIS_URL_VARIABLE) or None
+    try:
+        password = urllib.parse.urlsplit(args.redis_url).password
+    except ValueError:
+        password = None  # said by limits(), without the URL
+    if password:
+        raise UsageError(
+            [
+                f"--redis-url: the URL holds a password, which a flag shows to every user of this machine: set "
+                f"{REDIS_URL_VARIABLE} instead (the URL is not shown)"
+            ]
+        )
+    return str(args.redis_url)
+
+
+def redis_where(url: str) -> str:
+    """Where the URL points, without its password."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname or ''}{'' if parts.port is None else f':{parts.port}'}{parts.path}"
+    except ValueError:
+        return "(a URL that cannot be read)"
+
+
+def limits(args: argparse.Namespace) -> "RedisLimits | None":
+    """The limits shared through Redis that the options name, or ``None``."""
+    url = redis_url(args)
+    if url is None:
+        return None
+    try:
+        from ..limits import RedisLimits
+    except ImportError as error:
+        raise UsageError([f"--redis-url: {error}"]) from None
+    try:
+        return RedisLimits.from_url(url, prefix=args.redis_prefix)
+    except (TypeError, ValueError) as error:  # redis-py's messages about a URL do not repeat it
+        raise UsageError([f"--redis-url ({redis_where(url)}): {error}"]) from None
+
+
+@contextlib.contextmanager
+def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> Iterator[ReturnsClient]:
+    """A client with the options, the key and the shared limits; every problem with them at once."""
     problems = Problems()
     problems.found += check(args)
     key = ""
     with problems.collected():
         key, _ = api_key(args)
+    with problems.collected():
+        redis_url(args)
     problems.raise_any()
-    return ReturnsClient(
-        api_key=key, base_url=args.base_url, timeout=args.timeout, max_retries=args.max_retries, transport=transport
-    )
+    shared = limits(args)
+    try:
+        with ReturnsClient(
+            api_key=key,
+            base_url=args.base_url,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+            transport=transport,
+            limits=shared,
+        ) as returns:
+            yield returns
+    finally:
+        if shared is not None:
+            shared.close()

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from ..pacing import HourlyGate, Key, ThreadSlots
 from ..rate_limit import RateLimit
 
+# The prefix of every key RedisLimits keeps, unless given another: the command line's default too.
+DEFAULT_PREFIX = "yandex-market-returns:"
+
 if TYPE_CHECKING:
     import threading
 
@@ -86,4 +89,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AsyncSlots", "Gate", "InProcessLimits", "Limits", "SyncSlots"]  # RedisLimits: with the redis extra
+__all__ = [
+    "DEFAULT_PREFIX",
+    "AsyncSlots",
+    "Gate",
+    "InProcessLimits",
+    "Limits",
+    "SyncSlots",
+]  # RedisLimits: with the redis extra

@@ -33,7 +33,7 @@ from redis.backoff import NoBackoff
 
 from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
-from . import InProcessLimits
+from . import DEFAULT_PREFIX, InProcessLimits
 from .redis_gate import TaskGate, ThreadGate
 from .redis_scripts import (
     CLAIM_MS,
@@ -68,7 +68,7 @@ class RedisLimits:
         self,
         client: "redis.Redis | redis.asyncio.Redis",
         *,
-        prefix: str = "yandex-market-returns:",
+        prefix: str = DEFAULT_PREFIX,
         lease: float = 30.0,
         on_unavailable: Literal["fail", "local"] = "fail",
     ) -> None:
@@ -130,6 +130,16 @@ class RedisLimits:
             redis.asyncio.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         )
         return limits
+
+    def ping(self) -> None:
+        """Whether Redis answers (a health check's question): ``LimitsUnavailableError`` when it does not, or
+        refuses, as a call's attempt would fail."""
+        if not self._serves_threads:
+            raise TypeError("ping() asks the redis.Redis this RedisLimits was given, not a redis.asyncio.Redis")
+        try:
+            self._redis.ping()
+        except redis.RedisError as error:
+            raise self._unreachable(error) from None
 
     def close(self) -> None:
         """Stop listening and close the connections to Redis; for the owner, once its clients are closed.
