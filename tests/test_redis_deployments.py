@@ -4,6 +4,7 @@ replica, a stall longer than the socket timeout, keys that expire."""
 import asyncio
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ import redis
 import redis.asyncio
 
 from tools.lossy_proxy import LossyProxy
-from tools.redis_server import RedisServer
+from tools.redis_server import RedisSentinel, RedisServer
 from yandex_market_returns import AsyncReturnsClient, Operation, ReturnsClient
 from yandex_market_returns.errors import LimitsUnavailableError
 from yandex_market_returns.limits import RedisLimits
@@ -240,3 +241,61 @@ def test_an_acl_that_refuses_is_a_refusal_naming_it(tls: RedisServer) -> None:
         assert "acl-secret" not in str(refused.value)
         assert market.exchanges == []
     limits.close()
+
+
+def test_a_sentinel_failover_mid_batch_holds_the_limits(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two processes' limits through `redis+sentinel://`, a replica promoted mid-batch: never more than 4 in
+    flight, no 420, every return one outcome and one cancellation; the failover was an outage, retried."""
+    master = RedisServer(tmp_path_factory.mktemp("sentinel-master"))
+    master.start()
+    replica = RedisServer(tmp_path_factory.mktemp("sentinel-replica"), "--replicaof", "127.0.0.1", str(master.port))
+    replica.start()
+    sentinel = RedisSentinel(tmp_path_factory.mktemp("sentinel"), master.port)
+    sentinel.start()
+    shared = [RedisLimits.from_url(sentinel.url, prefix="test-sentinel:") for _ in range(2)]
+    try:
+        with FakeMarket(api_key=KEY, latency=0.05) as market:
+            market.add_returns(CAMPAIGN, *range(1, 201))
+            outcomes: list[Any] = []
+
+            def batch(limits: RedisLimits, ids: range) -> None:
+                with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=20) as client:
+                    outcomes.extend(client.cancel_returns(CAMPAIGN, ids))
+
+            batches = [
+                threading.Thread(target=batch, args=(limits, ids))
+                for limits, ids in zip(shared, (range(1, 101), range(101, 201)), strict=True)
+            ]
+            for thread in batches:
+                thread.start()
+            time.sleep(0.5)
+            sentinel.failover()
+            for thread in batches:
+                thread.join()
+            assert sentinel.master() == replica.port, "the replica was promoted"
+            assert len(outcomes) == 200
+            assert all(outcome.ok for outcome in outcomes), [o.error for o in outcomes if not o.ok][:3]
+            assert market.max_in_flight(CAMPAIGN) <= 4
+            assert not [exchange for exchange in market.exchanges if exchange.status == 420]
+            assert sorted(operation.return_id for operation in market.operations) == list(range(1, 201))
+    finally:
+        for limits in shared:
+            limits.close()
+        sentinel.stop()
+        replica.stop()
+        master.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("redis+sentinel://:pw-hidden@127.0.0.1:26379", "ends with /service"),
+        ("redis+sentinel://:pw-hidden@127.0.0.1:26379/returns/zero", "ends with /service"),
+        ("redis+sentinel://:pw-hidden@127.0.0.1/returns", "each sentinel as host:port"),
+        ("redis+sentinel://:pw-hidden@127.0.0.1:26379,:1/returns", "each sentinel as host:port"),
+    ],
+)
+def test_a_bad_sentinel_url_is_refused_without_its_password(url: str, said: str) -> None:
+    with pytest.raises(ValueError, match=said) as refused:
+        RedisLimits.from_url(url)
+    assert "pw-hidden" not in str(refused.value)

@@ -108,3 +108,61 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return paths
+
+
+class RedisSentinel:
+    """A redis-server in sentinel mode on a free loopback port, watching the master at ``master_port`` as
+    ``service``: a quorum of one, a master judged down after a second of silence."""
+
+    def __init__(self, folder: Path, master_port: int, service: str = "returns") -> None:
+        self.service = service
+        self._folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis+sentinel://127.0.0.1:{self.port}/{service}"
+        (folder / "sentinel.conf").write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {folder}\nlogfile {folder / 'sentinel.log'}\n"
+            f"sentinel monitor {service} 127.0.0.1 {master_port} 1\n"
+            f"sentinel down-after-milliseconds {service} 1000\nsentinel failover-timeout {service} 5000\n"
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Started, and knowing of a replica of the master (what a failover needs)."""
+        binary = shutil.which("redis-server")
+        assert binary is not None
+        self._process = subprocess.Popen([binary, str(self._folder / "sentinel.conf"), "--sentinel"])
+        deadline = time.monotonic() + 30
+        while not self._replicas():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"the sentinel did not start, or found no replica: {self._log()}")
+            time.sleep(0.1)
+
+    def master(self) -> int:
+        """The port of the master the sentinel names now."""
+        with redis.Redis(port=self.port) as client:
+            return int(client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service)[1])
+
+    def failover(self) -> None:
+        """A replica promoted at once, as `SENTINEL FAILOVER` does for an operator."""
+        with redis.Redis(port=self.port) as client:
+            client.execute_command("SENTINEL", "FAILOVER", self.service)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def _replicas(self) -> bool:
+        try:
+            with redis.Redis(port=self.port, socket_connect_timeout=0.2) as client:
+                return bool(client.execute_command("SENTINEL", "REPLICAS", self.service))
+        except redis.RedisError:
+            return False
+
+    def _log(self) -> str:
+        log = self._folder / "sentinel.log"
+        return log.read_text()[-2000:] if log.exists() else "(no log)"

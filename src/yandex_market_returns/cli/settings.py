@@ -190,9 +190,9 @@ def redis_where(url: str) -> str:
     """Where the URL points, without its password."""
     try:
         parts = urllib.parse.urlsplit(url)
-        return f"{parts.scheme}://{parts.hostname or ''}{'' if parts.port is None else f':{parts.port}'}{parts.path}"
     except ValueError:
         return "(a URL that cannot be read)"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def limits(args: argparse.Namespace) -> "RedisLimits | None":

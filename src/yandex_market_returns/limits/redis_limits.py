@@ -20,15 +20,18 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import uuid
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import redis
 import redis.asyncio
 import redis.asyncio.retry
+import redis.asyncio.sentinel
 import redis.retry
+import redis.sentinel
 from redis.backoff import NoBackoff
 
 from .. import errors
@@ -122,13 +125,27 @@ class RedisLimits:
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisLimits":
-        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL. A Redis that stops
-        answering fails a call's attempt after 5 s, unless the URL sets ``socket_timeout`` and
-        ``socket_connect_timeout`` itself."""
-        limits = cls(redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT), **options)
-        limits._new_async_redis = lambda: _tried_once(
-            redis.asyncio.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
-        )
+        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL, or a Sentinel-managed
+        master's, ``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]`` (the password is
+        the master's; the sentinels are asked without one). A Redis that stops answering fails a call's
+        attempt after 5 s, unless the URL sets ``socket_timeout`` and ``socket_connect_timeout`` itself."""
+        timeouts: dict[str, Any] = {"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT}
+        if url.startswith(_SENTINEL):
+            sentinels, service, settings = _sentinel_url(url)
+            asked = {"sentinel_kwargs": timeouts, **timeouts}
+            watched = redis.sentinel.Sentinel(sentinels, **asked)  # type: ignore[no-untyped-call]
+            limits = cls(watched.master_for(service, **settings), **options)  # type: ignore[no-untyped-call]
+            limits._where = f"the master {service!r} of the sentinels {', '.join(f'{h}:{p}' for h, p in sentinels)}"
+
+            def new_async_redis() -> redis.asyncio.Redis:
+                watching = redis.asyncio.sentinel.Sentinel(sentinels, **asked)  # type: ignore[no-untyped-call]
+                master: redis.asyncio.Redis = watching.master_for(service, **settings)
+                return _tried_once(master)
+
+            limits._new_async_redis = new_async_redis
+            return limits
+        limits = cls(redis.Redis.from_url(url, **timeouts), **options)
+        limits._new_async_redis = lambda: _tried_once(redis.asyncio.Redis.from_url(url, **timeouts))
         return limits
 
     def ping(self) -> None:
@@ -416,7 +433,34 @@ class _ThreadSlots:
             self._limits._local.for_threads()[0].wake()
 
 
-def _tried_once(client: Any) -> Any:
+_SENTINEL = "redis+sentinel://"
+
+
+def _sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any]]:
+    """The sentinels, the service and the master's settings (db, username, password) of a sentinel URL; a
+    ``ValueError`` that does not repeat the URL (it may hold a password)."""
+    parts = urllib.parse.urlsplit(url)
+    names = [name for name in parts.path.split("/") if name]
+    if not 1 <= len(names) <= 2 or (len(names) == 2 and not names[1].isdigit()):
+        raise ValueError(f"a {_SENTINEL} URL ends with /service or /service/db (the master's name, the database)")
+    sentinels = []
+    for place in parts.netloc.rpartition("@")[2].split(","):
+        host, _, port = place.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"a {_SENTINEL} URL names each sentinel as host:port, separated by commas")
+        sentinels.append((host, int(port)))
+    settings: dict[str, Any] = {"db": int(names[1]) if len(names) == 2 else 0}
+    if parts.username:
+        settings["username"] = urllib.parse.unquote(parts.username)
+    if parts.password:
+        settings["password"] = urllib.parse.unquote(parts.password)
+    return sentinels, names[0], settings
+
+
+_Client = TypeVar("_Client", bound="redis.Redis | redis.asyncio.Redis")
+
+
+def _tried_once(client: _Client) -> _Client:
     """``client``, each of its commands tried once and within ``TIMEOUT`` unless it says less: redis-py
     retries a timed-out command 3 to 10 times by default, and waits for an answer for ever; a call's
     ``retry_budget``, and a stop, would wait for all of that. The call retries itself."""
