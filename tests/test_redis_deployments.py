@@ -4,6 +4,7 @@ replica, a stall longer than the socket timeout, keys that expire."""
 import asyncio
 import logging
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.cluster
 
 from tools.lossy_proxy import LossyProxy
 from tools.redis_server import RedisSentinel, RedisServer
@@ -299,3 +301,38 @@ def test_a_bad_sentinel_url_is_refused_without_its_password(url: str, said: str)
     with pytest.raises(ValueError, match=said) as refused:
         RedisLimits.from_url(url)
     assert "pw-hidden" not in str(refused.value)
+
+
+def test_a_redis_cluster_is_refused_at_construction_not_half_served(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A node of a 3-master cluster owns a third of the stores' keys: refused at once, by name, rather than
+    serving some stores and refusing others mid-batch; a RedisCluster client is refused in the same words."""
+    cluster_options = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port")
+    nodes = [
+        RedisServer(tmp_path_factory.mktemp(f"cluster-{n}"), *cluster_options, str(_free_port())) for n in range(3)
+    ]
+    for node in nodes:
+        node.start()
+    try:
+        created = subprocess.run(
+            ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{node.port}" for node in nodes], "--cluster-yes"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert created.returncode == 0, created.stdout + created.stderr
+        with pytest.raises(ValueError, match="is a node of a Redis Cluster, which RedisLimits does not support yet"):
+            RedisLimits.from_url(nodes[0].url)
+        cluster = redis.cluster.RedisCluster(host="127.0.0.1", port=nodes[0].port)
+        with pytest.raises(TypeError, match="a Redis Cluster is not supported yet"):
+            RedisLimits(cluster)  # type: ignore[arg-type]
+        cluster.close()
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def _free_port() -> int:
+    """A loopback port for a cluster node's bus (by default its port + 10,000, past 65,535 for most)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

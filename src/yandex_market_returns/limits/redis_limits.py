@@ -84,7 +84,11 @@ class RedisLimits:
         # While Redis cannot be reached: this process's own limits ("local"), or none, and calls fail.
         self._local = InProcessLimits() if on_unavailable == "local" else None
         if not isinstance(client, redis.Redis | redis.asyncio.Redis):
-            raise TypeError(f"client must be a redis.Redis or a redis.asyncio.Redis, not {type(client).__name__}")
+            cluster = "a Redis Cluster is not supported yet: " if "Cluster" in type(client).__name__ else ""
+            raise TypeError(
+                f"client must be a redis.Redis or a redis.asyncio.Redis, not {type(client).__name__} ({cluster}give "
+                "a standalone Redis, or the master of a Sentinel)"
+            )
         _tried_once(client)
         settings = client.connection_pool.connection_kwargs
         self._where = settings.get("path") or f"{settings.get('host')}:{settings.get('port')}"  # no password
@@ -104,6 +108,8 @@ class RedisLimits:
         self._renew = sync.register_script(RENEW)
         self._closed = False
         self._serving_threads = False  # a ReturnsClient was opened: its threads run (again, in a forked child)
+        if self._serves_threads:
+            self._refuse_a_cluster_node()
         self._start()
         # A child forked with it (gunicorn --preload, Celery prefork) has none of its threads, and waiters
         # or locks held by the parent's threads at the fork: it starts afresh, before any thread runs there.
@@ -147,6 +153,22 @@ class RedisLimits:
         limits = cls(redis.Redis.from_url(url, **timeouts), **options)
         limits._new_async_redis = lambda: _tried_once(redis.asyncio.Redis.from_url(url, **timeouts))
         return limits
+
+    def _refuse_a_cluster_node(self) -> None:
+        """A node of a Redis Cluster owns some stores' keys and answers MOVED for the others: refused here, not
+        half working. A Redis that cannot be asked now is taken as it comes (a node's MOVED is then refused at
+        the first call, naming the cluster)."""
+        try:
+            cluster = self._redis.info("cluster").get("cluster_enabled")
+        except redis.RedisError:
+            return
+        if cluster in (1, "1"):
+            self._redis.close()
+            raise ValueError(
+                f"Redis at {self._where} is a node of a Redis Cluster, which RedisLimits does not support yet: it "
+                "would serve only the stores whose keys that node owns; give a standalone Redis, or the master of "
+                "a Sentinel"
+            )
 
     def ping(self) -> None:
         """Whether Redis answers (a health check's question): ``LimitsUnavailableError`` when it does not, or
@@ -288,9 +310,13 @@ class RedisLimits:
                 f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
                 "the request was not sent"
             )
+        if isinstance(error, redis.exceptions.AskError):  # MOVED too: a node of a Redis Cluster
+            why = "it is a node of a Redis Cluster, which RedisLimits does not support yet"
+        else:
+            why = "see the README's 'Running many workers' for what Redis must allow"
         refused = errors.LimitsUnavailableError(
             f"Redis at {self._where} refused the shared limits' commands ({type(error).__name__}: {error}): "
-            "the request was not sent; see the README's 'Running many workers' for what Redis must allow"
+            f"the request was not sent; {why}"
         )
         refused.retryable = False
         return refused
