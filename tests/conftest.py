@@ -88,3 +88,10 @@ class CountingTransport(httpx.MockTransport):
         self.requests.append(request)
         body = {"status": "OK", "result": {"operation": {"id": "op-1", "type": "RETURN_CANCELLATION"}}}
         return httpx.Response(200, json=body)
+
+
+@pytest.fixture(autouse=True)
+def own_limits_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's slot files (FileLimits, under XDG_RUNTIME_DIR) in a folder of each test's own: tests that
+    run at once, each with its fake Market, do not share a store's 4 slots."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("runtime")))

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
+from yandex_market_returns.cli.settings import limits_folder
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 
 KEY = "fake-market-key-cli-5d1e"
@@ -237,8 +238,9 @@ def test_doctor_checks_everything_and_cancels_nothing(market: FakeMarket, tmp_pa
     assert done.stdout.splitlines() == [
         f"ok   key: from YANDEX_MARKET_API_KEY, {len(KEY)} characters",
         f"ok   base URL: {market.base_url}",
-        "ok   limits: this process's own (no --redis-url or YANDEX_MARKET_RETURNS_REDIS_URL): services that share "
-        "the store's limits through Redis do not count this command's requests",
+        f"ok   limits: shared with this command's other runs on this host, by lock files in {limits_folder()} (no "
+        "--redis-url or YANDEX_MARKET_RETURNS_REDIS_URL: services that share the store's limits through Redis do not "
+        "count this command's requests)",
         f"ok   the Market answers and accepts the key for business {BUSINESS} (nothing was changed)",
         "all good",
     ]

@@ -5,6 +5,7 @@ import argparse
 from typing import TextIO
 
 from .. import errors
+from ..limits.file_limits import FileLimits
 from ..validation import BUSINESS_ID_BOUNDS, DEFAULT_BASE_URL
 from . import inputs, settings
 from .usage import ALL_DONE, SOME_NOT_DONE, UsageError
@@ -66,16 +67,14 @@ def _key(args: argparse.Namespace, checks: _Checks) -> str | None:
 
 def _limits(args: argparse.Namespace, checks: _Checks) -> None:
     """Where the limits are kept; when in Redis, whether it answers (a PING, nothing written)."""
-    url = settings.redis_url(args)
-    if url is None:
-        checks.ok(f"limits: {settings.limits_said(args)}")
-        return
     try:
         shared = settings.limits(args)
     except UsageError as error:
         checks.fix(str(error))
         return
-    assert shared is not None
+    if isinstance(shared, FileLimits):
+        checks.ok(f"limits: {settings.limits_said(args)}")
+        return
     try:
         shared.ping()
     except errors.LimitsUnavailableError as error:

@@ -5,8 +5,10 @@ import argparse
 import contextlib
 import os
 import stat
+import tempfile
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import httpx
@@ -14,6 +16,7 @@ import httpx
 from ..base import API_KEY_VARIABLE, MAX_RETRIES
 from ..client import ReturnsClient
 from ..limits import DEFAULT_PREFIX
+from ..limits.file_limits import FileLimits
 from ..validation import check_api_key, check_base_url, check_count, check_timeout
 from .inputs import Columns, Given, given
 from .reading import LINE_BOUND, read_bounded
@@ -53,8 +56,9 @@ def limits_said(args: argparse.Namespace) -> str:
     url = redis_url(args)
     if url is None:
         return (
-            f"this process's own (no --redis-url or {REDIS_URL_VARIABLE}): services that share the store's "
-            "limits through Redis do not count this command's requests"
+            f"shared with this command's other runs on this host, by lock files in {limits_folder()} (no "
+            f"--redis-url or {REDIS_URL_VARIABLE}: services that share the store's limits through Redis do not "
+            "count this command's requests)"
         )
     return f"shared through Redis at {redis_where(url)} (prefix {args.redis_prefix})"
 
@@ -195,11 +199,23 @@ def redis_where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
-def limits(args: argparse.Namespace) -> "RedisLimits | None":
-    """The limits shared through Redis that the options name, or ``None``."""
+def limits_folder() -> Path:
+    """Where the runs of this command on this host, by this user, share a store's slots without Redis."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime) / "yandex-market-returns"
+    return Path(tempfile.gettempdir()) / f"yandex-market-returns-{os.getuid()}"
+
+
+def limits(args: argparse.Namespace) -> "RedisLimits | FileLimits":
+    """The limits shared through Redis that the options name, else through lock files on this host."""
     url = redis_url(args)
     if url is None:
-        return None
+        folder = limits_folder()
+        try:
+            return FileLimits(folder)
+        except ValueError as error:
+            raise UsageError([f"the limits shared on this host: {error}"]) from None
     try:
         from ..limits import RedisLimits
     except ImportError as error:
@@ -233,5 +249,5 @@ def client(args: argparse.Namespace, transport: httpx.BaseTransport | None = Non
         ) as returns:
             yield returns
     finally:
-        if shared is not None:
+        if not isinstance(shared, FileLimits):
             shared.close()

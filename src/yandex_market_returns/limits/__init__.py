@@ -1,7 +1,8 @@
 """Where a client keeps the Market's limits: 4 requests in flight per store (and per business), the grace
 period after an abandoned request, and the hourly gate learned from ``X-RateLimit-Resource-*``.
 
-``InProcessLimits``, the default, keeps them for one process. ``RedisLimits`` (``pip install
+``InProcessLimits``, the default, keeps them for one process. ``FileLimits`` shares the requests in flight
+with the other processes of one host, through lock files (no server). ``RedisLimits`` (``pip install
 yandex-market-returns-client[redis]``) shares them with every process and host that uses the same Redis, as
 the Market counts them: pass the same one, or one on the same Redis and prefix, to every client of a store.
 """
@@ -17,6 +18,7 @@ DEFAULT_PREFIX = "yandex-market-returns:"
 if TYPE_CHECKING:
     import threading
 
+    from .file_limits import FileLimits as FileLimits
     from .redis_limits import RedisLimits as RedisLimits  # typed for those with the extra
 
 
@@ -71,11 +73,17 @@ class InProcessLimits:
 def check_limits(limits: object) -> Limits:
     """Anything else would fail at the client's first request, not where it was passed."""
     if not all(callable(getattr(limits, method, None)) for method in ("for_threads", "for_tasks")):
-        raise TypeError(f"limits must be an InProcessLimits or a RedisLimits, not {type(limits).__name__}")
+        raise TypeError(
+            f"limits must be an InProcessLimits, a FileLimits or a RedisLimits, not {type(limits).__name__}"
+        )
     return cast(Limits, limits)  # the methods are there; their types are the caller's word
 
 
 def __getattr__(name: str) -> Any:
+    if name == "FileLimits":  # fcntl: POSIX only, imported by those who ask for it
+        from .file_limits import FileLimits
+
+        return FileLimits
     if name == "RedisLimits":  # the redis extra is imported only by those who ask for it
         try:
             from .redis_limits import RedisLimits

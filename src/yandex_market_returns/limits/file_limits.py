@@ -1,0 +1,142 @@
+"""``FileLimits``: the Market's 4 requests in flight per store, shared by the processes of one host through
+lock files, with no server.
+
+A store has 4 slot files in the folder; a request in flight holds one with ``flock``, which the kernel lets
+go when its process dies (SIGKILL included): a killed worker holds no slot. Each process first takes a slot
+of its own limits (``InProcessLimits``: in order, retries first), then a slot file, looking again every
+few milliseconds while all 4 are held elsewhere. A slot released with a grace period keeps its file for it.
+The hourly gate stays each process's own: it learns the spent hour from its own answers.
+"""
+
+import asyncio
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+from ..pacing import PARALLEL_REQUESTS, HourlyGate, Key, ThreadSlots
+from . import AsyncSlots, InProcessLimits
+
+# How often a waiter looks for a slot file another process let go of.
+_LOOK_EVERY = 0.01
+
+
+class FileLimits:
+    """The limits of every process of this host given a ``FileLimits`` on the same ``folder``."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self._folder = Path(folder)
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as error:
+            raise ValueError(f"the limits' folder {self._folder} cannot be made: {error.strerror}") from None
+        if not os.access(self._folder, os.W_OK | os.X_OK):
+            raise ValueError(f"the limits' folder {self._folder} cannot be written to")
+        self._own = InProcessLimits()
+        self._files = _SlotFiles(self._folder)
+
+    def __repr__(self) -> str:
+        return f"FileLimits({str(self._folder)!r})"
+
+    def for_threads(self) -> tuple["_ThreadFileSlots", HourlyGate]:
+        slots, gate = self._own.for_threads()
+        return _ThreadFileSlots(slots, self._files), gate
+
+    def for_tasks(self) -> tuple["_TaskFileSlots", HourlyGate]:
+        slots, gate = self._own.for_tasks()
+        return _TaskFileSlots(slots, self._files), gate
+
+
+class _SlotFiles:
+    """A store's slot files, and those this process holds (by store, most recent last)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._lock = threading.Lock()
+        self._held: dict[Key, list[int]] = {}
+
+    def take(self, key: Key) -> bool:
+        """One of the store's slot files, if another process does not hold all 4."""
+        kind, number = key
+        for slot in range(PARALLEL_REQUESTS):
+            path = self._folder / f"{kind}-{number}.{slot}.lock"
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(descriptor)
+                continue
+            with self._lock:
+                self._held.setdefault(key, []).append(descriptor)
+            return True
+        return False
+
+    def give_back(self, key: Key, grace: float) -> None:
+        """Let go of one of the store's slot files: now, or when ``grace`` seconds have passed."""
+        with self._lock:
+            descriptor = self._held[key].pop()
+        if grace > 0:
+            timer = threading.Timer(grace, os.close, (descriptor,))  # closing it lets go of the lock
+            timer.daemon = True
+            timer.start()
+        else:
+            os.close(descriptor)
+
+
+class _ThreadFileSlots:
+    def __init__(self, own: ThreadSlots, files: _SlotFiles) -> None:
+        self._own = own
+        self._files = files
+
+    def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
+        if not self._own.acquire(key, stop, deadline):
+            return False
+        while not self._files.take(key):
+            if _passed(deadline) or stop.wait(_LOOK_EVERY):
+                self._own.release(key)
+                return False
+        return True
+
+    def release(self, key: Key, grace: float = 0.0) -> None:
+        self._files.give_back(key, grace)
+        self._own.release(key, grace)
+
+    def wake(self) -> None:
+        self._own.wake()
+
+
+class _TaskFileSlots:
+    def __init__(self, own: AsyncSlots, files: _SlotFiles) -> None:
+        self._own = own
+        self._files = files
+        self._closed = False
+
+    async def acquire(self, key: Key, deadline: float | None) -> bool:
+        if not await self._own.acquire(key, deadline):
+            return False
+        taken = False
+        try:
+            while not (taken := self._files.take(key)):
+                if _passed(deadline) or self._closed:
+                    return False
+                await asyncio.sleep(_LOOK_EVERY)
+            return True
+        finally:
+            if not taken:  # the deadline, the close, or a cancellation
+                self._own.release(key)
+
+    def release(self, key: Key, grace: float = 0.0) -> None:
+        self._files.give_back(key, grace)
+        self._own.release(key, grace)
+
+    def close(self) -> None:
+        self._closed = True
+        self._own.close()
+
+    async def wait_closed(self) -> None:
+        await self._own.wait_closed()
+
+
+def _passed(deadline: float | None) -> bool:
+    return deadline is not None and deadline <= time.monotonic()
