@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -336,3 +337,65 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_stall_right_after_a_take_lets_no_fifth_request_in(debuggable: RedisServer) -> None:
+    """Redis stalls longer than a claim (3 s) just after one process took all 4 slots: the slots were leased
+    for the whole lease before any request went out, so the other process waits rather than sends a fifth."""
+    prefix = "test-stall-after-take:"
+    slots = f"{prefix}{{campaign:{CAMPAIGN}}}:slots"
+    first, second = (RedisLimits.from_url(debuggable.url, prefix=prefix) for _ in range(2))
+    with FakeMarket(api_key=KEY, latency=5.0) as market, redis.Redis(port=debuggable.port) as peek:
+        market.add_returns(CAMPAIGN, *range(1, 6))
+        holder = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=first, timeout=20)
+        other = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=second, retry_budget=10.0, timeout=20)
+        second.ping()  # connected: its take is queued during the stall, before the holder's first renewal
+        calls = [threading.Thread(target=_refused, args=(holder, rid)) for rid in range(1, 5)]
+        for call in calls:
+            call.start()
+        while peek.zcard(slots) < 4:
+            time.sleep(0.002)
+        stall = threading.Thread(target=_stall, args=(debuggable, 4.0))
+        stall.start()
+        time.sleep(0.05)
+        calls.append(threading.Thread(target=_refused, args=(other, 5)))
+        calls[-1].start()
+        for call in [*calls, stall]:
+            call.join()
+        holder.close()
+        other.close()
+        assert market.max_in_flight(CAMPAIGN) <= 4
+        assert not [exchange for exchange in market.exchanges if exchange.status == 420]
+    first.close()
+    second.close()
+
+
+def _stall(server: RedisServer, seconds: float) -> None:
+    with redis.Redis(port=server.port) as admin:
+        admin.execute_command("DEBUG", "SLEEP", seconds)
+
+
+def test_doctor_s_check_fails_on_a_replica(replica: RedisServer) -> None:
+    """ping() runs what a call needs (a script that writes under the prefix), not only PING: a replica answers
+    PING and refuses every take."""
+    limits = RedisLimits.from_url(replica.url, prefix="test-ping:")
+    with pytest.raises(LimitsUnavailableError, match="ReadOnlyError"):
+        limits.ping()
+    limits.close()
+
+
+def test_a_master_short_of_replicas_is_an_outage(tmp_path: Path) -> None:
+    """NOREPLICAS (min-replicas-to-write, a master's guard while a failover settles) is retried, not a refusal."""
+    guarded = RedisServer(tmp_path, "--min-replicas-to-write", "1")
+    guarded.start()
+    limits = RedisLimits.from_url(guarded.url, prefix="test-noreplicas:")
+    try:
+        with FakeMarket(api_key=KEY) as market:
+            market.add_returns(CAMPAIGN, 1)
+            client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=0.3)
+            with client, pytest.raises(LimitsUnavailableError, match="cannot be reached") as away:
+                client.cancel_return(CAMPAIGN, 1)
+            assert away.value.retryable
+    finally:
+        limits.close()
+        guarded.stop()

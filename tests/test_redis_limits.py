@@ -859,15 +859,24 @@ def test_the_command_shares_the_limits_with_a_service_beside_it(server: RedisSer
         assert not [exchange for exchange in market.exchanges if exchange.status == 420]
 
 
-def test_a_password_in_the_redis_flag_is_refused_unshown(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("redis://limits:s3cret-password@127.0.0.1:1/0", "set YANDEX_MARKET_RETURNS_REDIS_URL instead"),
+        ("redis://127.0.0.1:1/0?password=s3cret-password", "set YANDEX_MARKET_RETURNS_REDIS_URL instead"),
+        ("redis://:4242/s3cret-password@127.0.0.1:1/0", "quote a / or @ in the password"),
+        ("redis://:s3cret-password@127.0.0.1:port/0", "not a URL that can be read"),
+    ],
+    ids=["in the URL", "in its query", "a / unquoted", "a port that is no number"],
+)
+def test_a_password_in_the_redis_flag_is_refused_unshown(tmp_path: Path, url: str, said: str) -> None:
     with FakeMarket(api_key=KEY) as market:
-        url = "redis://limits:s3cret-password@127.0.0.1:1/0"
         command = _command(
             market, tmp_path, {}, "cancel", "--campaign-id", str(CAMPAIGN), "--yes", "--redis-url", url, "1"
         )
         out, err = command.communicate(timeout=60)
         assert command.returncode == 2
-        assert "YANDEX_MARKET_RETURNS_REDIS_URL" in err
+        assert said in err
         assert "s3cret" not in out + err
         assert market.exchanges == []
 

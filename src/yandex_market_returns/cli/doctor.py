@@ -80,7 +80,7 @@ def _limits(args: argparse.Namespace, checks: _Checks) -> None:
     except errors.LimitsUnavailableError as error:
         checks.fix(f"limits: {error}")
     else:
-        checks.ok(f"limits: {settings.limits_said(args)}, which answers")
+        checks.ok(f"limits: {settings.limits_said(args)}, which answers and runs the limits' scripts")
     finally:
         shared.close()
 
@@ -96,6 +96,8 @@ def _market(args: argparse.Namespace, business: int, checks: _Checks) -> None:
                 f"the Market denied access (403): the key needs access to business {business}, with "
                 f"'inventory-and-order-processing' or 'all-methods' ({error})"
             )
+        except errors.LimitsUnavailableError as error:  # nothing was sent: the Market was not asked
+            checks.fix(f"the Market: not asked, the shared limits refused: {error}")
         except errors.TransportError as error:
             checks.fix(f"the Market did not answer at {args.base_url}: {error}")
         except errors.RateLimitError as error:

@@ -4,6 +4,7 @@ is sent, and the client made from them."""
 import argparse
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import urllib.parse
@@ -175,27 +176,60 @@ def redis_url(args: argparse.Namespace) -> str | None:
     """``--redis-url``, else the environment's; ``None``: this process keeps the limits alone. A password in
     the flag is refused, and no message shows the URL: it would show in ``ps`` and in shell history."""
     if args.redis_url is None:
-        return os.environ.get(REDIS_URL_VARIABLE) or None
-    try:
-        password = urllib.parse.urlsplit(args.redis_url).password
-    except ValueError:
-        password = None  # said by limits(), without the URL
-    if password:
+        url = os.environ.get(REDIS_URL_VARIABLE) or None
+        if url is not None:
+            _check_redis_url(url, REDIS_URL_VARIABLE)
+        return url
+    url = str(args.redis_url)
+    _check_redis_url(url, "--redis-url")
+    parts = urllib.parse.urlsplit(url)
+    if parts.password or "password" in urllib.parse.parse_qs(parts.query):
         raise UsageError(
             [
                 f"--redis-url: the URL holds a password, which a flag shows to every user of this machine: set "
                 f"{REDIS_URL_VARIABLE} instead (the URL is not shown)"
             ]
         )
-    return str(args.redis_url)
+    return url
+
+
+# What may follow a Redis URL's host: a database number, or a Sentinel's service (and database).
+_REDIS_PATH = {
+    "redis": re.compile(r"/?|/\d+"),
+    "rediss": re.compile(r"/?|/\d+"),
+    "redis+sentinel": re.compile(r"/[^/@:]+(/\d+)?"),
+}
+
+
+def _check_redis_url(url: str, where: str) -> None:
+    """A URL whose parts are where they belong; the problem said without the URL (it may hold a password that
+    a character left unquoted, a `/` say, moved into its path)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "redis+sentinel":  # its sentinels, host:port each, are read by RedisLimits.from_url
+            parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise UsageError([f"{where}: not a URL that can be read (not shown, in case it holds a password)"]) from None
+    if parts.scheme == "unix":
+        return
+    path = _REDIS_PATH.get(parts.scheme)
+    if path is None:
+        raise UsageError(
+            [f"{where}: the URL's scheme must be redis, rediss, redis+sentinel or unix, not {parts.scheme!r}"]
+        )
+    if not parts.hostname or not path.fullmatch(parts.path):
+        raise UsageError(
+            [
+                f"{where}: the URL must be {parts.scheme}://[user:password@]host:port/"
+                f"{'service[/db]' if parts.scheme == 'redis+sentinel' else 'db'} (not shown, in case it holds a "
+                "password; quote a / or @ in the password as %2F or %40)"
+            ]
+        )
 
 
 def redis_where(url: str) -> str:
     """Where the URL points, without its password."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "(a URL that cannot be read)"
+    parts = urllib.parse.urlsplit(url)  # checked by redis_url()
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 

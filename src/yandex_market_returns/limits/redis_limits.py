@@ -40,6 +40,7 @@ from . import DEFAULT_PREFIX, InProcessLimits
 from .redis_gate import TaskGate, ThreadGate
 from .redis_scripts import (
     CLAIM_MS,
+    CONFIRM,
     LOCAL,
     QUEUED_MS,
     RELEASE,
@@ -104,6 +105,7 @@ class RedisLimits:
         # A hand-over is told on its owner's channel only: this process's threads, or one client's tasks.
         self._channels = f"{prefix}handed-over:"
         self._take = sync.register_script(TAKE)
+        self._confirm = sync.register_script(CONFIRM)
         self._release = sync.register_script(RELEASE)
         self._renew = sync.register_script(RENEW)
         self._closed = False
@@ -171,12 +173,12 @@ class RedisLimits:
             )
 
     def ping(self) -> None:
-        """Whether Redis answers (a health check's question): ``LimitsUnavailableError`` when it does not, or
-        refuses, as a call's attempt would fail."""
+        """Whether Redis answers and runs the limits' scripts under the prefix (a health check's question):
+        ``LimitsUnavailableError`` when it does not, or refuses, as a call's attempt would fail."""
         if not self._serves_threads:
             raise TypeError("ping() asks the redis.Redis this RedisLimits was given, not a redis.asyncio.Redis")
-        try:
-            self._redis.ping()
+        try:  # a release for a store no one uses: the scripts' permissions and a master's, nothing written
+            self._give_back(("campaign", 0), "-", 0.0)
         except redis.RedisError as error:
             raise self._unreachable(error) from None
 
@@ -328,6 +330,9 @@ class RedisLimits:
         logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._where, error)
         return self._local.for_threads()[0]
 
+    def _confirm_keys(self, key: Key) -> list[str]:
+        return [self.key(key, "slots"), self.key(key, "epoch")]
+
     def _slot_keys(self, key: Key) -> list[str]:
         return [self.key(key, part) for part in ("slots", "queue", "alive", "hold", "epoch")]
 
@@ -345,19 +350,21 @@ class RedisLimits:
             timer.daemon = True
             timer.start()
 
-    def _leave(self, key: Key, place: str) -> None:
-        """Give up a place in the queue, or a slot handed over or taken with a reply that was lost: by a
-        thread of its own, so that a Redis that does not answer holds up no call. Tried again until the claim
-        would end anyway (the place ends within QUEUED_MS, the slot within CLAIM_MS)."""
+    def _leave(self, key: Key, place: str, grace: float = 0.0) -> None:
+        """Release a slot (with its grace period), or give up a place in the queue or a slot taken with a reply
+        that was lost: by a thread of its own, so that a Redis that does not answer holds up no call, and tried
+        again until a claim would end (a place ends within QUEUED_MS, a claimed slot within CLAIM_MS, a
+        leased one when its lease ends: said then)."""
 
         def leave() -> None:
             deadline = time.monotonic() + CLAIM_MS / 1000
             while True:
                 try:
-                    self._give_back(key, place, 0.0)
+                    self._give_back(key, place, grace)
                     return
-                except (redis.RedisError, ValueError):  # ValueError: this RedisLimits was closed meanwhile
+                except (redis.RedisError, ValueError) as error:  # ValueError: this RedisLimits was closed meanwhile
                     if self._closing.wait(0.2) or time.monotonic() > deadline:
+                        logger.warning("%s: a slot of %s is freed when its lease ends: %s", self._where, key, error)
                         return
 
         threading.Thread(target=leave, name="RedisLimits give-back", daemon=True).start()
@@ -414,6 +421,13 @@ class _ThreadSlots:
                 # A hand-over names this waiter: the slot is already its own (the release leased it).
                 try:
                     answer: list[Any] = [-1, ""] if waiter.granted else limits._take(keys=keys, args=args)
+                    # A slot taken is leased before anything is sent in it; one whose claim ended first (a
+                    # stall) is asked for again.
+                    if int(answer[0]) < 0 and not limits._confirm(
+                        keys=limits._confirm_keys(key), args=[me, limits._lease_ms]
+                    ):
+                        waiter.granted = False
+                        continue
                 except redis.RedisError as error:
                     # The take may have run and its reply been lost: its place (or slot) is given back below.
                     local = limits._unavailable(error)
@@ -448,10 +462,7 @@ class _ThreadSlots:
             assert limits._local is not None
             limits._local.for_threads()[0].release(key, grace)
             return
-        try:
-            limits._give_back(key, lease, grace)
-        except redis.RedisError as error:
-            logger.warning("%s: a slot of %s is freed when its lease ends: %s", limits._where, key, error)
+        limits._leave(key, lease, grace)
 
     def wake(self) -> None:
         self._limits._wake_all()
@@ -517,10 +528,20 @@ _FAILING_OVER = (
 )
 
 
+# Answers of a Redis that cannot write for now, which redis-py leaves as a plain ResponseError: too few
+# replicas (NOREPLICAS, a master's guard during a failover), a long script running (BUSY), a failed save
+# (MISCONF).
+_BUSY_FOR_NOW = ("NOREPLICAS", "BUSY", "MISCONF")
+
+
 def _outage(error: redis.RedisError) -> bool:
-    """Redis away (refused, reset, timed out, loading, failing over), not a refusal that no retry mends (a
-    password, an ACL, a key of another type)."""
+    """Redis away (refused, reset, timed out, loading, failing over, out of memory, busy), not a refusal that
+    no retry mends (a password, an ACL, a key of another type)."""
     refused = (redis.AuthenticationError, redis.exceptions.AuthorizationError, redis.exceptions.NoPermissionError)
     if isinstance(error, refused):
         return False
-    return isinstance(error, (redis.ConnectionError, redis.TimeoutError, *_FAILING_OVER))
+    if isinstance(
+        error, (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError, *_FAILING_OVER)
+    ):
+        return True
+    return isinstance(error, redis.ResponseError) and str(error).split(" ", 1)[0] in _BUSY_FOR_NOW

@@ -90,8 +90,8 @@ end
 """
 # ARGV[5] '1' for a retry (it goes first), ARGV[6] ms it stays queued unless it asks again, ARGV[7] the
 # epoch to set if the store has none (Redis lost its keys: see RENEW). Places are by Redis's clock.
-# {-1, gate}: the slot is the caller's, leased for CLAIM until its process renews it (a reply lost holds it no
-# longer). {ms}: until the first lease or grace period ends (0: none runs).
+# {-1, gate}: the slot is the caller's for CLAIM, until it leases it (CONFIRM): a reply lost holds it no
+# longer. {ms}: until the first lease or grace period ends (0: none runs).
 TAKE = (
     _NOW
     + _HOLD
@@ -109,6 +109,19 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {-1, hold()} end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if first[2] then return {math.max(tonumber(first[2]) - now, 1)} end
 return {0}
+"""
+)
+# KEYS: slots, epoch. ARGV: id, lease ms. A slot taken (or handed over) is the caller's for CLAIM only, until
+# the caller, having read that answer, leases it: from then on for the whole lease, renewed every second. 1
+# when it did; 0 when the claim had ended (the slot may be another's now).
+CONFIRM = (
+    _NOW
+    + _KEEP
+    + """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+keep(KEYS[1], KEYS[2])
+return 1
 """
 )
 # ARGV[5] grace ms: a slot released with a grace period stays taken until it ends, under another name, so

@@ -18,7 +18,19 @@ from ..pacing import Key
 from . import AsyncSlots
 from .redis_gate import TaskGate
 from .redis_limits import _outage
-from .redis_scripts import CLAIM_MS, LOCAL, QUEUED_MS, RELEASE, RENEW, TAKE, TIMEOUT, Waiter, look_again_in, text
+from .redis_scripts import (
+    CLAIM_MS,
+    CONFIRM,
+    LOCAL,
+    QUEUED_MS,
+    RELEASE,
+    RENEW,
+    TAKE,
+    TIMEOUT,
+    Waiter,
+    look_again_in,
+    text,
+)
 
 if TYPE_CHECKING:
     from .redis_limits import RedisLimits
@@ -32,6 +44,7 @@ class RedisTaskSlots:
     def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis, gate: TaskGate, owns_client: bool) -> None:
         self._limits = limits
         self._take = client.register_script(TAKE)
+        self._confirm = client.register_script(CONFIRM)
         self._release = client.register_script(RELEASE)
         self._renew = client.register_script(RENEW)
         self._client = client
@@ -62,6 +75,13 @@ class RedisTaskSlots:
             while not self._closed:
                 try:
                     answer: list[Any] = [-1, ""] if waiter.granted else await self._take(keys=keys, args=args)
+                    # A slot taken is leased before anything is sent in it; one whose claim ended first (a
+                    # stall) is asked for again.
+                    if int(answer[0]) < 0 and not await self._confirm(
+                        keys=limits._confirm_keys(key), args=[me, limits._lease_ms]
+                    ):
+                        waiter.granted = False
+                        continue
                 except redis.RedisError as error:
                     # The take may have run and its reply been lost: its place (or slot) is given back below.
                     local = self._unavailable(error)
