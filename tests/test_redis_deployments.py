@@ -399,3 +399,27 @@ def test_a_master_short_of_replicas_is_an_outage(tmp_path: Path) -> None:
     finally:
         limits.close()
         guarded.stop()
+
+
+def test_a_release_that_cannot_reach_redis_is_tried_again(debuggable: RedisServer) -> None:
+    """A release lost on its way (a blip of Redis's network) is sent again off the caller's thread: the slot
+    is free within a second of Redis being back, not when its 30 s lease ends."""
+    prefix = "test-release-again:"
+    proxy = LossyProxy(debuggable.port)
+    limits = RedisLimits(redis.Redis(port=proxy.port, socket_timeout=0.3, socket_connect_timeout=0.3), prefix=prefix)
+    slots = f"{prefix}{{campaign:{CAMPAIGN}}}:slots"
+    with FakeMarket(api_key=KEY, latency=0.5) as market, redis.Redis(port=debuggable.port) as peek:
+        market.add_returns(CAMPAIGN, 1, 2)
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            client.cancel_return(CAMPAIGN, 1)  # the connections are made
+            blip = threading.Timer(0.2, proxy.dropping.set)  # while the request is at the Market
+            blip.start()
+            client.cancel_return(CAMPAIGN, 2)
+            blip.join()
+            time.sleep(0.2)
+            assert peek.zcard(slots) == 1, "the release has not reached Redis yet"
+            proxy.dropping.clear()
+            time.sleep(1.0)
+            assert peek.zcard(slots) == 0, "the slot stays taken until its lease ends"
+    limits.close()
+    proxy.close()

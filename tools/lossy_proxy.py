@@ -1,7 +1,9 @@
-"""A TCP proxy on loopback in front of a real server, that can lose the server's answers on the way back.
+"""A TCP proxy on loopback in front of a real server, that can lose the server's answers on the way back, or
+the requests on their way there.
 
-Requests always pass: while ``losing`` is set, the server acts on them and its replies are dropped, as when a
-connection breaks after the server acted. What a client does then cannot be shown with the server alone.
+While ``losing`` is set, the server acts on the requests and its replies are dropped, as when a connection
+breaks after the server acted; while ``dropping`` is set, the requests never reach it. What a client does then
+cannot be shown with the server alone.
 """
 
 import contextlib
@@ -15,6 +17,7 @@ class LossyProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self.losing = threading.Event()
+        self.dropping = threading.Event()
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, name="lossy proxy", daemon=True).start()
 
@@ -41,7 +44,7 @@ class LossyProxy:
     def _pump(self, source: socket.socket, target: socket.socket, answers: bool) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
-                if not (answers and self.losing.is_set()):
+                if not (self.losing if answers else self.dropping).is_set():
                     target.sendall(data)
         for sock in (source, target):
             with contextlib.suppress(OSError):
