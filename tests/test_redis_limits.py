@@ -539,13 +539,12 @@ with FakeMarket(latency=0.02) as market:
                 list(pool.map(lambda return_id: client.cancel_return(1, return_id), range(1, 41)))
     async def tasks():
         async with AsyncReturnsClient(api_key=market.api_key, base_url=market.base_url, limits=limits) as client:
-            outcomes = await client.cancel_returns(1, range(41, 81))
-        await limits.aclose()
-        return outcomes
+            return await client.cancel_returns(1, range(41, 81))
     threaded = threading.Thread(target=threads)
     threaded.start()
     outcomes = asyncio.run(tasks())
     threaded.join()
+    limits.close()  # once its clients are closed: the threads' batch may still run when the tasks' ends
     assert [outcome.error for outcome in outcomes] == [None] * 40
     statuses = [exchange.status for exchange in market.exchanges]
     assert statuses == [200] * 80 and market.max_in_flight(1) <= 4, (statuses, market.max_in_flight(1))
