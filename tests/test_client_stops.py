@@ -733,3 +733,50 @@ def test_an_aclose_cancelled_while_it_waits_for_a_batch_still_closes_the_connect
             await batch
 
     asyncio.run(main())
+
+
+def _set_interrupted_at(stop: threading.Event, step: int) -> bool:
+    """``stop.set()`` with a KeyboardInterrupt raised at its ``step``-th traced event (a Ctrl-C landing there);
+    ``True`` when one was raised."""
+    seen = 0
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal seen
+        seen += 1
+        if seen == step:
+            raise KeyboardInterrupt
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        stop.set()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.settrace(None)
+    return False
+
+
+@pytest.mark.parametrize("kind", ["the batch's stop", "threading.Event"])
+def test_a_stop_interrupted_anywhere_can_be_set_again(kind: str) -> None:
+    """A second Ctrl-C may land anywhere in the first one's stop.set(): the stop set again in the batch's
+    `finally` must not wait for ever (threading.Event's does, once: it leaves its Condition's lock held)."""
+    from yandex_market_returns.client import _Stop
+
+    hung = []
+    for step in range(1, 40):
+        stop: threading.Event = _Stop() if kind == "the batch's stop" else threading.Event()
+        if not _set_interrupted_at(stop, step):
+            break
+        again = threading.Thread(target=stop.set, daemon=True)
+        again.start()
+        again.join(timeout=1.0)
+        if again.is_alive():
+            hung.append(step)
+        else:
+            assert stop.is_set()
+            assert stop.wait(0)
+    if kind == "threading.Event":
+        assert hung, "the hazard this guards against is no longer there: threading.Event may do"
+    else:
+        assert hung == []

@@ -1,5 +1,6 @@
 """The synchronous client."""
 
+import contextlib
 import contextvars
 import os
 import queue
@@ -42,6 +43,33 @@ _CLOSED = object()
 _ROUND = object()
 
 
+class _Stop(threading.Event):
+    """A batch's stop. It is set in the exception paths of the caller's thread, where a second Ctrl-C may land
+    at any instant: ``threading.Event.set`` enters a Condition in Python code, and a KeyboardInterrupt landing
+    there leaves its lock held, so the next ``set`` waits for ever. This one holds no lock across Python code:
+    a flag, and a latch released once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stopped = False
+        self._latch = threading.Lock()
+        self._latch.acquire()
+
+    def is_set(self) -> bool:
+        return self._stopped
+
+    def set(self) -> None:
+        self._stopped = True
+        with contextlib.suppress(RuntimeError):  # released already
+            self._latch.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self._stopped and self._latch.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            with contextlib.suppress(RuntimeError):  # a set() meanwhile released it for us
+                self._latch.release()
+        return self._stopped
+
+
 class _Running:
     """A running batch as ``close()`` sees it: its queue, to tell it the client closed, and its threads (the
     caller's and its workers'): a close made in one of them cannot wait for the batch."""
@@ -62,11 +90,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
 
     def _open(self) -> None:
         self._slots, self._gate = self._limits.for_threads()
-        self._closed = threading.Event()
-        # The running batches, each by its stop (set when the client closes), and the threads in close();
-        # notified as a batch ends and as a close begins.
-        self._batches = threading.Condition()
-        self._stops: dict[threading.Event, _Running] = {}
+        self._closed = _Stop()
+        # The running batches, each by its stop (set when the client closes), and the threads in close(). A
+        # plain lock, never a Condition: a Ctrl-C cannot leave it held (see _Stop).
+        self._batches = threading.Lock()
+        self._stops: dict[_Stop, _Running] = {}
         self._closers: set[int] = set()
 
     def __enter__(self) -> Self:
@@ -85,20 +113,21 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         pool is closed. Safe from any thread; a batch run by another thread is waited for (within one
         request timeout and a second), so the answers to its requests in flight are not lost."""
         deadline = time.monotonic() + self._request_seconds + 1.0
+        self._closed.set()
         with self._batches:
-            self._closed.set()
             self._closers.add(threading.get_ident())
             for stop, running in self._stops.items():
                 stop.set()
                 running.finished.put(_CLOSED)
-            self._batches.notify_all()  # a close that waits for a batch whose thread closes too stops waiting
         self._slots.wake()
-        with self._batches:
-            try:
-                while any(not running.threads & self._closers for running in self._stops.values()):
-                    if not self._batches.wait(deadline - time.monotonic()):
+        try:
+            while time.monotonic() < deadline:
+                with self._batches:  # a batch whose thread is closing too is not waited for
+                    if all(running.threads & self._closers for running in self._stops.values()):
                         break
-            finally:
+                time.sleep(0.01)
+        finally:
+            with self._batches:
                 self._closers.discard(threading.get_ident())
         self._generated.get_httpx_client().close()
 
@@ -249,7 +278,7 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         confirmations = None if confirming is None else confirming[1]
         run = Run(campaign_id, ids, journal_of(journal))
         batch = Batch(run, confirmations, settlement, on_outcome)
-        stop = threading.Event()
+        stop = _Stop()
         in_progress: dict[int, Attempts] = {}
         # Every outcome a worker hands back, kept here too: a Ctrl-C may land in this thread just after an
         # item left the queue and before it was noted, and the stop report must not lose it.
@@ -369,7 +398,6 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
                 batch.report(reported_on(interrupted) or interrupted, in_progress)
             with self._batches:
                 self._stops.pop(stop, None)
-                self._batches.notify_all()
             if ended == began:  # every worker that began has said it is done: let them exit before returning
                 for worker in workers:
                     if worker.ident is not None:
