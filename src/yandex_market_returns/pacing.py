@@ -146,7 +146,7 @@ class ThreadSlots:
                 while not stop.is_set():
                     if self._ledger.take(key, retry):
                         return True
-                    if _passed(deadline):
+                    if deadline_passed(deadline):
                         return False
                     self._waiting[key] += 1
                     try:
@@ -171,5 +171,6 @@ class ThreadSlots:
                 freed.notify_all()
 
 
-def _passed(deadline: float | None) -> bool:
+def deadline_passed(deadline: float | None) -> bool:
+    """Whether a waiter's ``deadline`` (monotonic; ``None``: none) has come."""
     return deadline is not None and deadline <= time.monotonic()

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from .pacing import Key, _Ledger, _passed
+from .pacing import Key, _Ledger, deadline_passed
 
 
 class TaskSlots:
@@ -24,7 +24,7 @@ class TaskSlots:
         self._ledger.enter(key, retry)
         try:
             while not self._ledger.take(key, retry):
-                if _passed(deadline) or self._closed:
+                if deadline_passed(deadline) or self._closed:
                     return False
                 wait = self._ledger.wait(key, deadline)
                 waiter = loop.create_future()

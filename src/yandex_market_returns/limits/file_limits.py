@@ -12,10 +12,9 @@ import asyncio
 import fcntl
 import os
 import threading
-import time
 from pathlib import Path
 
-from ..pacing import PARALLEL_REQUESTS, HourlyGate, Key, ThreadSlots
+from ..pacing import PARALLEL_REQUESTS, HourlyGate, Key, ThreadSlots, deadline_passed
 from . import AsyncSlots, InProcessLimits
 
 # How often a waiter looks for a slot file another process let go of.
@@ -93,7 +92,7 @@ class _ThreadFileSlots:
         if not self._own.acquire(key, stop, deadline):
             return False
         while not self._files.take(key):
-            if _passed(deadline) or stop.wait(_LOOK_EVERY):
+            if deadline_passed(deadline) or stop.wait(_LOOK_EVERY):
                 self._own.release(key)
                 return False
         return True
@@ -118,7 +117,7 @@ class _TaskFileSlots:
         taken = False
         try:
             while not (taken := self._files.take(key)):
-                if _passed(deadline) or self._closed:
+                if deadline_passed(deadline) or self._closed:
                     return False
                 await asyncio.sleep(_LOOK_EVERY)
             return True
@@ -136,7 +135,3 @@ class _TaskFileSlots:
 
     async def wait_closed(self) -> None:
         await self._own.wait_closed()
-
-
-def _passed(deadline: float | None) -> bool:
-    return deadline is not None and deadline <= time.monotonic()
