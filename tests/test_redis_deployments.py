@@ -2,12 +2,15 @@
 replica, a stall longer than the socket timeout, keys that expire."""
 
 import asyncio
+import json
 import logging
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,15 +18,18 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 import redis.cluster
 
 from tools.lossy_proxy import LossyProxy
-from tools.redis_server import RedisSentinel, RedisServer
+from tools.redis_server import RedisCluster, RedisSentinel, RedisServer
 from yandex_market_returns import AsyncReturnsClient, Operation, ReturnsClient
 from yandex_market_returns.errors import LimitsUnavailableError
 from yandex_market_returns.limits import RedisLimits
+from yandex_market_returns.limits.redis_core import Call, Owner, Step, Store
 from yandex_market_returns.testing import FakeMarket
 
+ROOT = Path(__file__).resolve().parents[1]
 CAMPAIGN = 21621656
 KEY = "fake-market-key-redis-deployments"
 
@@ -159,13 +165,21 @@ def test_a_slow_renewal_holds_up_no_release(debuggable: RedisServer, monkeypatch
     """A renewal stuck on its way to Redis (a slow network, a stall) keeps no call waiting for its slot to
     be given back: the renewer holds no lock across its calls."""
     limits = RedisLimits.from_url(debuggable.url, prefix="test-slow-renewal:")
-    renew = limits._renew_one
+    renewing = Store.renewing
 
-    def slow(*args: Any) -> Any:
-        time.sleep(2.0)
-        return renew(*args)
+    def slow(store: Store, owner: Owner) -> Generator[Step, Any, None]:
+        """The core's renewal, each of its calls 2 s on its way to Redis."""
+        steps, answer = renewing(store, owner), None
+        while True:
+            try:
+                step = steps.send(answer)
+            except StopIteration:
+                return
+            if isinstance(step, Call):
+                time.sleep(2.0)
+            answer = yield step
 
-    monkeypatch.setattr(limits, "_renew_one", slow)
+    monkeypatch.setattr(Store, "renewing", slow)
     with FakeMarket(api_key=KEY, latency=1.2) as market:  # a renewal (every second) starts while it runs
         market.add_returns(CAMPAIGN, 1)
         with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
@@ -304,39 +318,122 @@ def test_a_bad_sentinel_url_is_refused_without_its_password(url: str, said: str)
     assert "pw-hidden" not in str(refused.value)
 
 
-def test_a_redis_cluster_is_refused_at_construction_not_half_served(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A node of a 3-master cluster owns a third of the stores' keys: refused at once, by name, rather than
-    serving some stores and refusing others mid-batch; a RedisCluster client is refused in the same words."""
-    cluster_options = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port")
-    nodes = [
-        RedisServer(tmp_path_factory.mktemp(f"cluster-{n}"), *cluster_options, str(_free_port())) for n in range(3)
-    ]
-    for node in nodes:
-        node.start()
-    try:
-        created = subprocess.run(
-            ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{node.port}" for node in nodes], "--cluster-yes"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert created.returncode == 0, created.stdout + created.stderr
-        with pytest.raises(ValueError, match="is a node of a Redis Cluster, which RedisLimits does not support yet"):
-            RedisLimits.from_url(nodes[0].url)
-        cluster = redis.cluster.RedisCluster(host="127.0.0.1", port=nodes[0].port)
-        with pytest.raises(TypeError, match="a Redis Cluster is not supported yet"):
-            RedisLimits(cluster)  # type: ignore[arg-type]
-        cluster.close()
-    finally:
-        for node in nodes:
-            node.stop()
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A 3-master Redis Cluster on loopback."""
+    made = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    made.start()
+    yield made
+    made.stop()
 
 
-def _free_port() -> int:
-    """A loopback port for a cluster node's bus (by default its port + 10,000, past 65,535 for most)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _stores_on_every_node(cluster: RedisCluster) -> list[int]:
+    """A store whose keys (``{campaign:<id>}``) each node of ``cluster`` owns."""
+    found: dict[int, int] = {}
+    for campaign in range(CAMPAIGN, CAMPAIGN + 100):
+        found.setdefault(cluster.port_of(f"{{campaign:{campaign}}}"), campaign)
+    assert len(found) == len(cluster.nodes)
+    return sorted(found.values())
+
+
+# A worker process given (store, return) pairs: 8 threads that cancel them, or one async batch per store at
+# once ("tasks"); prints one outcome per return: [store, id, ok, error type].
+CLUSTER_WORKER = """
+import asyncio, json, sys
+from concurrent.futures import ThreadPoolExecutor
+from yandex_market_returns import AsyncReturnsClient, ReturnsClient
+from yandex_market_returns.limits import RedisLimits
+mode, url, base_url, key, *pairs = sys.argv[1:]
+pairs = [tuple(int(part) for part in pair.split(":")) for pair in pairs]
+limits = RedisLimits.from_url(url, prefix="test-cluster:")
+def outcome(campaign, return_id, error):
+    return [campaign, return_id, error is None, None if error is None else type(error).__name__]
+if mode == "tasks":
+    async def main():
+        async with AsyncReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) as client:
+            stores = sorted({campaign for campaign, _ in pairs})
+            batches = [client.cancel_returns(s, [r for c, r in pairs if c == s]) for s in stores]
+            done = await asyncio.gather(*batches)
+        await limits.aclose()
+        return [outcome(s, o.return_id, o.error) for s, outcomes in zip(stores, done) for o in outcomes]
+    print(json.dumps(asyncio.run(main())), flush=True)
+    sys.exit()
+with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) as client:
+    def call(pair):
+        try:
+            client.cancel_return(*pair)
+            return outcome(*pair, None)
+        except Exception as error:
+            return outcome(*pair, error)
+    with ThreadPoolExecutor(8) as pool:
+        print(json.dumps(list(pool.map(call, pairs))), flush=True)
+limits.close()
+"""
+
+
+def test_a_redis_cluster_holds_the_limits_of_stores_on_every_node(cluster: RedisCluster) -> None:
+    """The issue's proof: 3 processes of 8 threads and one of tasks, given the cluster by one node's URL, on
+    stores whose keys live on 3 different nodes: never more than 4 in flight per store, no 420, every
+    return one outcome, none sent twice."""
+    stores = _stores_on_every_node(cluster)
+    pairs = [(store, return_id) for return_id in range(1, 61) for store in stores]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))}
+    with FakeMarket(api_key=KEY, latency=0.02) as market:
+        for store in stores:
+            market.add_returns(store, *range(1, 61))
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", CLUSTER_WORKER, mode, cluster.url, market.base_url, KEY]
+                + [f"{store}:{return_id}" for store, return_id in pairs[n::4]],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for n, mode in enumerate(["threads", "threads", "threads", "tasks"])
+        ]
+        finished = [worker.communicate(timeout=120) for worker in workers]
+        assert [worker.returncode for worker in workers] == [0] * 4, [err[-2000:] for _, err in finished]
+        sent = sorted((operation.campaign_id, operation.return_id) for operation in market.operations)
+        statuses = {exchange.status for exchange in market.exchanges}
+        in_flight = {store: market.max_in_flight(store) for store in stores}
+    results = [outcome for out, _ in finished for outcome in json.loads(out)]
+    assert sorted((store, return_id) for store, return_id, *_ in results) == sorted(pairs), "one outcome each"
+    assert [result for result in results if not result[2]] == []
+    assert sent == sorted(pairs), "each cancelled once"
+    assert statuses == {200}, "no 420"
+    assert all(count <= 4 for count in in_flight.values()), in_flight
+
+
+def test_a_cluster_client_of_either_kind_serves_its_client(cluster: RedisCluster) -> None:
+    """A ``RedisCluster`` made by the service, sync for ``ReturnsClient`` and async for
+    ``AsyncReturnsClient``, serves stores on every node."""
+    stores = _stores_on_every_node(cluster)
+    with FakeMarket(api_key=KEY, latency=0.01) as market:
+        for store in stores:
+            market.add_returns(store, *range(1, 21))
+        limits = RedisLimits(redis.cluster.RedisCluster.from_url(cluster.url), prefix="test-cluster-client:")
+        with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+            assert all(outcome.ok for store in stores for outcome in client.cancel_returns(store, range(1, 11)))
+        limits.close()
+
+        async def tasks() -> list[bool]:
+            given = redis.asyncio.cluster.RedisCluster.from_url(cluster.url)
+            shared = RedisLimits(given, prefix="test-cluster-client:")
+            async with AsyncReturnsClient(api_key=KEY, base_url=market.base_url, limits=shared) as client:
+                done = await asyncio.gather(*(client.cancel_returns(store, range(11, 21)) for store in stores))
+            await shared.aclose()
+            return [outcome.ok for outcomes in done for outcome in outcomes]
+
+        assert all(asyncio.run(tasks()))
+        assert [market.max_in_flight(store) <= 4 for store in stores] == [True] * 3
+        assert sorted(exchange.status for exchange in market.exchanges) == [200] * 60
+
+
+def test_a_node_of_a_cluster_is_refused_at_construction_not_half_served(cluster: RedisCluster) -> None:
+    """A redis.Redis of one node owns a third of the stores' keys: refused at once, saying what to give."""
+    with pytest.raises(ValueError, match=r"is a node of a Redis Cluster.*give a redis\.cluster\.RedisCluster"):
+        RedisLimits(redis.Redis.from_url(cluster.url))
 
 
 def test_a_stall_right_after_a_take_lets_no_fifth_request_in(debuggable: RedisServer) -> None:

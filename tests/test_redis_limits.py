@@ -104,6 +104,11 @@ with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.01) 
 """
 
 
+def _prefix(limits: RedisLimits) -> str:
+    """The prefix ``limits`` was made with, read off a key it names."""
+    return limits.key(("campaign", 0), "slots").removesuffix("{campaign:0}:slots")
+
+
 def _workers(
     url: str,
     prefix: str,
@@ -229,7 +234,7 @@ def test_one_process_learns_the_hour_is_spent_and_another_is_held(
     now = datetime.now(UTC)
     spent = RateLimit(limit=5000, remaining=0, until=now + timedelta(seconds=30), date=now)
     limits.for_threads()[1].observe(("campaign", 9), spent, time.monotonic())
-    slots, gate = make_limits(server.url, prefix=limits._prefix).for_threads()
+    slots, gate = make_limits(server.url, prefix=_prefix(limits)).for_threads()
     assert gate.held(("campaign", 9)) is None, "learned with a slot, not before"
     assert slots.acquire(("campaign", 9), threading.Event(), None)
     held = gate.held(("campaign", 9))
@@ -239,9 +244,9 @@ def test_one_process_learns_the_hour_is_spent_and_another_is_held(
     assert rate_limit == spent
 
 
-def test_one_stores_keys_share_a_hash_tag(limits: RedisLimits) -> None:
-    assert limits.key(("campaign", 5), "slots") == f"{limits._prefix}{{campaign:5}}:slots"
-    assert limits.key(("business", 5), "hold") == f"{limits._prefix}{{business:5}}:hold"
+def test_one_stores_keys_share_a_hash_tag(limits: RedisLimits, request: pytest.FixtureRequest) -> None:
+    assert limits.key(("campaign", 5), "slots") == f"test-{request.node.name}:{{campaign:5}}:slots"
+    assert limits.key(("business", 5), "hold") == f"test-{request.node.name}:{{business:5}}:hold"
 
 
 @pytest.mark.parametrize("prefix", ["a{b", "c}"])
@@ -761,7 +766,7 @@ def test_a_key_of_another_type_under_the_prefix_ends_the_call_at_once(
     limits: RedisLimits, peek: redis.Redis, make_limits: Callable[..., RedisLimits], server: RedisServer
 ) -> None:
     """A refusal no retry mends, even with on_unavailable='local': it is not an outage."""
-    local = make_limits(server.url, prefix=limits._prefix, on_unavailable="local")
+    local = make_limits(server.url, prefix=_prefix(limits), on_unavailable="local")
     peek.set(limits.key(("campaign", CAMPAIGN), "slots"), "not a sorted set")
     with FakeMarket(api_key=KEY) as market:
         market.add_returns(CAMPAIGN, 1)

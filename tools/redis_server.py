@@ -166,3 +166,59 @@ class RedisSentinel:
     def _log(self) -> str:
         log = self._folder / "sentinel.log"
         return log.read_text()[-2000:] if log.exists() else "(no log)"
+
+
+class RedisCluster:
+    """A Redis Cluster of ``masters`` redis-servers on free loopback ports, made by ``redis-cli --cluster
+    create`` (Debian's redis-tools) and started when every node says the cluster is ok; ``url`` is its
+    first node's."""
+
+    def __init__(self, folder: Path, masters: int = 3) -> None:
+        options = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+        self.nodes = []
+        for n in range(masters):
+            (folder / f"node-{n}").mkdir(parents=True, exist_ok=True)
+            self.nodes.append(RedisServer(folder / f"node-{n}", *options, "--cluster-port", str(_free_port())))
+        self.url = self.nodes[0].url
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        places = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        created = subprocess.run(
+            ["redis-cli", "--cluster", "create", *places, "--cluster-yes"], capture_output=True, text=True, check=False
+        )
+        if created.returncode != 0:
+            self.stop()
+            raise AssertionError(f"the cluster was not created: {created.stdout}{created.stderr}")
+        deadline = time.monotonic() + 30
+        while not all(self._ok(node) for node in self.nodes):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError("the cluster's nodes did not agree that it is ok within 30 s")
+            time.sleep(0.1)
+
+    def port_of(self, key: str) -> int:
+        """The port of the node that owns ``key``."""
+        with redis.Redis(port=self.nodes[0].port) as client:
+            slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
+            for start, end, master, *_ in client.execute_command("CLUSTER", "SLOTS"):
+                if start <= slot <= end:
+                    return int(master[1])
+        raise AssertionError(f"no node owns {key!r}")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    @staticmethod
+    def _ok(node: RedisServer) -> bool:
+        with redis.Redis(port=node.port) as client:
+            return "cluster_state:ok" in str(client.execute_command("CLUSTER", "INFO"))
+
+
+def _free_port() -> int:
+    """A loopback port (a cluster node's bus: by default its port + 10,000, past 65,535 for most)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -10,24 +10,20 @@ import asyncio
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
-
-import redis
-import redis.asyncio
+from typing import Any
 
 from ..pacing import SLOT_KINDS, HourlyGate, Key
 from ..rate_limit import RateLimit
-from .redis_scripts import OBSERVE, Hold, observed
-
-if TYPE_CHECKING:
-    from .redis_limits import RedisLimits
+from .redis_core import FAILURES, Failure, Store
+from .redis_scripts import Hold, observed
 
 logger = logging.getLogger("yandex_market_returns")
 
 
 class _SharedGate:
-    def __init__(self, limits: "RedisLimits") -> None:
-        self._limits = limits
+    def __init__(self, store: Store, observe: Any) -> None:
+        self._store = store
+        self._observe = observe  # the OBSERVE script, registered on the client of the gate's kind
         self._here = HourlyGate()  # what this process's own answers said: it holds while Redis is away
         self._shared: dict[Key, tuple[float, RateLimit]] = {}  # monotonic end, as the last slot was told
         self._lock = threading.Lock()
@@ -58,33 +54,28 @@ class _SharedGate:
             return None
         return observed(rate_limit, sent_at)
 
-    def _not_shared(self, key: Key, error: redis.RedisError) -> None:
-        logger.warning("%s: the hourly limit of %s is not shared: %s", self._limits._where, key, error)
+    def _not_shared(self, key: Key, error: Failure) -> None:
+        logger.warning("%s: the hourly limit of %s is not shared: %s", self._store.where, key, error)
 
 
 class ThreadGate(_SharedGate):
     """``HourlyGate`` in Redis for a ``ReturnsClient``: one process's answer that the hour is spent holds
     every other process's next request."""
 
-    def __init__(self, limits: "RedisLimits", client: redis.Redis) -> None:
-        super().__init__(limits)
-        self._observe = client.register_script(OBSERVE)
-
     def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
         lesson = self._lesson(key, rate_limit, sent_at)
         if lesson is not None:
             try:
-                self._observe(keys=[self._limits.key(key, "hold")], args=lesson)
-            except redis.RedisError as error:
+                self._observe(keys=[self._store.key(key, "hold")], args=lesson)
+            except FAILURES as error:
                 self._not_shared(key, error)
 
 
 class TaskGate(_SharedGate):
     """``ThreadGate`` for an ``AsyncReturnsClient``: Redis is told by a task of its own, and nothing waits."""
 
-    def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis) -> None:
-        super().__init__(limits)
-        self._observe = client.register_script(OBSERVE)
+    def __init__(self, store: Store, observe: Any) -> None:
+        super().__init__(store, observe)
         self._background: set[asyncio.Task[None]] = set()
 
     def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
@@ -96,6 +87,6 @@ class TaskGate(_SharedGate):
 
     async def _tell(self, key: Key, lesson: list[Any]) -> None:
         try:
-            await self._observe(keys=[self._limits.key(key, "hold")], args=lesson)
-        except redis.RedisError as error:
+            await self._observe(keys=[self._store.key(key, "hold")], args=lesson)
+        except FAILURES as error:
             self._not_shared(key, error)

@@ -19,48 +19,43 @@ import functools
 import logging
 import os
 import threading
-import time
 import urllib.parse
-import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 import redis.asyncio.retry
 import redis.asyncio.sentinel
+import redis.cluster
 import redis.retry
 import redis.sentinel
 from redis.backoff import NoBackoff
 
 from .. import errors
-from ..pacing import PARALLEL_REQUESTS, Key, ThreadSlots
+from ..pacing import Key, ThreadSlots
 from . import DEFAULT_PREFIX, InProcessLimits
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, register
 from .redis_gate import TaskGate, ThreadGate
-from .redis_scripts import (
-    CLAIM_MS,
-    CONFIRM,
-    LOCAL,
-    QUEUED_MS,
-    RELEASE,
-    RENEW,
-    TAKE,
-    TIMEOUT,
-    Waiter,
-    look_again_in,
-    text,
-)
+from .redis_scripts import LOCAL, TIMEOUT
 
 if TYPE_CHECKING:
     from .redis_tasks import RedisTaskSlots
 
 logger = logging.getLogger("yandex_market_returns")
 
+_SyncRedis = redis.Redis | redis.cluster.RedisCluster
+_AsyncRedis = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+
 
 class RedisLimits:
     """The Market's limits in Redis, for every client given one on the same Redis and ``prefix``.
 
+    - ``client``: a ``redis.Redis`` (for ``ReturnsClient``), a ``redis.asyncio.Redis`` (for
+      ``AsyncReturnsClient``), their Redis Cluster kinds, or a Sentinel's ``master_for``; ``from_url`` makes
+      one for both kinds of client.
     - ``lease``: seconds a slot stays taken by a worker that stops answering (killed, frozen); a running
       request renews it every third of that.
     - ``on_unavailable``: while Redis cannot be reached, ``"fail"`` (the default) fails each call's attempt
@@ -70,7 +65,7 @@ class RedisLimits:
 
     def __init__(
         self,
-        client: "redis.Redis | redis.asyncio.Redis",
+        client: "_SyncRedis | _AsyncRedis",
         *,
         prefix: str = DEFAULT_PREFIX,
         lease: float = 30.0,
@@ -84,33 +79,24 @@ class RedisLimits:
             raise ValueError(f"on_unavailable must be 'fail' or 'local', not {on_unavailable!r}")
         # While Redis cannot be reached: this process's own limits ("local"), or none, and calls fail.
         self._local = InProcessLimits() if on_unavailable == "local" else None
-        if not isinstance(client, redis.Redis | redis.asyncio.Redis):
-            cluster = "a Redis Cluster is not supported yet: " if "Cluster" in type(client).__name__ else ""
+        if not isinstance(client, _SyncRedis | _AsyncRedis):
             raise TypeError(
-                f"client must be a redis.Redis or a redis.asyncio.Redis, not {type(client).__name__} ({cluster}give "
-                "a standalone Redis, or the master of a Sentinel)"
+                f"client must be a redis.Redis or a redis.asyncio.Redis (or their Redis Cluster kinds), not "
+                f"{type(client).__name__}"
             )
         _tried_once(client)
-        settings = client.connection_pool.connection_kwargs
-        self._where = settings.get("path") or f"{settings.get('host')}:{settings.get('port')}"  # no password
+        self._store = Store(prefix, int(lease * 1000), _where(client))
         # A redis.Redis serves ReturnsClient, a redis.asyncio.Redis AsyncReturnsClient; from_url makes both.
-        self._async_redis = client if isinstance(client, redis.asyncio.Redis) else None
+        self._async_redis = client if isinstance(client, _AsyncRedis) else None
         self._async_loop: asyncio.AbstractEventLoop | None = None  # the one a given async client serves
         # from_url: each AsyncReturnsClient gets a pool of its own (a closure: no repr shows the URL's password)
-        self._new_async_redis: Callable[[], redis.asyncio.Redis] | None = None
-        self._serves_threads = isinstance(client, redis.Redis)
-        sync = self._redis = client if isinstance(client, redis.Redis) else redis.Redis()  # then never used
-        self._prefix = prefix
-        self._lease_ms = int(lease * 1000)
-        # A hand-over is told on its owner's channel only: this process's threads, or one client's tasks.
-        self._channels = f"{prefix}handed-over:"
-        self._take = sync.register_script(TAKE)
-        self._confirm = sync.register_script(CONFIRM)
-        self._release = sync.register_script(RELEASE)
-        self._renew = sync.register_script(RENEW)
+        self._new_async_redis: Callable[[], _AsyncRedis] | None = None
+        self._serves_threads = isinstance(client, _SyncRedis)
+        self._redis: _SyncRedis = client if isinstance(client, _SyncRedis) else redis.Redis()  # then never used
+        self._scripts = register(self._redis)
         self._closed = False
         self._serving_threads = False  # a ReturnsClient was opened: its threads run (again, in a forked child)
-        if self._serves_threads:
+        if isinstance(client, redis.Redis):
             self._refuse_a_cluster_node()
         self._start()
         # A child forked with it (gunicorn --preload, Celery prefork) has none of its threads, and waiters
@@ -119,13 +105,8 @@ class RedisLimits:
 
     def _start(self) -> None:
         """This process's own state: at first, and again in a child forked with it (which has no threads)."""
-        self._owner = uuid.uuid4().hex
+        self._owner = Owner()
         self._lock = threading.Lock()
-        self._waiters: dict[str, _Waiter] = {}  # this process's, by the id a hand-over names
-        # Held by this process, renewed by one thread: the lock guards the lists, never a call to Redis.
-        self._leases_lock = threading.Lock()
-        self._leases: dict[Key, list[str]] = {}
-        self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
         self._listener: threading.Thread | None = None
         self._heard = threading.Event()  # the listener subscribed, or found Redis away, at least once
         self._renewer: threading.Thread | None = None
@@ -133,26 +114,35 @@ class RedisLimits:
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisLimits":
-        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL, or a Sentinel-managed
-        master's, ``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]`` (the password is
-        the master's; the sentinels are asked without one). A Redis that stops answering fails a call's
-        attempt after 5 s, unless the URL sets ``socket_timeout`` and ``socket_connect_timeout`` itself."""
+        """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL of a Redis or of any
+        node of a Redis Cluster (found by asking it), or a Sentinel-managed master's,
+        ``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]`` (the password is the
+        master's; the sentinels are asked without one). A Redis that stops answering fails a call's attempt
+        after 5 s, unless the URL sets ``socket_timeout`` and ``socket_connect_timeout`` itself."""
         timeouts: dict[str, Any] = {"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT}
         if url.startswith(_SENTINEL):
             sentinels, service, settings = _sentinel_url(url)
             asked = {"sentinel_kwargs": timeouts, **timeouts}
             watched = redis.sentinel.Sentinel(sentinels, **asked)  # type: ignore[no-untyped-call]
             limits = cls(watched.master_for(service, **settings), **options)  # type: ignore[no-untyped-call]
-            limits._where = f"the master {service!r} of the sentinels {', '.join(f'{h}:{p}' for h, p in sentinels)}"
+            limits._store.where = (
+                f"the master {service!r} of the sentinels {', '.join(f'{h}:{p}' for h, p in sentinels)}"
+            )
 
-            def new_async_redis() -> redis.asyncio.Redis:
+            def new_async_redis() -> _AsyncRedis:
                 watching = redis.asyncio.sentinel.Sentinel(sentinels, **asked)  # type: ignore[no-untyped-call]
                 master: redis.asyncio.Redis = watching.master_for(service, **settings)
                 return _tried_once(master)
 
             limits._new_async_redis = new_async_redis
             return limits
-        limits = cls(redis.Redis.from_url(url, **timeouts), **options)
+        standalone = redis.Redis.from_url(url, **timeouts)
+        if _cluster_node(standalone):
+            standalone.close()
+            limits = cls(redis.cluster.RedisCluster.from_url(url, **timeouts), **options)
+            limits._new_async_redis = lambda: _tried_once(redis.asyncio.cluster.RedisCluster.from_url(url, **timeouts))
+            return limits
+        limits = cls(standalone, **options)
         limits._new_async_redis = lambda: _tried_once(redis.asyncio.Redis.from_url(url, **timeouts))
         return limits
 
@@ -160,16 +150,13 @@ class RedisLimits:
         """A node of a Redis Cluster owns some stores' keys and answers MOVED for the others: refused here, not
         half working. A Redis that cannot be asked now is taken as it comes (a node's MOVED is then refused at
         the first call, naming the cluster)."""
-        try:
-            cluster = self._redis.info("cluster").get("cluster_enabled")
-        except redis.RedisError:
-            return
-        if cluster in (1, "1"):
+        assert isinstance(self._redis, redis.Redis)
+        if _cluster_node(self._redis):
             self._redis.close()
             raise ValueError(
-                f"Redis at {self._where} is a node of a Redis Cluster, which RedisLimits does not support yet: it "
-                "would serve only the stores whose keys that node owns; give a standalone Redis, or the master of "
-                "a Sentinel"
+                f"Redis at {self._store.where} is a node of a Redis Cluster: it would serve only the stores whose "
+                "keys that node owns; give a redis.cluster.RedisCluster, or make it with RedisLimits.from_url, "
+                "which finds the cluster"
             )
 
     def ping(self) -> None:
@@ -177,10 +164,11 @@ class RedisLimits:
         ``LimitsUnavailableError`` when it does not, or refuses, as a call's attempt would fail."""
         if not self._serves_threads:
             raise TypeError("ping() asks the redis.Redis this RedisLimits was given, not a redis.asyncio.Redis")
-        try:  # a release for a store no one uses: the scripts' permissions and a master's, nothing written
-            self._give_back(("campaign", 0), "-", 0.0)
-        except redis.RedisError as error:
-            raise self._unreachable(error) from None
+        release = self._store.release(("campaign", 0), "-", 0.0)  # a store no one uses: nothing written
+        try:
+            self._scripts[release.script](keys=release.keys, args=release.args)
+        except FAILURES as error:
+            raise self._store.unreachable(error) from None
 
     def close(self) -> None:
         """Stop listening and close the connections to Redis; for the owner, once its clients are closed.
@@ -200,8 +188,7 @@ class RedisLimits:
             await self._async_redis.aclose()
 
     def key(self, key: Key, part: str) -> str:
-        kind, number = key
-        return f"{self._prefix}{{{kind}:{number}}}:{part}"
+        return self._store.key(key, part)
 
     def for_threads(self) -> tuple["_ThreadSlots", ThreadGate]:
         if not self._serves_threads:
@@ -211,24 +198,30 @@ class RedisLimits:
             )
         self._serving_threads = True
         self._check_open()
-        gate = ThreadGate(self, self._redis)
+        gate = ThreadGate(self._store, self._scripts["observe"])
         return _ThreadSlots(self, gate), gate
 
     def for_tasks(self) -> tuple["RedisTaskSlots", TaskGate]:
         from .redis_tasks import RedisTaskSlots
 
         self._check_open()
+        local = None if self._local is None else self._local.for_tasks()[0]
         if self._new_async_redis is not None:  # its own pool: an event loop of its own, as every AsyncReturnsClient
             client = self._new_async_redis()
-            gate = TaskGate(self, client)
-            return RedisTaskSlots(self, client, gate, owns_client=True), gate
+            gate = TaskGate(self._store, register(client)["observe"])
+            return RedisTaskSlots(self._store, client, gate, local, self._check_open, owns_client=True), gate
         if self._async_redis is None:
             raise TypeError(
                 "this RedisLimits was given a redis.Redis, which serves ReturnsClient: for an AsyncReturnsClient "
                 "give it a redis.asyncio.Redis, or make it with RedisLimits.from_url"
             )
-        gate = TaskGate(self, self._async_redis)
-        return RedisTaskSlots(self, self._async_redis, gate, owns_client=False), gate
+
+        def opened() -> None:
+            self._check_open()
+            self._check_loop()
+
+        gate = TaskGate(self._store, register(self._async_redis)["observe"])
+        return RedisTaskSlots(self._store, self._async_redis, gate, local, opened, owns_client=False), gate
 
     def _check_open(self) -> None:
         if self._closed:
@@ -255,142 +248,69 @@ class RedisLimits:
                 self._listener = threading.Thread(target=self._hear, name="RedisLimits hand-overs", daemon=True)
                 self._listener.start()
             if self._renewer is None:
-                self._renewer = threading.Thread(target=self._renew_leases, name="RedisLimits leases", daemon=True)
+                renewing = self._store.renewing(self._owner)
+                self._renewer = threading.Thread(
+                    target=self._drive, args=(renewing, self._closing.wait), name="RedisLimits leases", daemon=True
+                )
                 self._renewer.start()
         self._heard.wait(1.0)  # a Redis that does not answer: the take that follows fails as it does
 
     def _hear(self) -> None:
-        """The hand-overs told on this process's channel. After Redis was away, every waiter looks again
-        at once: a hand-over told meanwhile was not heard."""
+        """The hand-overs told on this process's channel."""
+        owner = self._owner
         while not self._closing.is_set():
-            pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
+            channel = self._store.channels + owner.id
             try:
-                pubsub.subscribe(self._channels + self._owner)
+                pubsub = _subscriber(self._redis, channel)
+            except FAILURES:  # a cluster that cannot be reached
+                self._heard.set()
+                self._closing.wait(0.5)
+                continue
+            try:
+                pubsub.subscribe(channel)
                 while not self._closing.is_set():
                     message = pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
+                    if message is not None and owner.heard(message):
                         self._heard.set()
-                        self._wake_all()
-                    elif message["type"] == "message":
-                        name, _, told = text(message["data"]).partition(" ")
-                        self._handed(name, told)
-            except redis.RedisError:
+            except FAILURES:
                 self._heard.set()
                 self._closing.wait(0.5)
             finally:
-                with contextlib.suppress(redis.RedisError):
+                with contextlib.suppress(*FAILURES):
                     pubsub.close()
 
-    def _handed(self, name: str, told: str) -> None:
-        """A release handed the waiter ``name`` a slot (told as its message, or by the releaser's answer)."""
-        waiter = self._waiters.get(name)
-        if waiter is not None:
-            waiter.handed(told)
+    def _drive(self, steps: Generator[Step, Any, Any], wait: Callable[[float], bool]) -> Any:
+        """Run ``steps`` (see redis_core.py): their calls to Redis in this thread, their waits by ``wait``."""
+        answer: Any = None
+        failure: BaseException | None = None
+        while True:
+            try:
+                step = steps.send(answer) if failure is None else steps.throw(failure)
+            except StopIteration as done:
+                return done.value
+            answer, failure = None, None
+            if isinstance(step, Call):
+                try:
+                    answer = self._scripts[step.script](keys=step.keys, args=step.args)
+                except (*FAILURES, ValueError) as error:  # ValueError: this RedisLimits was closed meanwhile
+                    failure = error
+            else:
+                answer = wait(step.seconds)
 
-    def _waiting(self, name: str) -> "_Waiter":
-        with self._lock:
-            waiter = self._waiters[name] = _Waiter()
-        return waiter
-
-    def _done_waiting(self, waiter: str) -> None:
-        with self._lock:
-            del self._waiters[waiter]
-
-    def _wake_all(self) -> None:
-        with self._lock:
-            waiting = list(self._waiters.values())
-        for waiter in waiting:
-            waiter.wake()
-
-    def _unreachable(self, error: redis.RedisError) -> errors.LimitsUnavailableError:
-        """What a call's attempt fails with: an outage (retried), or a refusal no retry mends (ACLs, a key of
-        another type under the prefix, a password, a Cluster node that does not own the store)."""
-        if _outage(error):
-            return errors.LimitsUnavailableError(
-                f"the shared limits in Redis at {self._where} cannot be reached ({type(error).__name__}): "
-                "the request was not sent"
-            )
-        if isinstance(error, redis.exceptions.AskError):  # MOVED too: a node of a Redis Cluster
-            why = "it is a node of a Redis Cluster, which RedisLimits does not support yet"
-        else:
-            why = "see the README's 'Running many workers' for what Redis must allow"
-        refused = errors.LimitsUnavailableError(
-            f"Redis at {self._where} refused the shared limits' commands ({type(error).__name__}: {error}): "
-            f"the request was not sent; {why}"
-        )
-        refused.retryable = False
-        return refused
-
-    def _unavailable(self, error: redis.RedisError) -> ThreadSlots:
+    def _unavailable(self, error: Failure) -> ThreadSlots:
         """This process's own slots while Redis is away, or the error a call's attempt fails with."""
-        if self._local is None or not _outage(error):
-            raise self._unreachable(error) from None
-        logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._where, error)
+        if self._local is None or not outage(error):
+            raise self._store.unreachable(error) from None
+        logger.warning("%s cannot be reached (%s): keeping this process's own limits", self._store.where, error)
         return self._local.for_threads()[0]
 
-    def _confirm_keys(self, key: Key) -> list[str]:
-        return [self.key(key, "slots"), self.key(key, "epoch")]
-
-    def _slot_keys(self, key: Key) -> list[str]:
-        return [self.key(key, part) for part in ("slots", "queue", "alive", "hold", "epoch")]
-
-    def _slot_args(self, lease: str) -> list[str | int]:
-        return [lease, self._lease_ms, PARALLEL_REQUESTS, self._channels]
-
-    def _give_back(self, key: Key, lease: str, grace: float) -> None:
-        """Release a slot (or a place in the queue), and hand what frees to the next waiters; a slot kept
-        for a grace period is handed on when it ends, by this process (else by the waiters' own look)."""
-        told, *handed = self._release(keys=self._slot_keys(key), args=[*self._slot_args(lease), int(grace * 1000)])
-        for name in handed:  # this process's own go at once; the message comes too, and finds them gone
-            self._handed(text(name), text(told))
-        if grace > 0:
-            timer = threading.Timer(grace, self._grace_ended, (key,))
-            timer.daemon = True
-            timer.start()
-
     def _leave(self, key: Key, place: str, grace: float = 0.0) -> None:
-        """Release a slot (with its grace period), or give up a place in the queue or a slot taken with a reply
-        that was lost: by a thread of its own, so that a Redis that does not answer holds up no call, and tried
-        again until a claim would end (a place ends within QUEUED_MS, a claimed slot within CLAIM_MS, a
-        leased one when its lease ends: said then)."""
-
-        def leave() -> None:
-            deadline = time.monotonic() + CLAIM_MS / 1000
-            while True:
-                try:
-                    self._give_back(key, place, grace)
-                    return
-                except (redis.RedisError, ValueError) as error:  # ValueError: this RedisLimits was closed meanwhile
-                    if self._closing.wait(0.2) or time.monotonic() > deadline:
-                        logger.warning("%s: a slot of %s is freed when its lease ends: %s", self._where, key, error)
-                        return
-
-        threading.Thread(target=leave, name="RedisLimits give-back", daemon=True).start()
-
-    def _grace_ended(self, key: Key) -> None:
-        with contextlib.suppress(redis.RedisError):  # the waiters look again on their own
-            self._give_back(key, "-", 0.0)  # no such lease: it only hands over what is free
-
-    def _renew_leases(self) -> None:
-        """Often enough for a slot just handed over (CLAIM_MS) to become a lease before its claim ends;
-        after an error, every 0.2 s until Redis answers."""
-        period = min(self._lease_ms, CLAIM_MS) / 3000
-        while not self._closing.wait(period):
-            try:
-                with self._leases_lock:
-                    held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
-                for key, ids in held.items():
-                    if ids:
-                        self._epochs[key] = text(self._renew_one(key, ids))
-                period = min(self._lease_ms, CLAIM_MS) / 3000
-            except redis.RedisError:
-                period = 0.2
-
-    def _renew_one(self, key: Key, ids: list[str]) -> Any:
-        args: list[str | int] = [self._lease_ms, self._epochs.get(key, ""), uuid.uuid4().hex, *ids]
-        return self._renew(keys=[self.key(key, "slots"), self.key(key, "epoch")], args=args)
+        """Release a slot or give up a place (see ``Store.giving_back``) by a thread of its own, so that a
+        Redis that does not answer holds up no call."""
+        steps = self._store.giving_back(self._owner, key, place, grace)
+        threading.Thread(
+            target=self._drive, args=(steps, self._closing.wait), name="RedisLimits give-back", daemon=True
+        ).start()
 
 
 class _Waiter(Waiter):
@@ -411,53 +331,39 @@ class _ThreadSlots:
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         limits = self._limits
         limits._check_open()
-        me = name = f"{limits._owner}.{uuid.uuid4().hex}"
-        waiter = limits._waiting(name)
-        # Retries (the call's clock runs) before first attempts, each in order of arrival.
-        retry = "1" if deadline is not None else "0"
-        keys, args = limits._slot_keys(key), [*limits._slot_args(me), retry, QUEUED_MS, uuid.uuid4().hex]
-        try:
-            while not stop.is_set():
-                # A hand-over names this waiter: the slot is already its own (the release leased it).
-                try:
-                    answer: list[Any] = [-1, ""] if waiter.granted else limits._take(keys=keys, args=args)
-                    # A slot taken is leased before anything is sent in it; one whose claim ended first (a
-                    # stall) is asked for again.
-                    if int(answer[0]) < 0 and not limits._confirm(
-                        keys=limits._confirm_keys(key), args=[me, limits._lease_ms]
-                    ):
-                        waiter.granted = False
-                        continue
-                except redis.RedisError as error:
-                    # The take may have run and its reply been lost: its place (or slot) is given back below.
-                    local = limits._unavailable(error)
-                    if local.acquire(key, stop, deadline):
-                        with limits._leases_lock:
-                            limits._leases.setdefault(key, []).append(LOCAL)
-                        return True
-                    return False
-                wait_ms = int(answer[0])
-                if wait_ms < 0:
-                    self._gate.granted(key, waiter.gate(answer))
-                    with limits._leases_lock:
-                        limits._leases.setdefault(key, []).append(me)
-                    me = ""
-                    return True
-                timeout = look_again_in(wait_ms, deadline)
-                if timeout is None:
-                    return False
-                waiter.event.wait(timeout)
-                waiter.event.clear()
+        owner, waiter = limits._owner, _Waiter()
+        name = owner.waiting(waiter)
+
+        def wait(seconds: float) -> bool:
+            waiter.event.wait(seconds)
+            waiter.event.clear()
             return False
+
+        taken = False
+        try:
+            try:
+                got = limits._drive(limits._store.taking(key, name, waiter, deadline, stop.is_set), wait)
+            except FAILURES as error:
+                # The take may have run and its reply been lost: its place (or slot) is given back below.
+                local = limits._unavailable(error)
+                if not local.acquire(key, stop, deadline):
+                    return False
+                owner.leased(key, LOCAL)
+                return True
+            if got is None:
+                return False
+            self._gate.granted(key, got[0])
+            owner.leased(key, name)
+            taken = True
+            return True
         finally:
-            limits._done_waiting(name)
-            if me:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
-                limits._leave(key, me)
+            owner.done_waiting(name)
+            if not taken:  # gave up: out of the queue, and a slot handed over meanwhile goes to the next
+                limits._leave(key, name)
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
-        with limits._leases_lock:
-            lease = limits._leases[key].pop()
+        lease = limits._owner.released(key)
         if lease == LOCAL:
             assert limits._local is not None
             limits._local.for_threads()[0].release(key, grace)
@@ -465,7 +371,7 @@ class _ThreadSlots:
         limits._leave(key, lease, grace)
 
     def wake(self) -> None:
-        self._limits._wake_all()
+        self._limits._owner.wake_all()
         if self._limits._local is not None:
             self._limits._local.for_threads()[0].wake()
 
@@ -494,54 +400,57 @@ def _sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any]]
     return sentinels, names[0], settings
 
 
-_Client = TypeVar("_Client", bound="redis.Redis | redis.asyncio.Redis")
+_Client = TypeVar("_Client", bound="_SyncRedis | _AsyncRedis")
 
 
 def _tried_once(client: _Client) -> _Client:
     """``client``, each of its commands tried once and within ``TIMEOUT`` unless it says less: redis-py
     retries a timed-out command 3 to 10 times by default, and waits for an answer for ever; a call's
-    ``retry_budget``, and a stop, would wait for all of that. The call retries itself."""
-    if isinstance(client, redis.asyncio.Redis):
-        client.set_retry(redis.asyncio.retry.Retry(NoBackoff(), 0))
-    else:
-        client.set_retry(redis.retry.Retry(NoBackoff(), 0))
-    settings = client.connection_pool.connection_kwargs
-    for name in ("socket_timeout", "socket_connect_timeout"):
-        if settings.get(name) is None:
-            settings[name] = TIMEOUT
+    ``retry_budget``, and a stop, would wait for all of that. The call retries itself. A cluster client still
+    follows MOVED and ASK: they are redirections, not retries."""
+    once = (redis.asyncio.retry.Retry if isinstance(client, _AsyncRedis) else redis.retry.Retry)(NoBackoff(), 0)
+    client.set_retry(once)  # type: ignore[arg-type]
+    if isinstance(client, redis.Redis | redis.asyncio.Redis):
+        settings = [client.connection_pool.connection_kwargs]
+    else:  # a cluster's: for the nodes it finds, and those it found
+        settings = [client.get_connection_kwargs()]
+        for node in client.get_nodes():
+            found = getattr(node, "redis_connection", None)
+            settings.append(node.connection_kwargs if found is None else found.connection_pool.connection_kwargs)
+    for setting in settings:
+        for name in ("socket_timeout", "socket_connect_timeout"):
+            if setting.get(name) is None:
+                setting[name] = TIMEOUT
     return client
+
+
+def _cluster_node(client: redis.Redis) -> bool:
+    """Whether ``client`` speaks to a node of a Redis Cluster; a Redis that cannot be asked now is taken as
+    it comes."""
+    try:
+        return client.info("cluster").get("cluster_enabled") in (1, "1")
+    except redis.RedisError:
+        return False
+
+
+def _where(client: "_SyncRedis | _AsyncRedis") -> str:
+    """Where Redis is, for messages: never its password."""
+    if isinstance(client, redis.Redis | redis.asyncio.Redis):
+        settings = client.connection_pool.connection_kwargs
+        return str(settings.get("path") or f"{settings.get('host')}:{settings.get('port')}")
+    nodes = client.nodes_manager.startup_nodes
+    return f"the Redis Cluster of {', '.join(nodes)}"
+
+
+def _subscriber(client: _SyncRedis, channel: str) -> Any:
+    """A subscription to ``channel``: on a cluster, on the master of the channel's slot (a message published
+    on any node reaches every node)."""
+    if isinstance(client, redis.Redis):
+        return client.pubsub()  # type: ignore[no-untyped-call]
+    return client.get_node_from_key(channel).redis_connection.pubsub()  # type: ignore[no-untyped-call]
 
 
 def _start_in_child(alive: "weakref.ref[RedisLimits]") -> None:
     limits = alive()
     if limits is not None:
         limits._start()
-
-
-# Redis away for now, as during a failover: a node that has become a replica (READONLY), a master whose
-# replication link is down (MASTERDOWN), a node loading its data (LOADING), a cluster resharding or without
-# a majority (TRYAGAIN, CLUSTERDOWN).
-_FAILING_OVER = (
-    redis.exceptions.ReadOnlyError,
-    redis.exceptions.TryAgainError,
-    redis.exceptions.ClusterDownError,  # MASTERDOWN too: a MasterDownError is one
-)
-
-
-# Answers of a Redis that cannot write for now, which redis-py leaves as a plain ResponseError: too few
-# replicas (NOREPLICAS, a master's guard during a failover), a long script running (BUSY), a failed save
-# (MISCONF).
-_BUSY_FOR_NOW = ("NOREPLICAS", "BUSY", "MISCONF")
-
-
-def _outage(error: redis.RedisError) -> bool:
-    """Redis away (refused, reset, timed out, loading, failing over, out of memory, busy), not a refusal that
-    no retry mends (a password, an ACL, a key of another type)."""
-    refused = (redis.AuthenticationError, redis.exceptions.AuthorizationError, redis.exceptions.NoPermissionError)
-    if isinstance(error, refused):
-        return False
-    if isinstance(
-        error, (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError, *_FAILING_OVER)
-    ):
-        return True
-    return isinstance(error, redis.ResponseError) and str(error).split(" ", 1)[0] in _BUSY_FOR_NOW

@@ -9,7 +9,6 @@ order (retries first, then by arrival); ``alive``, when each waiter stops counti
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from ..pacing import LONGEST_HOLD
 from ..rate_limit import RateLimit
@@ -196,35 +195,6 @@ end
 )
 
 Hold = tuple[float, RateLimit]  # seconds left (from when Redis said so), and the answer that spent the hour
-
-
-class Waiter:
-    """One waiting for a slot, of a thread or a task: woken to look again, or told a release handed it one."""
-
-    granted = False
-    hold: Hold | None = None  # the hourly gate, as the hand-over told it
-
-    def handed(self, told: str) -> None:
-        self.hold = granted(told)
-        self.granted = True
-        self.wake()
-
-    def wake(self) -> None:
-        raise NotImplementedError
-
-    def gate(self, answer: list[Any]) -> Hold | None:
-        """The hourly gate that came with the slot: in the hand-over's message, or in the take's answer."""
-        return self.hold if self.granted else granted(answer[1])
-
-
-def look_again_in(wait_ms: int, deadline: float | None) -> float | None:
-    """Seconds a waiter waits to be told of a hand-over before it asks again: until the first lease or grace
-    period ends, and often enough to stay in the queue; ``None`` when its deadline has passed."""
-    now = time.monotonic()
-    if deadline is not None and deadline <= now:
-        return None
-    timeout = min(wait_ms / 1000 if wait_ms else QUEUED_MS / 1000, QUEUED_MS / 3000)
-    return timeout if deadline is None else min(timeout, deadline - now)
 
 
 def text(value: bytes | str) -> str:

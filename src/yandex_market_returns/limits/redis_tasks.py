@@ -1,4 +1,5 @@
-"""``RedisLimits`` for the tasks of an ``AsyncReturnsClient``: the same scripts, awaited on ``redis.asyncio``.
+"""``RedisLimits`` for the tasks of an ``AsyncReturnsClient``: the core's steps (redis_core.py), awaited on
+``redis.asyncio``.
 
 Nothing here blocks the event loop: a slot given up or released is handed back by a task of its own.
 """
@@ -6,34 +7,18 @@ Nothing here blocks the event loop: a slot given up or released is handed back b
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 
 from ..pacing import Key
 from . import AsyncSlots
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, register
 from .redis_gate import TaskGate
-from .redis_limits import _outage
-from .redis_scripts import (
-    CLAIM_MS,
-    CONFIRM,
-    LOCAL,
-    QUEUED_MS,
-    RELEASE,
-    RENEW,
-    TAKE,
-    TIMEOUT,
-    Waiter,
-    look_again_in,
-    text,
-)
-
-if TYPE_CHECKING:
-    from .redis_limits import RedisLimits
+from .redis_scripts import LOCAL, TIMEOUT
 
 logger = logging.getLogger("yandex_market_returns")
 
@@ -41,20 +26,23 @@ logger = logging.getLogger("yandex_market_returns")
 class RedisTaskSlots:
     """``TaskSlots`` in Redis, for the event loop of one client (see redis_limits.py)."""
 
-    def __init__(self, limits: "RedisLimits", client: redis.asyncio.Redis, gate: TaskGate, owns_client: bool) -> None:
-        self._limits = limits
-        self._take = client.register_script(TAKE)
-        self._confirm = client.register_script(CONFIRM)
-        self._release = client.register_script(RELEASE)
-        self._renew = client.register_script(RENEW)
+    def __init__(
+        self,
+        store: Store,
+        client: redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster,
+        gate: TaskGate,
+        local: AsyncSlots | None,
+        opened: Callable[[], None],
+        owns_client: bool,
+    ) -> None:
+        self._store = store
+        self._scripts = register(client)
         self._client = client
         self._owns_client = owns_client  # made for this client by from_url: closed with it
         self._gate = gate
-        self._local = None if limits._local is None else limits._local.for_tasks()[0]
-        self._waiters: dict[str, _TaskWaiter] = {}
-        self._owner = uuid.uuid4().hex  # the waiters of this client: hand-overs are told on its own channel
-        self._leases: dict[Key, list[str]] = {}
-        self._epochs: dict[Key, str] = {}
+        self._local = local  # this client's own slots while Redis is away (on_unavailable="local")
+        self._opened = opened  # raises if the RedisLimits was closed, or serves another event loop
+        self._owner = Owner()  # the waiters of this client: hand-overs are told on its own channel
         self._background: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
@@ -62,64 +50,51 @@ class RedisTaskSlots:
         self._closed = False
 
     async def acquire(self, key: Key, deadline: float | None) -> bool:
-        limits = self._limits
-        limits._check_open()
-        if not self._owns_client:
-            limits._check_loop()
+        self._opened()
         await self._listen()
-        me = name = f"{self._owner}.{uuid.uuid4().hex}"
-        retry = "1" if deadline is not None else "0"
-        keys, args = limits._slot_keys(key), [*limits._slot_args(me), retry, QUEUED_MS, uuid.uuid4().hex]
-        waiter = self._waiters[name] = _TaskWaiter()
-        try:
-            while not self._closed:
-                try:
-                    answer: list[Any] = [-1, ""] if waiter.granted else await self._take(keys=keys, args=args)
-                    # A slot taken is leased before anything is sent in it; one whose claim ended first (a
-                    # stall) is asked for again.
-                    if int(answer[0]) < 0 and not await self._confirm(
-                        keys=limits._confirm_keys(key), args=[me, limits._lease_ms]
-                    ):
-                        waiter.granted = False
-                        continue
-                except redis.RedisError as error:
-                    # The take may have run and its reply been lost: its place (or slot) is given back below.
-                    local = self._unavailable(error)
-                    if await local.acquire(key, deadline):
-                        self._leases.setdefault(key, []).append(LOCAL)
-                        return True
-                    return False
-                wait_ms = int(answer[0])
-                if wait_ms < 0:
-                    self._gate.granted(key, waiter.gate(answer))
-                    self._leases.setdefault(key, []).append(me)
-                    me = ""
-                    return True
-                timeout = look_again_in(wait_ms, deadline)
-                if timeout is None:
-                    return False
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await waiter.event.wait()
-                waiter.event.clear()
+        waiter = _TaskWaiter()
+        name = self._owner.waiting(waiter)
+
+        async def wait(seconds: float) -> bool:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await waiter.event.wait()
+            waiter.event.clear()
             return False
+
+        taken = False
+        try:
+            try:
+                got = await self._drive(self._store.taking(key, name, waiter, deadline, lambda: self._closed), wait)
+            except FAILURES as error:
+                # The take may have run and its reply been lost: its place (or slot) is given back below.
+                local = self._unavailable(error)
+                if not await local.acquire(key, deadline):
+                    return False
+                self._owner.leased(key, LOCAL)
+                return True
+            if got is None:
+                return False
+            self._gate.granted(key, got[0])
+            self._owner.leased(key, name)
+            taken = True
+            return True
         finally:
-            del self._waiters[name]
-            if me:  # gave up or was cancelled: out of the queue, whatever happens to this task now
-                self._spawn(self._leave(key, me, 0.0))
+            self._owner.done_waiting(name)
+            if not taken:  # gave up or was cancelled: out of the queue, whatever happens to this task now
+                self._spawn(self._drive(self._store.giving_back(self._owner, key, name, 0.0), self._sleep))
 
     def release(self, key: Key, grace: float = 0.0) -> None:
-        lease = self._leases[key].pop()
+        lease = self._owner.released(key)
         if lease == LOCAL:
             assert self._local is not None
             self._local.release(key, grace)
             return
-        self._spawn(self._leave(key, lease, grace))
+        self._spawn(self._drive(self._store.giving_back(self._owner, key, lease, grace), self._sleep))
 
     def close(self) -> None:
         self._closed = True
-        for waiter in self._waiters.values():
-            waiter.wake()
+        self._owner.wake_all()
         for task in (self._listener, self._renewer):
             if task is not None:
                 task.cancel()
@@ -139,56 +114,41 @@ class RedisTaskSlots:
         if self._owns_client:
             await self._client.aclose()
 
-    async def _leave(self, key: Key, lease: str, grace: float) -> None:
-        """Release a slot, or give up a place (or a slot taken with a reply that was lost), tried again until
-        the claim would end anyway."""
-        keys, args = self._limits._slot_keys(key), [*self._limits._slot_args(lease), int(grace * 1000)]
-        deadline = time.monotonic() + CLAIM_MS / 1000
+    async def _drive(self, steps: Generator[Step, Any, Any], wait: Callable[[float], Coroutine[Any, Any, bool]]) -> Any:
+        """Run ``steps`` (see redis_core.py): their calls to Redis awaited, their waits by ``wait``."""
+        answer: Any = None
+        failure: BaseException | None = None
         while True:
             try:
-                told, *handed = await self._release(keys=keys, args=args)
-                break
-            except redis.RedisError as error:
-                if time.monotonic() > deadline:  # closing too: wait_closed() waits for this
-                    logger.warning("%s: a slot is freed when its lease ends: %s", self._limits._where, error)
-                    return
-                await asyncio.sleep(0.2)
-        for name in handed:
-            self._handed(text(name), text(told))
-        if grace > 0:  # a slot kept for a grace period is handed on when it ends
-            await asyncio.sleep(grace)
-            await self._leave(key, "-", 0.0)
+                step = steps.send(answer) if failure is None else steps.throw(failure)
+            except StopIteration as done:
+                return done.value
+            answer, failure = None, None
+            if isinstance(step, Call):
+                try:
+                    answer = await self._scripts[step.script](keys=step.keys, args=step.args)
+                except FAILURES as error:
+                    failure = error
+            else:
+                answer = await wait(step.seconds)
 
-    async def _renew_leases(self) -> None:
-        """As the thread of redis_limits.py does, for this client's leases."""
-        period = min(self._limits._lease_ms, CLAIM_MS) / 3000
-        while not self._closed:
-            await asyncio.sleep(period)
-            try:
-                held = {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
-                for key, ids in held.items():
-                    if ids:
-                        self._epochs[key] = text(await self._renew_one(key, ids))
-                period = min(self._limits._lease_ms, CLAIM_MS) / 3000
-            except redis.RedisError:
-                period = 0.2
+    async def _sleep(self, seconds: float) -> bool:
+        """A background step's wait: it goes on while closing (wait_closed() waits for it)."""
+        await asyncio.sleep(seconds)
+        return False
 
-    async def _renew_one(self, key: Key, ids: list[str]) -> Any:
-        args: list[str | int] = [self._limits._lease_ms, self._epochs.get(key, ""), uuid.uuid4().hex, *ids]
-        return await self._renew(keys=[self._limits.key(key, "slots"), self._limits.key(key, "epoch")], args=args)
+    async def _pause(self, seconds: float) -> bool:
+        """The renewer's wait: it ends when the client closes."""
+        await asyncio.sleep(seconds)
+        return self._closed
 
-    def _handed(self, name: str, told: str) -> None:
-        waiter = self._waiters.get(name)
-        if waiter is not None:
-            waiter.handed(told)
-
-    def _unavailable(self, error: redis.RedisError) -> AsyncSlots:
-        if self._local is None or not _outage(error):
-            raise self._limits._unreachable(error) from None
-        logger.warning("%s cannot be reached (%s): keeping this client's own limits", self._limits._where, error)
+    def _unavailable(self, error: Failure) -> AsyncSlots:
+        if self._local is None or not outage(error):
+            raise self._store.unreachable(error) from None
+        logger.warning("%s cannot be reached (%s): keeping this client's own limits", self._store.where, error)
         return self._local
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -198,7 +158,7 @@ class RedisTaskSlots:
         subscribed (or found Redis away), so that no hand-over goes unheard."""
         loop = asyncio.get_running_loop()
         if self._renewer is None or self._renewer.done():
-            self._renewer = loop.create_task(self._renew_leases())
+            self._renewer = loop.create_task(self._drive(self._store.renewing(self._owner), self._pause))
         if self._listener is None or self._listener.done():
             self._heard = self._heard or asyncio.Event()
             self._listener = loop.create_task(self._hand_overs(self._heard))
@@ -208,26 +168,53 @@ class RedisTaskSlots:
                 await self._heard.wait()
 
     async def _hand_overs(self, heard: asyncio.Event) -> None:
-        """Tells a waiter of this client that a release handed it a slot. After Redis was away, every waiter
-        looks again at once: a hand-over told meanwhile was not heard."""
+        """Tells a waiter of this client that a release handed it a slot."""
         while not self._closed:
-            pubsub = self._client.pubsub()
-            try:
-                await pubsub.subscribe(self._limits._channels + self._owner)
-                async for message in pubsub.listen():
-                    if message["type"] == "subscribe":
-                        heard.set()
-                        for waiter in list(self._waiters.values()):
-                            waiter.wake()
-                    elif message["type"] == "message":
-                        name, _, told = text(message["data"]).partition(" ")
-                        self._handed(name, told)
-            except redis.RedisError:
-                heard.set()
-                await asyncio.sleep(0.5)
-            finally:
-                with contextlib.suppress(redis.RedisError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            channel = self._store.channels + self._owner.id
+            async with _subscription(self._client, channel) as pubsub:
+                try:
+                    await pubsub.subscribe(channel)
+                    async for message in pubsub.listen():
+                        if self._owner.heard(message):
+                            heard.set()
+                except FAILURES:
+                    heard.set()
+                    await asyncio.sleep(0.5)
+
+
+@contextlib.asynccontextmanager
+async def _subscription(client: redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster, channel: str) -> Any:
+    """A subscription to ``channel``, closed as it ends: on a cluster, on the master of the channel's slot by
+    a connection of its own (a message published on any node reaches every node)."""
+    subscriber, pool = client, None
+    try:
+        if isinstance(client, redis.asyncio.cluster.RedisCluster):
+            await client.initialize()
+            node = client.get_node_from_key(channel)
+            if node is None:
+                raise redis.ConnectionError("no master of the Redis Cluster serves the channel's slot")
+            pool = redis.asyncio.ConnectionPool(connection_class=node.connection_class, **node.connection_kwargs)
+            subscriber = redis.asyncio.Redis(connection_pool=pool)
+        pubsub = subscriber.pubsub()
+    except FAILURES:
+        await asyncio.sleep(0.5)  # the cluster cannot be reached: the listener asks again
+        yield _Unheard()
+        return
+    try:
+        yield pubsub
+    finally:
+        with contextlib.suppress(*FAILURES):
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        if pool is not None:
+            with contextlib.suppress(*FAILURES):
+                await pool.disconnect()
+
+
+class _Unheard:
+    """A subscription that could not be made: its subscribe fails as Redis did."""
+
+    async def subscribe(self, channel: str) -> None:
+        raise redis.ConnectionError("the Redis Cluster could not be reached")
 
 
 class _TaskWaiter(Waiter):

@@ -1,0 +1,271 @@
+"""The one core of ``RedisLimits``: its keys, its scripts, what Redis's errors mean, and the steps of taking,
+giving back and renewing a slot.
+
+The steps are generators that do no I/O (h11's pattern): they yield a ``Call`` of a script or a ``Wait``, and
+are sent what it answered. The threads' front-end (``redis_limits.py``) and the tasks' (``redis_tasks.py``)
+drive them with their own I/O, so that a fix to the steps lands once.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from .. import errors
+from ..pacing import PARALLEL_REQUESTS, Key
+from .redis_scripts import CLAIM_MS, CONFIRM, LOCAL, OBSERVE, QUEUED_MS, RELEASE, RENEW, TAKE, Hold, granted, text
+
+logger = logging.getLogger("yandex_market_returns")
+
+
+@dataclass(frozen=True)
+class Call:
+    """Run the script ``script`` (a name of ``SCRIPTS``); the step is sent its answer, or thrown its error."""
+
+    script: str
+    keys: list[str]
+    args: list[Any]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Wait ``seconds`` (a waiter: until woken); the step is sent whether the front-end is closing."""
+
+    seconds: float
+
+
+Step = Call | Wait
+# What a call to Redis fails with: a cluster client's own failures (no node reachable, a slot no master
+# serves) are no RedisError.
+FAILURES = (redis.RedisError, redis.exceptions.RedisClusterException)
+Failure = redis.RedisError | redis.exceptions.RedisClusterException
+SCRIPTS = {"take": TAKE, "confirm": CONFIRM, "release": RELEASE, "renew": RENEW, "observe": OBSERVE}
+
+
+def register(client: Any) -> dict[str, Any]:
+    """The scripts, registered on a client of any kind (standalone or cluster, sync or async)."""
+    return {name: client.register_script(source) for name, source in SCRIPTS.items()}
+
+
+class Waiter:
+    """One waiting for a slot, of a thread or a task: woken to look again, or told a release handed it one."""
+
+    granted = False
+    hold: Hold | None = None  # the hourly gate, as the hand-over told it
+
+    def handed(self, told: str) -> None:
+        self.hold = granted(told)
+        self.granted = True
+        self.wake()
+
+    def wake(self) -> None:
+        raise NotImplementedError
+
+
+class Owner:
+    """The waiters and leases of one owner (a process's threads, or one async client's tasks): hand-overs are
+    told on its own channel. Its lock guards its lists, never a call to Redis."""
+
+    def __init__(self) -> None:
+        self.id = uuid.uuid4().hex
+        self._lock = threading.Lock()
+        self._waiters: dict[str, Waiter] = {}  # by the id a hand-over names
+        self._leases: dict[Key, list[str]] = {}
+        self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
+
+    def waiting(self, waiter: Waiter) -> str:
+        name = f"{self.id}.{uuid.uuid4().hex}"
+        with self._lock:
+            self._waiters[name] = waiter
+        return name
+
+    def done_waiting(self, name: str) -> None:
+        with self._lock:
+            del self._waiters[name]
+
+    def handed(self, name: str, told: str) -> None:
+        """A release handed the waiter ``name`` a slot (told as its message, or by the releaser's answer)."""
+        with self._lock:
+            waiter = self._waiters.get(name)
+        if waiter is not None:
+            waiter.handed(told)
+
+    def wake_all(self) -> None:
+        with self._lock:
+            waiting = list(self._waiters.values())
+        for waiter in waiting:
+            waiter.wake()
+
+    def heard(self, message: Mapping[str, Any]) -> bool:
+        """A message on the owner's channel; ``True`` once subscribed. After Redis was away every waiter looks
+        again: a hand-over told meanwhile was not heard."""
+        if message["type"] == "subscribe":
+            self.wake_all()
+            return True
+        if message["type"] == "message":
+            name, _, told = text(message["data"]).partition(" ")
+            self.handed(name, told)
+        return False
+
+    def leased(self, key: Key, lease: str) -> None:
+        with self._lock:
+            self._leases.setdefault(key, []).append(lease)
+
+    def released(self, key: Key) -> str:
+        with self._lock:
+            return self._leases[key].pop()
+
+    def held(self) -> dict[Key, list[str]]:
+        with self._lock:
+            return {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
+
+    def epoch(self, key: Key) -> str:
+        with self._lock:
+            return self._epochs.get(key, "")
+
+    def renewed(self, key: Key, epoch: bytes | str) -> None:
+        with self._lock:
+            self._epochs[key] = text(epoch)
+
+
+class Store:
+    """Where the limits live in Redis: the keys of each store (``<prefix>{campaign:<id>}:...``, one hash tag:
+    one Redis Cluster slot), the owners' channels, the lease; and the steps over them."""
+
+    def __init__(self, prefix: str, lease_ms: int, where: str) -> None:
+        self.prefix = prefix
+        self.lease_ms = lease_ms
+        self.where = where  # for messages: never a password
+        self.channels = f"{prefix}handed-over:"
+
+    def key(self, key: Key, part: str) -> str:
+        kind, number = key
+        return f"{self.prefix}{{{kind}:{number}}}:{part}"
+
+    def _slot(self, key: Key, lease: str) -> tuple[list[str], list[Any]]:
+        keys = [self.key(key, part) for part in ("slots", "queue", "alive", "hold", "epoch")]
+        return keys, [lease, self.lease_ms, PARALLEL_REQUESTS, self.channels]
+
+    def release(self, key: Key, place: str, grace: float) -> Call:
+        """The call that releases a slot or a place (``"-"``, none: it only hands over what is free)."""
+        keys, args = self._slot(key, place)
+        return Call("release", keys, [*args, int(grace * 1000)])
+
+    def taking(
+        self, key: Key, name: str, waiter: Waiter, deadline: float | None, stopped: Callable[[], bool]
+    ) -> Generator[Step, Any, tuple[Hold | None] | None]:
+        """Queue (retries, whose call's clock runs, before first attempts), take a slot or be handed one,
+        and lease it before anything is sent in it: ``(the hourly gate,)``, or ``None`` at the deadline or a
+        stop. A Redis error is the front-end's: the take may have run, so it gives the place back."""
+        keys, args = self._slot(key, name)
+        args += ["1" if deadline is not None else "0", QUEUED_MS, uuid.uuid4().hex]
+        while not stopped():
+            answer: list[Any] = [-1, ""] if waiter.granted else (yield Call("take", keys, args))
+            if int(answer[0]) < 0:
+                # A slot taken is the waiter's for a claim only: one whose claim ended first (a stall) is
+                # asked for again.
+                if not (yield Call("confirm", [self.key(key, "slots"), self.key(key, "epoch")], [name, self.lease_ms])):
+                    waiter.granted = False
+                    continue
+                return (waiter.hold if waiter.granted else granted(answer[1]),)
+            timeout = look_again_in(int(answer[0]), deadline)
+            if timeout is None:
+                return None
+            yield Wait(timeout)
+        return None
+
+    def giving_back(self, owner: Owner, key: Key, place: str, grace: float) -> Generator[Step, Any, None]:
+        """Release a slot (kept taken for ``grace`` seconds), or give up a place in the queue or a slot taken
+        with a reply that was lost; tried again until a claim would end anyway (a place ends within
+        QUEUED_MS, a claimed slot within CLAIM_MS, a leased one when its lease ends: said then). What frees
+        is handed to the next waiters, this owner's woken at once; after a grace period, handed on again."""
+        deadline = time.monotonic() + CLAIM_MS / 1000
+        while True:
+            try:
+                told, *handed = yield self.release(key, place, grace)
+                break
+            except (*FAILURES, ValueError) as error:  # ValueError: a sync client closed meanwhile
+                if (yield Wait(0.2)) or time.monotonic() > deadline:
+                    logger.warning("%s: a slot of %s is freed when its lease ends: %s", self.where, key, error)
+                    return
+        for name in handed:  # this owner's own go at once; the message comes too, and finds them gone
+            owner.handed(text(name), text(told))
+        if grace > 0 and not (yield Wait(grace)):
+            yield from self.giving_back(owner, key, "-", 0.0)  # no such lease: it only hands over what is free
+
+    def renewing(self, owner: Owner) -> Generator[Step, Any, None]:
+        """Renew the owner's leases, often enough for a slot just handed over (CLAIM_MS) to become a lease
+        before its claim ends; after an error every 0.2 s until Redis answers. Ends when the owner closes."""
+        period = min(self.lease_ms, CLAIM_MS) / 3000
+        while not (yield Wait(period)):
+            try:
+                for key, ids in owner.held().items():
+                    if ids:
+                        keys, fresh = [self.key(key, "slots"), self.key(key, "epoch")], uuid.uuid4().hex
+                        owner.renewed(key, (yield Call("renew", keys, [self.lease_ms, owner.epoch(key), fresh, *ids])))
+                period = min(self.lease_ms, CLAIM_MS) / 3000
+            except FAILURES:
+                period = 0.2
+
+    def unreachable(self, error: Failure) -> errors.LimitsUnavailableError:
+        """What a call's attempt fails with: an outage (retried), or a refusal no retry mends (ACLs, a key of
+        another type under the prefix, a password, a Cluster node that does not own the store)."""
+        if outage(error):
+            return errors.LimitsUnavailableError(
+                f"the shared limits in Redis at {self.where} cannot be reached ({type(error).__name__}): "
+                "the request was not sent"
+            )
+        if isinstance(error, redis.exceptions.AskError):  # MOVED too: a node of a Redis Cluster
+            why = "it is a node of a Redis Cluster: give a redis.cluster.RedisCluster, or use RedisLimits.from_url"
+        else:
+            why = "see the README's 'Running many workers' for what Redis must allow"
+        refused = errors.LimitsUnavailableError(
+            f"Redis at {self.where} refused the shared limits' commands ({type(error).__name__}: {error}): "
+            f"the request was not sent; {why}"
+        )
+        refused.retryable = False
+        return refused
+
+
+def look_again_in(wait_ms: int, deadline: float | None) -> float | None:
+    """Seconds a waiter waits to be told of a hand-over before it asks again: until the first lease or grace
+    period ends, and often enough to stay in the queue; ``None`` when its deadline has passed."""
+    now = time.monotonic()
+    if deadline is not None and deadline <= now:
+        return None
+    timeout = min(wait_ms / 1000 if wait_ms else QUEUED_MS / 1000, QUEUED_MS / 3000)
+    return timeout if deadline is None else min(timeout, deadline - now)
+
+
+# Redis away for now, as during a failover: a node that has become a replica (READONLY), a master whose
+# replication link is down (MASTERDOWN), a node loading its data (LOADING), a cluster resharding or without
+# a majority (TRYAGAIN, CLUSTERDOWN), a cluster client that reaches no node or finds a slot unserved.
+_FAILING_OVER = (
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,  # MASTERDOWN too: a MasterDownError is one
+    redis.exceptions.RedisClusterException,
+)
+
+# Answers of a Redis that cannot write for now, which redis-py leaves as a plain ResponseError: too few
+# replicas (NOREPLICAS, a master's guard during a failover), a long script running (BUSY), a failed save
+# (MISCONF).
+_BUSY_FOR_NOW = ("NOREPLICAS", "BUSY", "MISCONF")
+
+
+def outage(error: Failure) -> bool:
+    """Redis away (refused, reset, timed out, loading, failing over, out of memory, busy), not a refusal that
+    no retry mends (a password, an ACL, a key of another type)."""
+    refused = (redis.AuthenticationError, redis.exceptions.AuthorizationError, redis.exceptions.NoPermissionError)
+    if isinstance(error, refused):
+        return False
+    if isinstance(
+        error, (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError, *_FAILING_OVER)
+    ):
+        return True
+    return isinstance(error, redis.ResponseError) and str(error).split(" ", 1)[0] in _BUSY_FOR_NOW
