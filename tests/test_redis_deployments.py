@@ -217,7 +217,7 @@ def test_a_redis_that_never_answers_keeps_a_call_within_its_budget(timeout: floa
 # What the README says RedisLimits needs, for the prefix "acl-limits:" only.
 _ACL = (
     "on >acl-secret ~acl-limits:* &acl-limits:handed-over:* -@all +evalsha +eval +script|load +subscribe "
-    "+ping +hello +@sortedset +@hash +@string +del +exists +pexpire +publish +time"
+    "+ping +hello +info +wait +@sortedset +@hash +@string +del +exists +pexpire +publish +time"
 )
 
 
@@ -245,6 +245,15 @@ def test_tls_and_an_acl_user_hold_the_limits(tls: RedisServer) -> None:
     assert "acl-secret" not in repr(limits)
 
 
+@pytest.mark.parametrize("setting", ["ssl_ca_certs", "ssl_certfile", "ssl_keyfile"])
+def test_a_tls_file_that_is_missing_is_refused_at_construction(tls: RedisServer, setting: str) -> None:
+    """Not an outage retried for nothing at every call: the setting and the path are named."""
+    address, _, query = tls.url.partition("?")  # it trusts the test's CA by ssl_ca_certs
+    url = f"{address}?{'' if setting == 'ssl_ca_certs' else query + '&'}{setting}=/nowhere/{setting}.pem"
+    with pytest.raises(ValueError, match=rf"the TLS setting {setting} names no file: /nowhere/{setting}\.pem"):
+        RedisLimits.from_url(url)
+
+
 def test_an_acl_that_refuses_is_a_refusal_naming_it(tls: RedisServer) -> None:
     """Keys outside the user's: not an outage, whatever on_unavailable says; the password is not shown."""
     url = tls.url.replace("rediss://", "rediss://limits:acl-secret@")
@@ -260,24 +269,39 @@ def test_an_acl_that_refuses_is_a_refusal_naming_it(tls: RedisServer) -> None:
     limits.close()
 
 
-def test_a_sentinel_failover_mid_batch_holds_the_limits(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Two processes' limits through `redis+sentinel://`, a replica promoted mid-batch: never more than 4 in
-    flight, no 420, every return one outcome and one cancellation; the failover was an outage, retried."""
-    master = RedisServer(tmp_path_factory.mktemp("sentinel-master"))
+@pytest.mark.parametrize("how", ["SENTINEL FAILOVER", "master killed"])
+def test_a_sentinel_failover_mid_batch_holds_the_limits(tmp_path_factory: pytest.TempPathFactory, how: str) -> None:
+    """Two processes' limits through `redis+sentinel://`, 8 threads each, a replica promoted mid-batch (asked
+    for, or after the master was killed): never more than 4 in flight, no 420, every return one outcome and
+    one cancellation; the failover was an outage, retried, each call within its retry budget and one Redis
+    timeout."""
+    master = RedisServer(tmp_path_factory.mktemp("sentinel-master"), "--repl-diskless-sync-delay", "0")
     master.start()
     replica = RedisServer(tmp_path_factory.mktemp("sentinel-replica"), "--replicaof", "127.0.0.1", str(master.port))
     replica.start()
     sentinel = RedisSentinel(tmp_path_factory.mktemp("sentinel"), master.port)
     sentinel.start()
     shared = [RedisLimits.from_url(sentinel.url, prefix="test-sentinel:") for _ in range(2)]
+    budget = 20.0
     try:
         with FakeMarket(api_key=KEY, latency=0.05) as market:
             market.add_returns(CAMPAIGN, *range(1, 201))
-            outcomes: list[Any] = []
+            outcomes: list[tuple[int, BaseException | None, float]] = []
+
+            def call(client: ReturnsClient, return_id: int) -> None:
+                started = time.monotonic()
+                try:
+                    client.cancel_return(CAMPAIGN, return_id)
+                    outcomes.append((return_id, None, time.monotonic() - started))
+                except Exception as error:  # each is asserted on below
+                    outcomes.append((return_id, error, time.monotonic() - started))
 
             def batch(limits: RedisLimits, ids: range) -> None:
-                with ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=20) as client:
-                    outcomes.extend(client.cancel_returns(CAMPAIGN, ids))
+                with (
+                    ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=budget) as client,
+                    ThreadPoolExecutor(8) as pool,
+                ):
+                    list(pool.map(lambda return_id: call(client, return_id), ids))
 
             batches = [
                 threading.Thread(target=batch, args=(limits, ids))
@@ -286,12 +310,16 @@ def test_a_sentinel_failover_mid_batch_holds_the_limits(tmp_path_factory: pytest
             for thread in batches:
                 thread.start()
             time.sleep(0.5)
-            sentinel.failover()
+            if how == "master killed":
+                master.kill()
+            else:
+                sentinel.failover()
             for thread in batches:
                 thread.join()
             assert sentinel.master() == replica.port, "the replica was promoted"
-            assert len(outcomes) == 200
-            assert all(outcome.ok for outcome in outcomes), [o.error for o in outcomes if not o.ok][:3]
+            assert sorted(return_id for return_id, _, _ in outcomes) == list(range(1, 201))
+            assert [(error, took) for _, error, took in outcomes if error is not None] == []
+            assert max(took for _, _, took in outcomes) < budget + 5.0 + 1.0
             assert market.max_in_flight(CAMPAIGN) <= 4
             assert not [exchange for exchange in market.exchanges if exchange.status == 420]
             assert sorted(operation.return_id for operation in market.operations) == list(range(1, 201))
@@ -520,3 +548,79 @@ def test_a_release_that_cannot_reach_redis_is_tried_again(debuggable: RedisServe
             assert peek.zcard(slots) == 0, "the slot stays taken until its lease ends"
     limits.close()
     proxy.close()
+
+
+def test_an_async_client_of_one_node_of_a_cluster_is_refused_at_its_first_call(cluster: RedisCluster) -> None:
+    """A redis.asyncio.Redis cannot be asked at construction: its first call is refused, nothing sent."""
+    limits = RedisLimits(redis.asyncio.Redis.from_url(cluster.url), prefix="test-async-node:")
+
+    async def call() -> None:
+        with FakeMarket(api_key=KEY) as market:
+            market.add_returns(CAMPAIGN, 1)
+            async with AsyncReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits) as client:
+                with pytest.raises(LimitsUnavailableError, match="is a node of a Redis Cluster") as refused:
+                    await client.cancel_return(CAMPAIGN, 1)
+            assert market.exchanges == []
+        assert not refused.value.retryable
+        await limits.aclose()
+
+    asyncio.run(call())
+
+
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_a_lease_that_no_replica_has_is_not_trusted(tmp_path_factory: pytest.TempPathFactory, kind: str) -> None:
+    """A master whose replica does not acknowledge the lease (stalled here; in a failover, already promoted,
+    while the old master still takes writes): the lease would be lost with the master and its slot taken
+    again, so nothing is sent; an outage, retried. With the replica answering, the lease waits for it."""
+    master = RedisServer(tmp_path_factory.mktemp("wait-master"), "--repl-diskless-sync-delay", "0")
+    master.start()
+    follower = RedisServer(
+        tmp_path_factory.mktemp("wait-replica"), "--replicaof", "127.0.0.1", str(master.port),
+        "--enable-debug-command", "local",
+    )  # fmt: skip
+    follower.start()
+    limits = RedisLimits.from_url(master.url, prefix=f"test-wait-{kind}:")
+    try:
+        with redis.Redis(port=master.port) as admin:
+            while admin.info("replication").get("slave0", {}).get("state") != "online":
+                time.sleep(0.05)
+        with FakeMarket(api_key=KEY) as market:
+            market.add_returns(CAMPAIGN, 1, 2)
+            options: dict[str, Any] = {"api_key": KEY, "base_url": market.base_url, "limits": limits}
+            stalled = threading.Thread(target=_stall, args=(follower, 1.5))
+
+            def threads() -> Exception | None:
+                with ReturnsClient(**options, retry_budget=0.6) as client:
+                    client.cancel_return(CAMPAIGN, 1)
+                    stalled.start()
+                    time.sleep(0.1)
+                    try:
+                        client.cancel_return(CAMPAIGN, 2)
+                    except LimitsUnavailableError as error:
+                        return error
+                return None
+
+            async def tasks() -> Exception | None:
+                async with AsyncReturnsClient(**options, retry_budget=0.6) as client:
+                    await client.cancel_return(CAMPAIGN, 1)
+                    stalled.start()
+                    await asyncio.sleep(0.1)
+                    try:
+                        await client.cancel_return(CAMPAIGN, 2)
+                    except LimitsUnavailableError as error:
+                        return error
+                return None
+
+            failed = threads() if kind == "threads" else asyncio.run(tasks())
+            stalled.join()
+            assert [json.loads(exchange.body)["returnId"] for exchange in market.exchanges] == [1]
+        assert isinstance(failed, LimitsUnavailableError), "the second was sent on a lease no replica had"
+        assert "NotReplicatedError" in str(failed)
+        assert failed.retryable
+    finally:
+        if kind == "tasks":
+            asyncio.run(limits.aclose())
+        else:
+            limits.close()
+        follower.stop()
+        master.stop()

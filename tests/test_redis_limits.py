@@ -897,3 +897,42 @@ def test_doctor_says_where_the_limits_are_and_whether_redis_answers(server: Redi
         out, _ = away.communicate(timeout=60)
         assert "FIX  limits: the shared limits in Redis at 127.0.0.1:1 cannot be reached" in out
         assert "pw-not-shown" not in out
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_batch_stops_once_the_shared_limits_stay_away_for_a_whole_budget(
+    make_limits: Callable[..., RedisLimits], kind: str
+) -> None:
+    """Redis down for good: the first call that spends its retry budget on it stops the batch, rather than
+    each of the 40 returns spending a budget of its own (10 budgets, 4 at a time). Nothing was sent; the
+    rest are in .not_sent."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    limits = make_limits(f"redis://127.0.0.1:{port}", prefix="test-batch-outage:")
+    ids = list(range(1, 41))
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, *ids)
+        options: dict[str, Any] = {"api_key": KEY, "base_url": market.base_url, "limits": limits, "retry_budget": 0.5}
+
+        def sync_batch() -> None:
+            with ReturnsClient(**options) as client:
+                client.cancel_returns(CAMPAIGN, ids)
+
+        async def async_batch() -> None:
+            async with AsyncReturnsClient(**options) as client:
+                await client.cancel_returns(CAMPAIGN, ids)
+
+        started = time.monotonic()
+        with pytest.raises(LimitsUnavailableError, match="cannot be reached") as stopped:
+            sync_batch() if kind == "sync" else asyncio.run(async_batch())
+        took = time.monotonic() - started
+        assert market.exchanges == []
+    outcomes, not_sent = stopped.value.outcomes, stopped.value.not_sent  # type: ignore[attr-defined]
+    assert sorted([outcome.return_id for outcome in outcomes] + not_sent) == ids
+    assert len(outcomes) <= 16, "only the calls begun before the stop met the outage (8 workers, each once more)"
+    assert all(isinstance(outcome.error, LimitsUnavailableError) for outcome in outcomes)
+    # The async client's close waits for its give-backs to Redis, tried within a claim (3 s).
+    assert took < 0.5 + (3.0 if kind == "async" else 0.0) + 2.0, took

@@ -63,6 +63,13 @@ class RedisServer:
             self._process.wait(timeout=10)
             self._process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a host that dies: no goodbye to its clients or replicas."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
     def _log(self) -> str:
         log = self._folder / "redis.log"
         return log.read_text() if log.exists() else "(no log)"

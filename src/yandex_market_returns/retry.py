@@ -12,6 +12,8 @@ from . import errors
 logger = logging.getLogger("yandex_market_returns")
 
 _MAX_BACKOFF = 30.0
+# The longest wait before asking shared limits again that could not be reached: a failover ends in seconds.
+_MAX_OUTAGE_BACKOFF = 1.0
 
 
 @frozen
@@ -67,8 +69,10 @@ class Attempts:
         self.errors.append(error)
         if not error.retryable:
             return None
+        if isinstance(error, errors.LimitsUnavailableError) and self._policy.max_retries:
+            return self._outage(error)
         spent = isinstance(error, errors.RateLimitError) and error.rate_limit.exhausted and gate_wait > 0
-        retries = len(self.errors) - 1
+        retries = sum(not isinstance(tried, errors.LimitsUnavailableError) for tried in self.errors[:-1])
         delay = gate_wait + random.uniform(0, self._policy.backoff) if spent else self._backoff(retries)
         error.retry_after = delay
         if retries >= self._policy.max_retries:
@@ -85,6 +89,20 @@ class Attempts:
             type(error).__name__,
             error,
         )
+        return delay
+
+    def _outage(self, error: errors.LimitsUnavailableError) -> float | None:
+        """The shared limits could not be reached, so nothing was sent: asked again within the budget (its
+        clock starts now if no request was sent yet), however often, not counted against ``max_retries``, and
+        at least every second, so that a call goes on as soon as a failover ends."""
+        self.start_clock()
+        outages = sum(isinstance(tried, errors.LimitsUnavailableError) for tried in self.errors) - 1
+        delay = min(self._backoff(outages), _MAX_OUTAGE_BACKOFF)
+        error.retry_after = delay
+        if delay > self.remaining():
+            logger.info("%s: not asking again, a wait of %.2f s passes the retry budget: %s", self._call, delay, error)
+            return None
+        logger.info("%s: asking the shared limits again in %.2f s: %s", self._call, delay, error)
         return delay
 
     def abandoned(self) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import attrs
 
 from .batches import report_stop
-from .errors import JournalError
+from .errors import JournalError, LimitsUnavailableError
 from .generated import models
 from .journal import Journal, JournalEntry, SqliteJournal
 from .operations import Confirmations
@@ -244,6 +244,11 @@ class Batch:
             if not self.settlement.take(index, outcome, sent_at=self.run.first_sent.get(index)):
                 self._final.add(index)
                 self._deliver(outcome)
+            if isinstance(outcome.error, LimitsUnavailableError):
+                # The shared limits stayed out of reach for a whole retry budget, or refused: every return
+                # after it would meet the same, each for a budget of its own. The batch stops; .not_sent
+                # holds the rest, and a rerun with the journal resumes.
+                raise outcome.error
         elif self.confirmations is not None:
             self.confirmations.add(index, outcome.operation.id, outcome)
         else:

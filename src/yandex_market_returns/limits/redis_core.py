@@ -15,12 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
 from .. import errors
 from ..pacing import PARALLEL_REQUESTS, Key
 from .redis_scripts import CLAIM_MS, CONFIRM, LOCAL, OBSERVE, QUEUED_MS, RELEASE, RENEW, TAKE, Hold, granted, text
 
 logger = logging.getLogger("yandex_market_returns")
+
+# Milliseconds a request waits, at most, for its lease to reach a replica of the master (WAIT): a replica that
+# lags costs each request no more.
+WAIT_MS = 250
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,12 @@ class Wait:
 
 
 Step = Call | Wait
+
+
+class NotReplicatedError(redis.ConnectionError):
+    """A master with replicas passed a lease to none of them in time: as if it could not be reached."""
+
+
 # What a call to Redis fails with: a cluster client's own failures (no node reachable, a slot no master
 # serves) are no RedisError.
 FAILURES = (redis.RedisError, redis.exceptions.RedisClusterException)
@@ -48,8 +61,45 @@ SCRIPTS = {"take": TAKE, "confirm": CONFIRM, "release": RELEASE, "renew": RENEW,
 
 
 def register(client: Any) -> dict[str, Any]:
-    """The scripts, registered on a client of any kind (standalone or cluster, sync or async)."""
-    return {name: client.register_script(source) for name, source in SCRIPTS.items()}
+    """The scripts, registered on a client of any kind (standalone or cluster, sync or async), and the two
+    commands a master with replicas is asked: how many replicas it has (``replicas``, 0 when it cannot
+    tell), and ``wait``: until one of them has a slot's lease."""
+    called: dict[str, Any] = {name: client.register_script(source) for name, source in SCRIPTS.items()}
+    if isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster):
+        return called | {"replicas": _none if isinstance(client, redis.cluster.RedisCluster) else _no_replicas}
+
+    def replicas(keys: list[str], args: list[Any]) -> int:
+        try:
+            return _online(client.info("replication"))
+        except FAILURES:
+            return 0  # INFO refused (an ACL) or Redis away: nothing to wait for
+
+    async def async_replicas(keys: list[str], args: list[Any]) -> int:
+        try:
+            return _online(await client.info("replication"))
+        except FAILURES:
+            return 0
+
+    def wait(keys: list[str], args: list[Any]) -> Any:
+        return client.execute_command("WAIT", *args)
+
+    return called | {"replicas": async_replicas if isinstance(client, redis.asyncio.Redis) else replicas, "wait": wait}
+
+
+def _online(replication: dict[str, Any]) -> int:
+    """The replicas that take the master's writes now (``connected_slaves`` counts those still syncing)."""
+    return sum(
+        name.startswith("slave") and isinstance(replica, dict) and replica.get("state") == "online"
+        for name, replica in replication.items()
+    )
+
+
+def _none(keys: list[str], args: list[Any]) -> int:
+    return 0
+
+
+async def _no_replicas(keys: list[str], args: list[Any]) -> int:
+    return 0
 
 
 class Waiter:
@@ -142,6 +192,7 @@ class Store:
         self.lease_ms = lease_ms
         self.where = where  # for messages: never a password
         self.channels = f"{prefix}handed-over:"
+        self.replicas: int | None = None  # the master's, as last asked: a lease is waited for to reach one
 
     def key(self, key: Key, part: str) -> str:
         kind, number = key
@@ -172,6 +223,13 @@ class Store:
                 if not (yield Call("confirm", [self.key(key, "slots"), self.key(key, "epoch")], [name, self.lease_ms])):
                     waiter.granted = False
                     continue
+                if self.replicas is None:
+                    self.replicas = yield Call("replicas", [], [])
+                if self.replicas and not (yield Call("wait", [], [1, WAIT_MS])):
+                    # Replication is asynchronous: a lease that no replica has would be lost if one took the
+                    # master's place (a failover, maybe under way: a master already replaced takes writes
+                    # until it is told), and its slot taken again, a fifth request. Not trusted: an outage.
+                    raise NotReplicatedError(f"no replica of the master had the lease within {WAIT_MS} ms")
                 return (waiter.hold if waiter.granted else granted(answer[1]),)
             timeout = look_again_in(int(answer[0]), deadline)
             if timeout is None:
@@ -191,7 +249,12 @@ class Store:
                 break
             except (*FAILURES, ValueError) as error:  # ValueError: a sync client closed meanwhile
                 if (yield Wait(0.2)) or time.monotonic() > deadline:
-                    logger.warning("%s: a slot of %s is freed when its lease ends: %s", self.where, key, error)
+                    logger.warning(
+                        "%s: a place or slot of %s was not given back; it ends with its claim or lease: %s",
+                        self.where,
+                        key,
+                        error,
+                    )
                     return
         for name in handed:  # this owner's own go at once; the message comes too, and finds them gone
             owner.handed(text(name), text(told))
@@ -204,6 +267,7 @@ class Store:
         period = min(self.lease_ms, CLAIM_MS) / 3000
         while not (yield Wait(period)):
             try:
+                self.replicas = yield Call("replicas", [], [])
                 for key, ids in owner.held().items():
                     if ids:
                         keys, fresh = [self.key(key, "slots"), self.key(key, "epoch")], uuid.uuid4().hex
@@ -211,6 +275,15 @@ class Store:
                 period = min(self.lease_ms, CLAIM_MS) / 3000
             except FAILURES:
                 period = 0.2
+
+    def cluster_node(self) -> ValueError:
+        """What a client of one node of a Redis Cluster is refused with: it would serve only the stores whose
+        keys that node owns."""
+        return ValueError(
+            f"Redis at {self.where} is a node of a Redis Cluster: it would serve only the stores whose keys that "
+            "node owns; give a redis.cluster.RedisCluster (redis.asyncio.cluster.RedisCluster), or make it with "
+            "RedisLimits.from_url, which finds the cluster"
+        )
 
     def unreachable(self, error: Failure) -> errors.LimitsUnavailableError:
         """What a call's attempt fails with: an outage (retried), or a refusal no retry mends (ACLs, a key of
@@ -221,15 +294,20 @@ class Store:
                 "the request was not sent"
             )
         if isinstance(error, redis.exceptions.AskError):  # MOVED too: a node of a Redis Cluster
-            why = "it is a node of a Redis Cluster: give a redis.cluster.RedisCluster, or use RedisLimits.from_url"
+            why = str(self.cluster_node()).split(": ", 1)[1]
         else:
             why = "see the README's 'Running many workers' for what Redis must allow"
-        refused = errors.LimitsUnavailableError(
+        return refusal(
             f"Redis at {self.where} refused the shared limits' commands ({type(error).__name__}: {error}): "
             f"the request was not sent; {why}"
         )
-        refused.retryable = False
-        return refused
+
+
+def refusal(message: str) -> errors.LimitsUnavailableError:
+    """An error no retry mends: the call ends at once."""
+    refused = errors.LimitsUnavailableError(message)
+    refused.retryable = False
+    return refused
 
 
 def look_again_in(wait_ms: int, deadline: float | None) -> float | None:

@@ -136,7 +136,7 @@ class RedisLimits:
 
             limits._new_async_redis = new_async_redis
             return limits
-        standalone = redis.Redis.from_url(url, **timeouts)
+        standalone = _tried_once(redis.Redis.from_url(url, **timeouts))
         if _cluster_node(standalone):
             standalone.close()
             limits = cls(redis.cluster.RedisCluster.from_url(url, **timeouts), **options)
@@ -153,11 +153,7 @@ class RedisLimits:
         assert isinstance(self._redis, redis.Redis)
         if _cluster_node(self._redis):
             self._redis.close()
-            raise ValueError(
-                f"Redis at {self._store.where} is a node of a Redis Cluster: it would serve only the stores whose "
-                "keys that node owns; give a redis.cluster.RedisCluster, or make it with RedisLimits.from_url, "
-                "which finds the cluster"
-            )
+            raise self._store.cluster_node()
 
     def ping(self) -> None:
         """Whether Redis answers and runs the limits' scripts under the prefix (a health check's question):
@@ -209,7 +205,7 @@ class RedisLimits:
         if self._new_async_redis is not None:  # its own pool: an event loop of its own, as every AsyncReturnsClient
             client = self._new_async_redis()
             gate = TaskGate(self._store, register(client)["observe"])
-            return RedisTaskSlots(self._store, client, gate, local, self._check_open, owns_client=True), gate
+            return RedisTaskSlots(self._store, client, gate, local, self._check_open, given=False), gate
         if self._async_redis is None:
             raise TypeError(
                 "this RedisLimits was given a redis.Redis, which serves ReturnsClient: for an AsyncReturnsClient "
@@ -221,7 +217,7 @@ class RedisLimits:
             self._check_loop()
 
         gate = TaskGate(self._store, register(self._async_redis)["observe"])
-        return RedisTaskSlots(self._store, self._async_redis, gate, local, opened, owns_client=False), gate
+        return RedisTaskSlots(self._store, self._async_redis, gate, local, opened, given=True), gate
 
     def _check_open(self) -> None:
         if self._closed:
@@ -421,6 +417,10 @@ def _tried_once(client: _Client) -> _Client:
         for name in ("socket_timeout", "socket_connect_timeout"):
             if setting.get(name) is None:
                 setting[name] = TIMEOUT
+        for name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+            # Else each call would fail as if Redis were away, and be retried for nothing.
+            if isinstance(setting.get(name), str) and not os.path.isfile(setting[name]):
+                raise ValueError(f"the TLS setting {name} names no file: {setting[name]}")
     return client
 
 

@@ -16,7 +16,7 @@ import redis.asyncio.cluster
 
 from ..pacing import Key
 from . import AsyncSlots
-from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, register
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, refusal, register
 from .redis_gate import TaskGate
 from .redis_scripts import LOCAL, TIMEOUT
 
@@ -33,12 +33,14 @@ class RedisTaskSlots:
         gate: TaskGate,
         local: AsyncSlots | None,
         opened: Callable[[], None],
-        owns_client: bool,
+        given: bool,
     ) -> None:
         self._store = store
         self._scripts = register(client)
         self._client = client
-        self._owns_client = owns_client  # made for this client by from_url: closed with it
+        self._owns_client = not given  # made for this client by from_url: closed with it
+        # A redis.asyncio.Redis the service gave may be of one node of a cluster: asked at the first call.
+        self._ask_cluster = given and isinstance(client, redis.asyncio.Redis)
         self._gate = gate
         self._local = local  # this client's own slots while Redis is away (on_unavailable="local")
         self._opened = opened  # raises if the RedisLimits was closed, or serves another event loop
@@ -51,6 +53,8 @@ class RedisTaskSlots:
 
     async def acquire(self, key: Key, deadline: float | None) -> bool:
         self._opened()
+        if self._ask_cluster:
+            await self._refuse_a_cluster_node()
         await self._listen()
         waiter = _TaskWaiter()
         name = self._owner.waiting(waiter)
@@ -114,6 +118,17 @@ class RedisTaskSlots:
         if self._owns_client:
             await self._client.aclose()
 
+    async def _refuse_a_cluster_node(self) -> None:
+        """As ``RedisLimits`` does for a redis.Redis at construction, at the first call: no request is sent."""
+        assert isinstance(self._client, redis.asyncio.Redis)
+        try:
+            cluster = (await self._client.info("cluster")).get("cluster_enabled") in (1, "1")
+        except FAILURES:
+            return  # asked again at the next call
+        self._ask_cluster = False
+        if cluster:
+            raise refusal(f"{self._store.cluster_node()}; the request was not sent")
+
     async def _drive(self, steps: Generator[Step, Any, Any], wait: Callable[[float], Coroutine[Any, Any, bool]]) -> Any:
         """Run ``steps`` (see redis_core.py): their calls to Redis awaited, their waits by ``wait``."""
         answer: Any = None
@@ -133,7 +148,7 @@ class RedisTaskSlots:
                 answer = await wait(step.seconds)
 
     async def _sleep(self, seconds: float) -> bool:
-        """A background step's wait: it goes on while closing (wait_closed() waits for it)."""
+        """A give-back's wait: it goes on while the client closes (wait_closed() waits for it, within a claim)."""
         await asyncio.sleep(seconds)
         return False
 
