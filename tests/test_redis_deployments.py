@@ -582,7 +582,8 @@ def test_a_lease_that_no_replica_has_is_not_trusted(tmp_path_factory: pytest.Tem
     limits = RedisLimits.from_url(master.url, prefix=f"test-wait-{kind}:")
     try:
         with redis.Redis(port=master.port) as admin:
-            while admin.info("replication").get("slave0", {}).get("state") != "online":
+            admin.set("test-wait:written", 1)
+            while admin.info("replication").get("slave0", {}).get("offset", 0) == 0:  # online, and told how far
                 time.sleep(0.05)
         with FakeMarket(api_key=KEY) as market:
             market.add_returns(CAMPAIGN, 1, 2)

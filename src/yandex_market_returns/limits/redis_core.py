@@ -80,18 +80,32 @@ def register(client: Any) -> dict[str, Any]:
         except FAILURES:
             return 0
 
-    def wait(keys: list[str], args: list[Any]) -> Any:
-        return client.execute_command("WAIT", *args)
+    # WAIT waits for the writes of its own connection: the lease and the wait go on one, in a pipeline.
+    def confirm_replicated(keys: list[str], args: list[Any]) -> Any:
+        pipe = client.pipeline(transaction=False)
+        called["confirm"](keys=keys, args=args, client=pipe)
+        pipe.execute_command("WAIT", 1, WAIT_MS)
+        return pipe.execute()
 
-    return called | {"replicas": async_replicas if isinstance(client, redis.asyncio.Redis) else replicas, "wait": wait}
+    async def async_confirm_replicated(keys: list[str], args: list[Any]) -> Any:
+        async with client.pipeline(transaction=False) as pipe:
+            await called["confirm"](keys=keys, args=args, client=pipe)
+            pipe.execute_command("WAIT", 1, WAIT_MS)
+            return await pipe.execute()
+
+    if isinstance(client, redis.asyncio.Redis):
+        return called | {"replicas": async_replicas, "confirm_replicated": async_confirm_replicated}
+    return called | {"replicas": replicas, "confirm_replicated": confirm_replicated}
 
 
 def _online(replication: dict[str, Any]) -> int:
-    """The replicas that take the master's writes now (``connected_slaves`` counts those still syncing)."""
+    """The replicas that take the master's writes now: ``connected_slaves`` counts those still syncing, and
+    ``online`` those that have not yet said how far they got (offset 0)."""
     return sum(
         name.startswith("slave") and isinstance(replica, dict) and replica.get("state") == "online"
+        and int(replica.get("offset", 0)) > 0
         for name, replica in replication.items()
-    )
+    )  # fmt: skip
 
 
 def _none(keys: list[str], args: list[Any]) -> int:
@@ -220,12 +234,17 @@ class Store:
             if int(answer[0]) < 0:
                 # A slot taken is the waiter's for a claim only: one whose claim ended first (a stall) is
                 # asked for again.
-                if not (yield Call("confirm", [self.key(key, "slots"), self.key(key, "epoch")], [name, self.lease_ms])):
-                    waiter.granted = False
-                    continue
                 if self.replicas is None:
                     self.replicas = yield Call("replicas", [], [])
-                if self.replicas and not (yield Call("wait", [], [1, WAIT_MS])):
+                leasing = [self.key(key, "slots"), self.key(key, "epoch")], [name, self.lease_ms]
+                if self.replicas:
+                    confirmed, acknowledged = yield Call("confirm_replicated", *leasing)
+                else:
+                    confirmed, acknowledged = (yield Call("confirm", *leasing)), 1
+                if not confirmed:
+                    waiter.granted = False
+                    continue
+                if not acknowledged:
                     # Replication is asynchronous: a lease that no replica has would be lost if one took the
                     # master's place (a failover, maybe under way: a master already replaced takes writes
                     # until it is told), and its slot taken again, a fifth request. Not trusted: an outage.
