@@ -936,3 +936,31 @@ def test_a_batch_stops_once_the_shared_limits_stay_away_for_a_whole_budget(
     assert all(isinstance(outcome.error, LimitsUnavailableError) for outcome in outcomes)
     # The async client's close waits for its give-backs to Redis, tried within a claim (3 s).
     assert took < 0.5 + (3.0 if kind == "async" else 0.0) + 2.0, took
+
+
+def test_closing_the_limits_under_running_calls_raises_only_errors_of_ours(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """8 threads calling while RedisLimits closes: redis-py's insides (a ValueError or an AttributeError of a
+    connection closed under a call) never reach the caller; a call ends in ClientClosedError."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    limits = make_limits(server.url, prefix="test-closed-under-calls:")
+    with FakeMarket(api_key=KEY, latency=0.05) as market:
+        market.add_returns(CAMPAIGN, *range(1, 121))
+        client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits, retry_budget=2.0)
+
+        def call(return_id: int) -> type[BaseException] | None:
+            try:
+                client.cancel_return(CAMPAIGN, return_id)
+            except Exception as error:  # each is asserted on below
+                return type(error)
+            return None
+
+        with client, ThreadPoolExecutor(8) as pool:
+            ended = [pool.submit(call, return_id) for return_id in range(1, 121)]
+            time.sleep(0.4)
+            limits.close()
+            kinds = {future.result() for future in ended}
+    assert kinds <= {None, ClientClosedError}, kinds
+    assert ClientClosedError in kinds

@@ -185,7 +185,7 @@ class RedisCluster:
         self.nodes = []
         for n in range(masters):
             (folder / f"node-{n}").mkdir(parents=True, exist_ok=True)
-            self.nodes.append(RedisServer(folder / f"node-{n}", *options, "--cluster-port", str(_free_port())))
+            self.nodes.append(RedisServer(folder / f"node-{n}", *options, "--cluster-port", str(free_port())))
         self.url = self.nodes[0].url
 
     def start(self) -> None:
@@ -224,7 +224,7 @@ class RedisCluster:
             return "cluster_state:ok" in str(client.execute_command("CLUSTER", "INFO"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A loopback port (a cluster node's bus: by default its port + 10,000, past 65,535 for most)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 
-from .results import Outcome
+from .results import Outcome, ReturnState
 from .retry import Attempts
 
 _NOTE_START = "cancel_returns stopped"
@@ -25,10 +25,12 @@ def report_stop(
     sent = [outcomes[index] for index in range(len(return_ids)) if index in outcomes]
     not_sent = [return_id for index, return_id in enumerate(return_ids) if index not in outcomes]
     unsure = sum(outcome.error is not None and outcome.error.may_have_started for outcome in sent)
+    refused = sum(outcome.state is ReturnState.NOT_SENT for outcome in sent)
     note = (
-        f"{_NOTE_START}: {len(sent)} of {len(return_ids)} returns were sent, their outcomes are in this "
-        f"exception's .outcomes ({sum(outcome.ok for outcome in sent)} started, {unsure} may have started); "
-        f"{len(not_sent)} were not sent (.not_sent)"
+        f"{_NOTE_START}: {len(sent)} of {len(return_ids)} returns were begun, their outcomes are in this "
+        f"exception's .outcomes ({sum(outcome.ok for outcome in sent)} started, {unsure} may have started, "
+        f"{refused} not started: refused without acting, or kept back by the limits); {len(not_sent)} were "
+        "not begun (.not_sent)"
     )
     # object.__setattr__: the exception may be a frozen dataclass, whose own __setattr__ refuses.
     object.__setattr__(error, "outcomes", sent)

@@ -7,6 +7,7 @@ drive them with their own I/O, so that a fix to the steps lands once.
 """
 
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -266,7 +267,7 @@ class Store:
             try:
                 told, *handed = yield self.release(key, place, grace)
                 break
-            except (*FAILURES, ValueError) as error:  # ValueError: a sync client closed meanwhile
+            except FAILURES as error:
                 if (yield Wait(0.2)) or time.monotonic() > deadline:
                     logger.warning(
                         "%s: a place or slot of %s was not given back; it ends with its claim or lease: %s",
@@ -309,11 +310,13 @@ class Store:
         another type under the prefix, a password, a Cluster node that does not own the store)."""
         if outage(error):
             return errors.LimitsUnavailableError(
-                f"the shared limits in Redis at {self.where} cannot be reached ({type(error).__name__}): "
-                "the request was not sent"
+                f"the shared limits in Redis at {self.where} cannot be reached ({type(error).__name__}: "
+                f"{error}): the request was not sent"
             )
         if isinstance(error, redis.exceptions.AskError):  # MOVED too: a node of a Redis Cluster
             why = str(self.cluster_node()).split(": ", 1)[1]
+        elif isinstance(error.__context__, ssl.SSLCertVerificationError):
+            why = "its TLS certificate is not trusted (ssl_ca_certs names the CA that signed it)"
         else:
             why = "see the README's 'Running many workers' for what Redis must allow"
         return refusal(
@@ -359,7 +362,7 @@ def outage(error: Failure) -> bool:
     """Redis away (refused, reset, timed out, loading, failing over, out of memory, busy), not a refusal that
     no retry mends (a password, an ACL, a key of another type)."""
     refused = (redis.AuthenticationError, redis.exceptions.AuthorizationError, redis.exceptions.NoPermissionError)
-    if isinstance(error, refused):
+    if isinstance(error, refused) or isinstance(error.__context__, ssl.SSLCertVerificationError):
         return False
     if isinstance(
         error, (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError, *_FAILING_OVER)

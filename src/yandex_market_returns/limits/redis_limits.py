@@ -37,7 +37,7 @@ from redis.backoff import NoBackoff
 from .. import errors
 from ..pacing import Key, ThreadSlots
 from . import DEFAULT_PREFIX, InProcessLimits
-from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, register
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, refusal, register
 from .redis_gate import TaskGate, ThreadGate
 from .redis_scripts import LOCAL, TIMEOUT
 
@@ -96,6 +96,7 @@ class RedisLimits:
         self._scripts = register(self._redis)
         self._closed = False
         self._serving_threads = False  # a ReturnsClient was opened: its threads run (again, in a forked child)
+        self._undecided = False  # a redis.Redis that could not be asked whether it is a cluster's node
         if isinstance(client, redis.Redis):
             self._refuse_a_cluster_node()
         self._start()
@@ -137,9 +138,16 @@ class RedisLimits:
             limits._new_async_redis = new_async_redis
             return limits
         standalone = _tried_once(redis.Redis.from_url(url, **timeouts))
-        if _cluster_node(standalone):
+        if _asked_whether_a_cluster_node(standalone):
             standalone.close()
-            limits = cls(redis.cluster.RedisCluster.from_url(url, **timeouts), **options)
+            try:
+                cluster = redis.cluster.RedisCluster.from_url(url, **timeouts)
+            except FAILURES as error:  # redis-py maps the cluster as it is made
+                raise ValueError(
+                    f"the Redis Cluster of {_where(standalone)} could not be mapped ({type(error).__name__}: "
+                    f"{error}); redis-py's cluster client asks COMMAND and CLUSTER SLOTS as it is made"
+                ) from None
+            limits = cls(cluster, **options)
             limits._new_async_redis = lambda: _tried_once(redis.asyncio.cluster.RedisCluster.from_url(url, **timeouts))
             return limits
         limits = cls(standalone, **options)
@@ -148,12 +156,21 @@ class RedisLimits:
 
     def _refuse_a_cluster_node(self) -> None:
         """A node of a Redis Cluster owns some stores' keys and answers MOVED for the others: refused here, not
-        half working. A Redis that cannot be asked now is taken as it comes (a node's MOVED is then refused at
-        the first call, naming the cluster)."""
+        half working. A Redis that cannot be asked now is asked at each call until it answers (``_ask``)."""
         assert isinstance(self._redis, redis.Redis)
-        if _cluster_node(self._redis):
+        cluster = _asked_whether_a_cluster_node(self._redis)
+        if cluster:
             self._redis.close()
             raise self._store.cluster_node()
+        self._undecided = cluster is None
+
+    def _ask(self) -> None:
+        """A call's: is the Redis that could not be asked as this was made a node of a cluster? Refused if so;
+        a Redis still away fails the call's attempt as a take would."""
+        assert isinstance(self._redis, redis.Redis)
+        if _cluster_node(self._redis):
+            raise refusal(f"{self._store.cluster_node()}; the request was not sent")
+        self._undecided = False
 
     def ping(self) -> None:
         """Whether Redis answers and runs the limits' scripts under the prefix (a health check's question):
@@ -205,7 +222,8 @@ class RedisLimits:
         if self._new_async_redis is not None:  # its own pool: an event loop of its own, as every AsyncReturnsClient
             client = self._new_async_redis()
             gate = TaskGate(self._store, register(client)["observe"])
-            return RedisTaskSlots(self._store, client, gate, local, self._check_open, given=False), gate
+            slots = RedisTaskSlots(self._store, client, gate, local, self._check_open, given=False, ask=self._undecided)
+            return slots, gate
         if self._async_redis is None:
             raise TypeError(
                 "this RedisLimits was given a redis.Redis, which serves ReturnsClient: for an AsyncReturnsClient "
@@ -217,7 +235,8 @@ class RedisLimits:
             self._check_loop()
 
         gate = TaskGate(self._store, register(self._async_redis)["observe"])
-        return RedisTaskSlots(self._store, self._async_redis, gate, local, opened, given=True), gate
+        ask = isinstance(self._async_redis, redis.asyncio.Redis)  # it could not be asked as this was made
+        return RedisTaskSlots(self._store, self._async_redis, gate, local, opened, given=True, ask=ask), gate
 
     def _check_open(self) -> None:
         if self._closed:
@@ -271,6 +290,9 @@ class RedisLimits:
             except FAILURES:
                 self._heard.set()
                 self._closing.wait(0.5)
+            except Exception:  # redis-py's insides, its connection closed under it
+                if not self._closing.is_set():
+                    raise
             finally:
                 with contextlib.suppress(*FAILURES):
                     pubsub.close()
@@ -288,8 +310,12 @@ class RedisLimits:
             if isinstance(step, Call):
                 try:
                     answer = self._scripts[step.script](keys=step.keys, args=step.args)
-                except (*FAILURES, ValueError) as error:  # ValueError: this RedisLimits was closed meanwhile
+                except FAILURES as error:
                     failure = error
+                except Exception as error:  # redis-py's insides, its connections closed under the call
+                    if not self._closed:
+                        raise
+                    failure = redis.ConnectionError(f"this RedisLimits was closed during the call ({error!r})")
             else:
                 answer = wait(step.seconds)
 
@@ -338,8 +364,12 @@ class _ThreadSlots:
         taken = False
         try:
             try:
+                if limits._undecided:
+                    limits._ask()
                 got = limits._drive(limits._store.taking(key, name, waiter, deadline, stop.is_set), wait)
             except FAILURES as error:
+                if limits._closed:
+                    raise errors.ClientClosedError("this RedisLimits was closed during the call") from None
                 # The take may have run and its reply been lost: its place (or slot) is given back below.
                 local = limits._unavailable(error)
                 if not local.acquire(key, stop, deadline):
@@ -425,12 +455,22 @@ def _tried_once(client: _Client) -> _Client:
 
 
 def _cluster_node(client: redis.Redis) -> bool:
-    """Whether ``client`` speaks to a node of a Redis Cluster; a Redis that cannot be asked now is taken as
-    it comes."""
+    """Whether ``client`` speaks to a node of a Redis Cluster."""
+    return client.info("cluster").get("cluster_enabled") in (1, "1")
+
+
+def _asked_whether_a_cluster_node(client: redis.Redis) -> bool | None:
+    """``_cluster_node`` as a RedisLimits is made: ``None`` when Redis cannot be asked now (a call asks, and
+    says why it cannot); a ``ValueError`` when the user may not ask."""
     try:
-        return client.info("cluster").get("cluster_enabled") in (1, "1")
-    except redis.RedisError:
-        return False
+        return _cluster_node(client)
+    except FAILURES as error:
+        if not isinstance(error, redis.exceptions.NoPermissionError):
+            return None
+        raise ValueError(
+            f"Redis at {_where(client)} refused INFO ({type(error).__name__}: {error}), which RedisLimits asks "
+            "as it is made (is it a node of a Redis Cluster?): see the README's 'What Redis must allow'"
+        ) from None
 
 
 def _where(client: "_SyncRedis | _AsyncRedis") -> str:

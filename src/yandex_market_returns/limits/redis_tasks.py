@@ -34,13 +34,14 @@ class RedisTaskSlots:
         local: AsyncSlots | None,
         opened: Callable[[], None],
         given: bool,
+        ask: bool,
     ) -> None:
         self._store = store
         self._scripts = register(client)
         self._client = client
         self._owns_client = not given  # made for this client by from_url: closed with it
-        # A redis.asyncio.Redis the service gave may be of one node of a cluster: asked at the first call.
-        self._ask_cluster = given and isinstance(client, redis.asyncio.Redis)
+        # A redis.asyncio.Redis not asked whether it is of one node of a cluster: asked at the first call.
+        self._ask_cluster = ask
         self._gate = gate
         self._local = local  # this client's own slots while Redis is away (on_unavailable="local")
         self._opened = opened  # raises if the RedisLimits was closed, or serves another event loop
@@ -53,8 +54,6 @@ class RedisTaskSlots:
 
     async def acquire(self, key: Key, deadline: float | None) -> bool:
         self._opened()
-        if self._ask_cluster:
-            await self._refuse_a_cluster_node()
         await self._listen()
         waiter = _TaskWaiter()
         name = self._owner.waiting(waiter)
@@ -69,6 +68,8 @@ class RedisTaskSlots:
         taken = False
         try:
             try:
+                if self._ask_cluster:
+                    await self._refuse_a_cluster_node()
                 got = await self._drive(self._store.taking(key, name, waiter, deadline, lambda: self._closed), wait)
             except FAILURES as error:
                 # The take may have run and its reply been lost: its place (or slot) is given back below.
@@ -119,12 +120,10 @@ class RedisTaskSlots:
             await self._client.aclose()
 
     async def _refuse_a_cluster_node(self) -> None:
-        """As ``RedisLimits`` does for a redis.Redis at construction, at the first call: no request is sent."""
+        """As ``RedisLimits`` does for a redis.Redis at construction, at a call until Redis answers (one that
+        does not fails the call's attempt as a take would): no request is sent."""
         assert isinstance(self._client, redis.asyncio.Redis)
-        try:
-            cluster = (await self._client.info("cluster")).get("cluster_enabled") in (1, "1")
-        except FAILURES:
-            return  # asked again at the next call
+        cluster = (await self._client.info("cluster")).get("cluster_enabled") in (1, "1")
         self._ask_cluster = False
         if cluster:
             raise refusal(f"{self._store.cluster_node()}; the request was not sent")
