@@ -35,7 +35,6 @@ class Attempts:
         self._call = call
         self._first_send = first_send  # told once, just before the first request goes out (the journal)
         self._deadline: float | None = None
-        self._began = time.monotonic()
         self.errors: list[errors.MarketError] = []
         self.in_flight = False
 
@@ -93,12 +92,9 @@ class Attempts:
         return delay
 
     def _outage(self, error: errors.LimitsUnavailableError) -> float | None:
-        """The shared limits could not be reached, so nothing was sent: asked again within the budget (its
-        clock started with the call if no request was sent yet: a Redis that never answers holds it one
-        socket timeout past the budget at most), however often, not counted against ``max_retries``, and at
-        least every second, so that a call goes on as soon as a failover ends."""
-        if self._deadline is None:
-            self._deadline = self._began + self._policy.budget
+        """The shared limits could not be reached, so nothing was sent: asked again within the budget (whose
+        clock the client started as this attempt failed), however often, not counted against
+        ``max_retries``, and at least every second, so that a call goes on as soon as a failover ends."""
         outages = sum(isinstance(tried, errors.LimitsUnavailableError) for tried in self.errors) - 1
         delay = min(self._backoff(outages), _MAX_OUTAGE_BACKOFF)
         error.retry_after = delay
