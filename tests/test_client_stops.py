@@ -779,3 +779,59 @@ def test_a_stop_interrupted_anywhere_can_be_set_again(kind: str) -> None:
         assert hung, "the hazard this guards against is no longer there: threading.Event may do"
     else:
         assert hung == []
+
+
+# Clients opened, and used, before a fork (gunicorn --preload): in the child, one with its own transport gets a
+# connection pool of its own (an answer read on one the parent also uses could be another request's), one given
+# a transport (whose pool is the parent's) refuses to send; the parent goes on. Prints what each saw.
+FORKED = """
+import json, os, sys
+import httpx
+from yandex_market_returns import ReturnsClient
+base_url, key = sys.argv[1:]
+client = ReturnsClient(api_key=key, base_url=base_url)
+given = ReturnsClient(api_key=key, base_url=base_url, transport=httpx.HTTPTransport())
+client.cancel_return(1, 1)
+given.cancel_return(1, 2)
+reader, writer = os.pipe()
+child = os.fork()
+if child == 0:
+    said = []
+    for call in (
+        lambda: client.cancel_return(1, 4),
+        lambda: given.cancel_return(1, 6),
+    ):
+        try:
+            call()
+            said.append("sent")
+        except Exception as error:
+            said.append(f"{type(error).__name__}: {error}")
+    client.close()
+    given.close()  # the parent's connections: left alone
+    os.write(writer, json.dumps(said).encode())
+    os._exit(0)
+os.waitpid(child, 0)
+os.close(writer)
+said = json.loads(os.read(reader, 65536))
+client.cancel_return(1, 7)
+given.cancel_return(1, 8)
+print(json.dumps({"child": said, "parent_pid": os.getpid()}))
+"""
+
+
+def test_a_client_forked_with_its_process_sends_on_connections_of_its_own() -> None:
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(1, 1, 2, 4, 6, 7, 8)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))}
+        ran = subprocess.run(
+            [sys.executable, "-c", FORKED, market.base_url, KEY], capture_output=True, text=True, env=env, check=False
+        )
+        assert ran.returncode == 0, ran.stderr
+        seen = json.loads(ran.stdout)
+        assert sorted(operation.return_id for operation in market.operations) == [1, 2, 4, 7, 8]
+        assert {exchange.status for exchange in market.exchanges} == {200}
+    assert seen["child"] == [
+        "sent",
+        f"ClientClosedError: this ReturnsClient was opened in process {seen['parent_pid']}, which this one was "
+        "forked from, with a transport of yours: its connections are that process's; make a new one in this process",
+    ]

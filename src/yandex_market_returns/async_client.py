@@ -47,6 +47,9 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         # aclose() waits for.
         self._stops: dict[asyncio.Event, tuple[asyncio.Queue[Any], asyncio.Event]] = {}
 
+    def _closed_in_child(self) -> None:
+        self._closed = True
+
     async def __aenter__(self) -> Self:
         if self._closed:
             raise self._closed_error()
@@ -62,6 +65,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         """Stop: running batches send nothing more and are waited for (within one request timeout and a
         second), so the answers to their requests in flight are not lost; then the connection pool is closed,
         and the store's slots are given back (shared limits hear of it before this returns)."""
+        if self._forked_from() is not None:
+            return  # the parent's connections and batches: not this process's to close
         self._closed = True
         self._closing.set()
         for stop, (batch, _) in self._stops.items():

@@ -1,8 +1,10 @@
 """What the sync and the async client share: checked settings, the generated client, the hourly gate, and
 the requests of every method."""
 
+import functools
 import os
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -274,20 +276,38 @@ class ClientBase(Generic[Transport]):
         )
         self._limits = InProcessLimits() if limits is None else check_limits(limits)
         self._redactor = Redactor(key)
-        transport = self._bounded(transport)
-        self._generated = AuthenticatedClient(
-            base_url=self._base_url,
-            token=key,
-            timeout=checked_timeout,
-            headers={"User-Agent": f"yandex-market-returns-client/{SPEC_VERSION} python-httpx/{httpx.__version__}"},
-            follow_redirects=False,  # a redirect would carry the key to wherever it points
-            httpx_args={} if transport is None else {"transport": transport},
-        )
+
+        def generated(transport: Transport | None) -> AuthenticatedClient:
+            return AuthenticatedClient(
+                base_url=self._base_url,
+                token=key,
+                timeout=checked_timeout,
+                headers={"User-Agent": f"yandex-market-returns-client/{SPEC_VERSION} python-httpx/{httpx.__version__}"},
+                follow_redirects=False,  # a redirect would carry the key to wherever it points
+                httpx_args={} if transport is None else {"transport": transport},
+            )
+
+        self._generated = generated(self._bounded(transport))
         self._open()
+        # Its connections are this process's: an answer read in a child forked with it (gunicorn --preload,
+        # Celery prefork) on one the parent also uses could be another request's. The child gets a pool of
+        # its own, or, when the transport was given (its pool is the parent's), the client is closed there.
+        self._pid = os.getpid()
+        self._remade = None if transport is not None else lambda: generated(self._bounded(None))
+        os.register_at_fork(after_in_child=functools.partial(_forked, weakref.ref(self)))
 
     def _open(self) -> None:
         """Make what the subclass's calls need: its slots for requests in flight, its stop signals."""
         raise NotImplementedError
+
+    def _closed_in_child(self) -> None:
+        """Mark the client closed, touching nothing it shares with the process it was forked from."""
+        raise NotImplementedError
+
+    def _forked_from(self) -> int | None:
+        """The process this client was opened in, when it is not this one."""
+        pid = vars(self).get("_pid")
+        return None if pid is None or pid == os.getpid() else pid
 
     def _bounded(self, transport: Transport | None) -> Transport | None:
         """The transport to send with, made to end a request within ``_request_seconds`` where it must."""
@@ -299,6 +319,12 @@ class ClientBase(Generic[Transport]):
         return f"{type(self).__name__}({'not set up' if base_url is None else f'base_url={base_url!r}'})"
 
     def _closed_error(self) -> errors.ClientClosedError:
+        parent = self._forked_from()
+        if parent is not None:
+            return errors.ClientClosedError(
+                f"this {type(self).__name__} was opened in process {parent}, which this one was forked from, with "
+                "a transport of yours: its connections are that process's; make a new one in this process"
+            )
         return errors.ClientClosedError(f"this {type(self).__name__} is closed: make a new one to send requests")
 
     def _check_statuses(
@@ -415,3 +441,13 @@ class ClientBase(Generic[Transport]):
     def _retry_wait(self, request: Request[Any], attempts: Attempts, result: errors.MarketError) -> float | None:
         held = self._gate.held(request.gate)
         return attempts.failed(result, 0.0 if held is None else held[0])
+
+
+def _forked(alive: "weakref.ref[ClientBase[Any]]") -> None:
+    client = alive()
+    if client is None:
+        return
+    if client._remade is None:
+        client._closed_in_child()
+    else:
+        client._generated, client._pid = client._remade(), os.getpid()

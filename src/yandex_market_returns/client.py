@@ -97,6 +97,9 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         self._stops: dict[_Stop, _Running] = {}
         self._closers: set[int] = set()
 
+    def _closed_in_child(self) -> None:
+        self._closed.set()
+
     def __enter__(self) -> Self:
         if self._closed.is_set():
             raise self._closed_error()
@@ -112,6 +115,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         """Stop: running batches send nothing more and wait for their requests in flight, then the connection
         pool is closed. Safe from any thread; a batch run by another thread is waited for (within one
         request timeout and a second), so the answers to its requests in flight are not lost."""
+        if self._forked_from() is not None:
+            return  # the parent's connections and batches: not this process's to close
         deadline = time.monotonic() + self._request_seconds + 1.0
         self._closed.set()
         with self._batches:
