@@ -139,3 +139,43 @@ def test_two_runs_of_the_command_at_once_keep_four_in_flight(tmp_path: Path) -> 
             assert f"limits: shared with this command's other runs on this host, by lock files in {tmp_path}" in err
         assert market.max_in_flight(CAMPAIGN) == 4
         assert not [exchange for exchange in market.exchanges if exchange.status == 420]
+
+
+def test_a_child_forked_while_slots_are_held_does_not_keep_them(tmp_path: Path) -> None:
+    """An idle worker forked while its parent held the store's 4 slot files (gunicorn --preload): once the
+    parent lets go, another process of the host gets a slot, and so does the child."""
+    import warnings
+
+    store = ("campaign", CAMPAIGN)
+    slots, _ = FileLimits(tmp_path).for_threads()
+    for _ in range(4):
+        assert slots.acquire(store, threading.Event(), None)
+    reader, writer = os.pipe()
+    with warnings.catch_warnings():  # 3.12 warns of a fork with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # idle until the parent let go, then takes a slot of its own
+        os.read(reader, 1)
+        os._exit(0 if slots.acquire(store, threading.Event(), time.monotonic() + 2) else 1)
+    for _ in range(4):
+        slots.release(store)
+    other = subprocess.run(
+        [sys.executable, "-c", TAKE_ONE, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("generated", "src", "."))},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    os.write(writer, b"go")
+    assert os.waitpid(child, 0)[1] == 0, "the child got no slot"
+    assert other.stdout.strip() == "taken", other.stderr
+
+
+# Another process of the host: one slot of the store, within a second.
+TAKE_ONE = f"""
+import sys, threading, time
+from yandex_market_returns.limits import FileLimits
+slots, _ = FileLimits(sys.argv[1]).for_threads()
+print("taken" if slots.acquire(("campaign", {CAMPAIGN}), threading.Event(), time.monotonic() + 1) else "none")
+"""

@@ -964,3 +964,17 @@ def test_closing_the_limits_under_running_calls_raises_only_errors_of_ours(
             kinds = {future.result() for future in ended}
     assert kinds <= {None, ClientClosedError}, kinds
     assert ClientClosedError in kinds
+
+
+def test_an_async_client_used_in_a_second_event_loop_is_refused_plainly(
+    server: RedisServer, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """As with its own limits: a clear error at once, not asyncio's 'Event loop is closed' and a hang."""
+    limits = make_limits(server.url, prefix="test-two-loops:")
+    with FakeMarket(api_key=KEY) as market:
+        market.add_returns(CAMPAIGN, 1, 2)
+        client = AsyncReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits)
+        asyncio.run(client.cancel_return(CAMPAIGN, 1))
+        with pytest.raises(RuntimeError, match="serves the event loop it was first used in"):
+            asyncio.run(asyncio.wait_for(client.cancel_return(CAMPAIGN, 2), 10))
+        assert sorted(operation.return_id for operation in market.operations) == [1]

@@ -47,8 +47,10 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         # aclose() waits for.
         self._stops: dict[asyncio.Event, tuple[asyncio.Queue[Any], asyncio.Event]] = {}
 
-    def _closed_in_child(self) -> None:
-        self._closed = True
+    def _forked(self) -> None:
+        self._stops = {}
+        if self._remake is None:
+            self._closed = True
 
     async def __aenter__(self) -> Self:
         if self._closed:

@@ -1,7 +1,6 @@
 """What the sync and the async client share: checked settings, the generated client, the hourly gate, and
 the requests of every method."""
 
-import functools
 import os
 import time
 import weakref
@@ -287,27 +286,37 @@ class ClientBase(Generic[Transport]):
                 httpx_args={} if transport is None else {"transport": transport},
             )
 
-        self._generated = generated(self._bounded(transport))
+        self._made = generated(self._bounded(transport))
         self._open()
         # Its connections are this process's: an answer read in a child forked with it (gunicorn --preload,
-        # Celery prefork) on one the parent also uses could be another request's. The child gets a pool of
-        # its own, or, when the transport was given (its pool is the parent's), the client is closed there.
+        # Celery prefork) on one the parent also uses could be another request's. The child makes a pool of
+        # its own when it first sends, or, when the transport was given (its pool is the parent's), the
+        # client is closed there.
         self._pid = os.getpid()
-        self._remade = None if transport is not None else lambda: generated(self._bounded(None))
-        os.register_at_fork(after_in_child=functools.partial(_forked, weakref.ref(self)))
+        self._remake = None if transport is not None else lambda: generated(self._bounded(None))
+        _CLIENTS.add(self)
+
+    @property
+    def _generated(self) -> AuthenticatedClient:
+        """The generated client, with a connection pool of this process's own."""
+        if self._pid != os.getpid():
+            if self._remake is None:
+                raise self._closed_error()
+            self._made, self._pid = self._remake(), os.getpid()
+        return self._made
 
     def _open(self) -> None:
         """Make what the subclass's calls need: its slots for requests in flight, its stop signals."""
         raise NotImplementedError
 
-    def _closed_in_child(self) -> None:
-        """Mark the client closed, touching nothing it shares with the process it was forked from."""
+    def _forked(self) -> None:
+        """In a child forked with this client: drop what was the parent's (its running batches, the threads
+        closing it), touching nothing it shares with it; closed, when its transport was given."""
         raise NotImplementedError
 
     def _forked_from(self) -> int | None:
         """The process this client was opened in, when it is not this one."""
-        pid = vars(self).get("_pid")
-        return None if pid is None or pid == os.getpid() else pid
+        return None if self._pid == os.getpid() else self._pid
 
     def _bounded(self, transport: Transport | None) -> Transport | None:
         """The transport to send with, made to end a request within ``_request_seconds`` where it must."""
@@ -443,11 +452,13 @@ class ClientBase(Generic[Transport]):
         return attempts.failed(result, 0.0 if held is None else held[0])
 
 
-def _forked(alive: "weakref.ref[ClientBase[Any]]") -> None:
-    client = alive()
-    if client is None:
-        return
-    if client._remade is None:
-        client._closed_in_child()
-    else:
-        client._generated, client._pid = client._remade(), os.getpid()
+# Every client of this process, for a child forked with them: one handler for all, none kept alive by it.
+_CLIENTS: "weakref.WeakSet[ClientBase[Any]]" = weakref.WeakSet()
+
+
+def _forked_all() -> None:
+    for client in list(_CLIENTS):
+        client._forked()
+
+
+os.register_at_fork(after_in_child=_forked_all)

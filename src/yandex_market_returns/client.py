@@ -97,8 +97,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         self._stops: dict[_Stop, _Running] = {}
         self._closers: set[int] = set()
 
-    def _closed_in_child(self) -> None:
-        self._closed.set()
+    def _forked(self) -> None:
+        self._batches = threading.Lock()
+        self._stops, self._closers = {}, set()
+        if self._remake is None:
+            self._closed.set()
 
     def __enter__(self) -> Self:
         if self._closed.is_set():

@@ -1,7 +1,9 @@
 """Client-side pacing, so that the Market's limits are kept here rather than discovered by a 420."""
 
+import os
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -43,6 +45,7 @@ class HourlyGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holds: dict[Key, _Hold] = {}
+        _AFRESH_IN_CHILD.add(self)
 
     def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None:
         """Note an answer to a request sent at ``sent_at`` (monotonic clock)."""
@@ -131,6 +134,7 @@ class ThreadSlots:
         self._freed: dict[Key, threading.Condition] = {}
         self._waiting: Counter[Key] = Counter()  # threads in freed.wait: a release with none wakes nobody
         self._ledger = _Ledger()
+        _AFRESH_IN_CHILD.add(self)
 
     def acquire(self, key: Key, stop: threading.Event, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``stop`` is set or ``deadline`` (monotonic) passes first."""
@@ -174,3 +178,16 @@ class ThreadSlots:
 def deadline_passed(deadline: float | None) -> bool:
     """Whether a waiter's ``deadline`` (monotonic; ``None``: none) has come."""
     return deadline is not None and deadline <= time.monotonic()
+
+
+# A child forked while threads held these (a slot, a lock) has none of those threads: it starts them afresh,
+# its slots free and its hours to learn again. One handler for all, none kept alive by it.
+_AFRESH_IN_CHILD: "weakref.WeakSet[ThreadSlots | HourlyGate]" = weakref.WeakSet()
+
+
+def _start_afresh() -> None:
+    for kept in list(_AFRESH_IN_CHILD):
+        kept.__init__()  # type: ignore[misc]
+
+
+os.register_at_fork(after_in_child=_start_afresh)

@@ -10,14 +10,14 @@ class TaskSlots:
     request abandoned in flight is released with a grace period by its caller."""
 
     def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = OneLoop()
         self._ledger = _Ledger()
         self._waiters: dict[Key, set[asyncio.Future[None]]] = {}
         self._closed = False
 
     async def acquire(self, key: Key, deadline: float | None) -> bool:
         """Take a slot; ``False`` when ``deadline`` (monotonic) passes first, or the slots are closed."""
-        loop = self._running_loop()
+        loop = self._loop.running()
         retry = deadline is not None
         if not self._closed and self._ledger.take(key, retry):
             return True  # a slot free at once: nothing to wait for or to note
@@ -60,8 +60,15 @@ class TaskSlots:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        # Its slots and its connection pool belong to one loop; say so plainly rather than fail inside asyncio.
+
+class OneLoop:
+    """The event loop an AsyncReturnsClient's slots and connections belong to: another is refused plainly,
+    rather than failing (or hanging) inside asyncio."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def running(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop

@@ -12,6 +12,7 @@ import asyncio
 import fcntl
 import os
 import threading
+import weakref
 from pathlib import Path
 
 from ..pacing import PARALLEL_REQUESTS, HourlyGate, Key, ThreadSlots, deadline_passed
@@ -54,6 +55,17 @@ class _SlotFiles:
         self._folder = folder
         self._lock = threading.Lock()
         self._held: dict[Key, list[int]] = {}
+        self._open: set[int] = set()  # held, or kept for a grace period
+        _SLOT_FILES.add(self)
+
+    def forked(self) -> None:
+        """In a child: the slot files open here are the parent's, by descriptors the child copied. Closed
+        without unlocking (the lock is the open file's, which the parent still holds), so that the parent's
+        release lets go of it even while the child lives."""
+        for descriptor in self._open:
+            os.close(descriptor)
+        self._lock = threading.Lock()
+        self._held, self._open = {}, set()
 
     def take(self, key: Key) -> bool:
         """One of the store's slot files, if another process does not hold all 4."""
@@ -68,6 +80,7 @@ class _SlotFiles:
                 continue
             with self._lock:
                 self._held.setdefault(key, []).append(descriptor)
+                self._open.add(descriptor)
             return True
         return False
 
@@ -76,11 +89,27 @@ class _SlotFiles:
         with self._lock:
             descriptor = self._held[key].pop()
         if grace > 0:
-            timer = threading.Timer(grace, os.close, (descriptor,))  # closing it lets go of the lock
+            timer = threading.Timer(grace, self._close, (descriptor,))  # closing it lets go of the lock
             timer.daemon = True
             timer.start()
         else:
-            os.close(descriptor)
+            self._close(descriptor)
+
+    def _close(self, descriptor: int) -> None:
+        with self._lock:
+            self._open.discard(descriptor)
+        os.close(descriptor)
+
+
+_SLOT_FILES: "weakref.WeakSet[_SlotFiles]" = weakref.WeakSet()
+
+
+def _forked() -> None:
+    for files in list(_SLOT_FILES):
+        files.forked()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class _ThreadFileSlots:

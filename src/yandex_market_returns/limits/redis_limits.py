@@ -173,13 +173,19 @@ class RedisLimits:
         self._undecided = False
 
     def ping(self) -> None:
-        """Whether Redis answers and runs the limits' scripts under the prefix (a health check's question):
+        """Whether Redis answers and runs what a call runs under the prefix (a health check's question):
         ``LimitsUnavailableError`` when it does not, or refuses, as a call's attempt would fail."""
         if not self._serves_threads:
             raise TypeError("ping() asks the redis.Redis this RedisLimits was given, not a redis.asyncio.Redis")
-        release = self._store.release(("campaign", 0), "-", 0.0)  # a store no one uses: nothing written
+        nobody = ("campaign", 0)  # a store no one uses: nothing is written
+        release = self._store.release(nobody, "-", 0.0)
         try:
+            if self._undecided:
+                self._ask()
             self._scripts[release.script](keys=release.keys, args=release.args)
+            if self._scripts["replicas"]([], []):  # a lease's, on a master with replicas: CONFIRM and WAIT
+                leasing = [self._store.key(nobody, "slots"), self._store.key(nobody, "epoch")]
+                self._scripts["confirm_replicated"](leasing, ["-", 1000])
         except FAILURES as error:
             raise self._store.unreachable(error) from None
 

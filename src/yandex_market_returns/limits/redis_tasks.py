@@ -15,6 +15,7 @@ import redis.asyncio
 import redis.asyncio.cluster
 
 from ..pacing import Key
+from ..task_slots import OneLoop
 from . import AsyncSlots
 from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, refusal, register
 from .redis_gate import TaskGate
@@ -51,8 +52,10 @@ class RedisTaskSlots:
         self._renewer: asyncio.Task[None] | None = None
         self._heard: asyncio.Event | None = None  # the listener subscribed, or found Redis away, at least once
         self._closed = False
+        self._loop = OneLoop()
 
     async def acquire(self, key: Key, deadline: float | None) -> bool:
+        self._loop.running()
         self._opened()
         await self._listen()
         waiter = _TaskWaiter()
