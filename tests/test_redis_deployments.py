@@ -287,8 +287,7 @@ def test_an_acl_that_refuses_is_a_refusal_naming_it(tls: RedisServer) -> None:
 def test_a_sentinel_failover_mid_batch_holds_the_limits(tmp_path_factory: pytest.TempPathFactory, how: str) -> None:
     """Two processes' limits through `redis+sentinel://`, 8 threads each, a replica promoted mid-batch (asked
     for, or after the master was killed): never more than 4 in flight, no 420, every return one outcome and
-    one cancellation; the failover was an outage, retried, each call within its retry budget and one Redis
-    timeout."""
+    one cancellation; the failover was an outage, retried, each call within its bound."""
     master = RedisServer(tmp_path_factory.mktemp("sentinel-master"), "--repl-diskless-sync-delay", "0")
     master.start()
     replica = RedisServer(tmp_path_factory.mktemp("sentinel-replica"), "--replicaof", "127.0.0.1", str(master.port))
@@ -333,7 +332,9 @@ def test_a_sentinel_failover_mid_batch_holds_the_limits(tmp_path_factory: pytest
             assert sentinel.master() == replica.port, "the replica was promoted"
             assert sorted(return_id for return_id, _, _ in outcomes) == list(range(1, 201))
             assert [(error, took) for _, error, took in outcomes if error is not None] == []
-            assert max(took for _, _, took in outcomes) < budget + 5.0 + 1.0
+            # The README's bound: the retry budget, and two socket timeouts (the attempt that found Redis away,
+            # before the budget's clock starts, and the last one begun before it ends).
+            assert max(took for _, _, took in outcomes) < budget + 2 * 5.0 + 1.0
             assert market.max_in_flight(CAMPAIGN) <= 4
             assert not [exchange for exchange in market.exchanges if exchange.status == 420]
             assert sorted(operation.return_id for operation in market.operations) == list(range(1, 201))
