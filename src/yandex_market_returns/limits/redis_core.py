@@ -61,6 +61,34 @@ Failure = redis.RedisError | redis.exceptions.RedisClusterException
 SCRIPTS = {"take": TAKE, "confirm": CONFIRM, "release": RELEASE, "renew": RENEW, "observe": OBSERVE}
 
 
+class Stepping:
+    """One run of a generator of steps, as a front-end drives it: the next step, given what the last came to
+    (its answer, or the failure thrown into the steps); ``result`` once they end."""
+
+    def __init__(self, steps: Generator[Step, Any, Any]) -> None:
+        self._steps = steps
+        self._answer: Any = None
+        self._failure: BaseException | None = None
+        self.result: Any = None
+
+    def next(self) -> Step | None:
+        """The next step; ``None`` once the steps ended (see ``result``)."""
+        try:
+            failure, self._failure = self._failure, None
+            step = self._steps.send(self._answer) if failure is None else self._steps.throw(failure)
+        except StopIteration as done:
+            self.result = done.value
+            return None
+        self._answer = None
+        return step
+
+    def answered(self, answer: Any) -> None:
+        self._answer = answer
+
+    def failed(self, failure: BaseException) -> None:
+        self._failure = failure
+
+
 def register(client: Any) -> dict[str, Any]:
     """The scripts, registered on a client of any kind (standalone or cluster, sync or async), and the two
     commands a master with replicas is asked: how many replicas it has (``replicas``, 0 when it cannot

@@ -37,7 +37,7 @@ from redis.backoff import NoBackoff
 from .. import errors
 from ..pacing import Key, ThreadSlots
 from . import DEFAULT_PREFIX, InProcessLimits
-from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, refusal, register
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Stepping, Store, Waiter, outage, refusal, register
 from .redis_gate import TaskGate, ThreadGate
 from .redis_scripts import LOCAL, TIMEOUT
 
@@ -305,25 +305,20 @@ class RedisLimits:
 
     def _drive(self, steps: Generator[Step, Any, Any], wait: Callable[[float], bool]) -> Any:
         """Run ``steps`` (see redis_core.py): their calls to Redis in this thread, their waits by ``wait``."""
-        answer: Any = None
-        failure: BaseException | None = None
-        while True:
-            try:
-                step = steps.send(answer) if failure is None else steps.throw(failure)
-            except StopIteration as done:
-                return done.value
-            answer, failure = None, None
+        run = Stepping(steps)
+        while (step := run.next()) is not None:
             if isinstance(step, Call):
                 try:
-                    answer = self._scripts[step.script](keys=step.keys, args=step.args)
+                    run.answered(self._scripts[step.script](keys=step.keys, args=step.args))
                 except FAILURES as error:
-                    failure = error
+                    run.failed(error)
                 except Exception as error:  # redis-py's insides, its connections closed under the call
                     if not self._closed:
                         raise
-                    failure = redis.ConnectionError(f"this RedisLimits was closed during the call ({error!r})")
+                    run.failed(redis.ConnectionError(f"this RedisLimits was closed during the call ({error!r})"))
             else:
-                answer = wait(step.seconds)
+                run.answered(wait(step.seconds))
+        return run.result
 
     def _unavailable(self, error: Failure) -> ThreadSlots:
         """This process's own slots while Redis is away, or the error a call's attempt fails with."""

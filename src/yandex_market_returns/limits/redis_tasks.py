@@ -17,7 +17,7 @@ import redis.asyncio.cluster
 from ..pacing import Key
 from ..task_slots import OneLoop
 from . import AsyncSlots
-from .redis_core import FAILURES, Call, Failure, Owner, Step, Store, Waiter, outage, refusal, register
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Stepping, Store, Waiter, outage, refusal, register
 from .redis_gate import TaskGate
 from .redis_scripts import LOCAL, TIMEOUT
 
@@ -133,21 +133,16 @@ class RedisTaskSlots:
 
     async def _drive(self, steps: Generator[Step, Any, Any], wait: Callable[[float], Coroutine[Any, Any, bool]]) -> Any:
         """Run ``steps`` (see redis_core.py): their calls to Redis awaited, their waits by ``wait``."""
-        answer: Any = None
-        failure: BaseException | None = None
-        while True:
-            try:
-                step = steps.send(answer) if failure is None else steps.throw(failure)
-            except StopIteration as done:
-                return done.value
-            answer, failure = None, None
+        run = Stepping(steps)
+        while (step := run.next()) is not None:
             if isinstance(step, Call):
                 try:
-                    answer = await self._scripts[step.script](keys=step.keys, args=step.args)
+                    run.answered(await self._scripts[step.script](keys=step.keys, args=step.args))
                 except FAILURES as error:
-                    failure = error
+                    run.failed(error)
             else:
-                answer = await wait(step.seconds)
+                run.answered(await wait(step.seconds))
+        return run.result
 
     async def _sleep(self, seconds: float) -> bool:
         """A give-back's wait: it goes on while the client closes (wait_closed() waits for it, within a claim)."""
