@@ -125,8 +125,8 @@ def return_request(campaign_id: int, order_id: int, return_id: int) -> Request[R
 
 class Look:
     """One look at the records a settlement waits for, one request after another: getReturn of each return
-    whose order is known, then, for the others, getReturns' pages of the store's ``CANCELLED`` returns and (the
-    first time) of its ``CREATED`` ones, each made as it is reached."""
+    whose order is known, then, for the others, getReturns' pages of (the first time) the store's ``CREATED``
+    returns and of its ``CANCELLED`` ones, each made as it is reached."""
 
     def __init__(
         self,
@@ -138,7 +138,7 @@ class Look:
         self._campaign_id = campaign_id
         self._settlement = settlement
         self._by_order = settlement.by_order()
-        self._to_read = [pages for pages in (cancelled, created) if pages is not None]
+        self._to_read = [pages for pages in (created, cancelled) if pages is not None]
         self._reads_created = created is not None
         self._read: list[ReturnPages] = []
         self._records: list[ReturnRecord] = []
@@ -149,8 +149,8 @@ class Look:
 
     @property
     def created_read(self) -> bool:
-        """Whether every page of the store's CREATED returns was read (they come after the CANCELLED ones')."""
-        return self._reads_created and bool(self._read) and not self._to_read
+        """Whether every page of the store's CREATED returns was read (they come first)."""
+        return self._reads_created and bool(self._read) and self._read[0].done
 
     def request(self) -> Request[Any] | None:
         """The next request; ``None`` once the look is done."""
@@ -191,6 +191,11 @@ class ReturnPages:
         self._pages = 0
         self._done = False
         self.records: list[ReturnRecord] = []
+
+    @property
+    def done(self) -> bool:
+        """Whether the last page is in."""
+        return self._done
 
     def request(self) -> Request[Page] | None:
         """The next page's request; ``None`` once the last page is in."""
@@ -377,8 +382,9 @@ class ClientBase(Generic[Transport]):
         return (check_id("business_id", business_id, BUSINESS_ID_BOUNDS), Confirmations(timeout, interval)), settlement
 
     def _look(self, campaign_id: int, settlement: Settlement) -> "Look":
-        """The look a settlement asks for now: the store's CANCELLED returns, then (the first time) its CREATED
-        ones: a return cancelled between the two reads is taken for CREATED, and found cancelled at the next."""
+        """The look a settlement asks for now: (the first time) the store's CREATED returns, then its CANCELLED
+        ones. In that order a return cancelled between the two reads is in both, and CANCELLED wins; the other
+        way round it would be in neither, and taken for one the Market cannot cancel."""
 
         def created() -> ReturnPages:
             return self._return_pages(campaign_id, _CREATED, None, None)
