@@ -254,17 +254,23 @@ def test_a_tls_file_that_is_missing_is_refused_at_construction(tls: RedisServer,
         RedisLimits.from_url(url)
 
 
-def test_a_certificate_not_trusted_is_a_refusal_naming_it(tls: RedisServer) -> None:
-    """Not an outage retried for the whole budget: no retry makes a certificate trusted."""
-    limits = RedisLimits.from_url(tls.url.partition("?")[0], prefix="test-untrusted:")  # the system's CAs only
+def _refusal(limits: RedisLimits, match: str) -> LimitsUnavailableError:
+    """What a call on ``limits`` that Redis refuses raises: not retryable, and nothing reaches the Market."""
     with FakeMarket(api_key=KEY) as market:
         market.add_returns(CAMPAIGN, 1)
         client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits)
-        with client, pytest.raises(LimitsUnavailableError, match="certificate verify failed") as refused:
+        with client, pytest.raises(LimitsUnavailableError, match=match) as refused:
             client.cancel_return(CAMPAIGN, 1)
-        assert not refused.value.retryable
-        assert "its TLS certificate is not trusted" in str(refused.value)
         assert market.exchanges == []
+    assert not refused.value.retryable
+    return refused.value
+
+
+def test_a_certificate_not_trusted_is_a_refusal_naming_it(tls: RedisServer) -> None:
+    """Not an outage retried for the whole budget: no retry makes a certificate trusted."""
+    limits = RedisLimits.from_url(tls.url.partition("?")[0], prefix="test-untrusted:")  # the system's CAs only
+    refused = _refusal(limits, "certificate verify failed")
+    assert "its TLS certificate is not trusted" in str(refused)
     limits.close()
 
 
@@ -272,14 +278,8 @@ def test_an_acl_that_refuses_is_a_refusal_naming_it(tls: RedisServer) -> None:
     """Keys outside the user's: not an outage, whatever on_unavailable says; the password is not shown."""
     url = tls.url.replace("rediss://", "rediss://limits:acl-secret@")
     limits = RedisLimits.from_url(url, prefix="another-prefix:", on_unavailable="local")
-    with FakeMarket(api_key=KEY) as market:
-        market.add_returns(CAMPAIGN, 1)
-        client = ReturnsClient(api_key=KEY, base_url=market.base_url, limits=limits)
-        with client, pytest.raises(LimitsUnavailableError, match="refused the shared limits' commands") as refused:
-            client.cancel_return(CAMPAIGN, 1)
-        assert not refused.value.retryable
-        assert "acl-secret" not in str(refused.value)
-        assert market.exchanges == []
+    refused = _refusal(limits, "refused the shared limits' commands")
+    assert "acl-secret" not in str(refused)
     limits.close()
 
 
