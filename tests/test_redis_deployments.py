@@ -245,6 +245,16 @@ def test_tls_and_an_acl_user_hold_the_limits(tls: RedisServer) -> None:
     assert "acl-secret" not in repr(limits)
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_protocol_redis_py_cannot_speak_is_refused_at_construction(asynchronous: bool) -> None:
+    """redis-py refuses it only as it connects, with a ConnectionError that would pass for an outage."""
+    with pytest.raises(ValueError, match=r"protocol must be 2 or 3 \(.*\), not 4$"):
+        RedisLimits.from_url("redis://127.0.0.1:1/0?protocol=4")
+    kind = redis.asyncio.Redis if asynchronous else redis.Redis
+    with pytest.raises(ValueError, match=r"protocol must be 2 or 3 \(.*\), not 4$"):
+        RedisLimits(kind(host="127.0.0.1", port=1, protocol=4))
+
+
 @pytest.mark.parametrize("setting", ["ssl_ca_certs", "ssl_certfile", "ssl_keyfile"])
 def test_a_tls_file_that_is_missing_is_refused_at_construction(tls: RedisServer, setting: str) -> None:
     """Not an outage retried for nothing at every call: the setting and the path are named."""

@@ -452,6 +452,9 @@ def _tried_once(client: _Client) -> _Client:
             # Else each call would fail as if Redis were away, and be retried for nothing.
             if isinstance(setting.get(name), str) and not os.path.isfile(setting[name]):
                 raise ValueError(f"the TLS setting {name} names no file: {setting[name]}")
+        if setting.get("protocol") not in (None, 2, 3, "2", "3"):
+            # redis-py says so only as it connects, as a ConnectionError: an outage, retried for nothing.
+            raise ValueError(f"protocol must be 2 or 3 (the RESP versions redis-py speaks), not {setting['protocol']}")
     return client
 
 
