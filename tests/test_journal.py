@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import CAMPAIGN, FAST, KEY, async_client
@@ -538,37 +537,3 @@ def test_an_answer_after_the_run_let_go_of_its_journal_is_said_not_written(
     assert SqliteJournal(path).entries(CAMPAIGN)[7].state is None, "still: a request that may have gone out"
     assert "return 7" in caplog.text
     assert "rerun settles" in caplog.text
-
-
-class _CancelledBetweenReads(httpx.BaseTransport):
-    """The Market, whose cancellation of ``return_id`` ends just after the first getReturns page is read."""
-
-    def __init__(self, market: FakeMarket, return_id: int) -> None:
-        self._market = market
-        self._return_id = return_id
-        self._inner = httpx.HTTPTransport()
-        self.reads: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._inner.handle_request(request)
-        if request.url.path.endswith("/returns") and request.method == "GET":
-            self.reads.append(request.url.params["shipmentStatuses"])
-            if len(self.reads) == 1:
-                self._market.add_returns(CAMPAIGN, self._return_id, shipment_status="CANCELLED")
-        return response
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-def test_a_return_cancelled_between_a_look_s_two_reads_is_cancelled() -> None:
-    """The store's CREATED returns are read before its CANCELLED ones: a return cancelled in between is in
-    both, never in neither (which took it for one the Market cannot cancel: a rerun of ``make demo`` saw it)."""
-    with FakeMarket(api_key=KEY) as market:
-        market.add_returns(CAMPAIGN, 30_000, 30_001)
-        market.inject(Fault.SERVER_ERROR)  # did nothing, but as far as the batch can tell it may have
-        transport = _CancelledBetweenReads(market, 30_000)
-        with _client(market, max_retries=0, transport=transport) as client:
-            (outcome,) = client.cancel_returns(CAMPAIGN, [30_000], confirm_timeout=5, poll_interval=0.05)
-    assert (outcome.state, outcome.source) == (ReturnState.CANCELLED, Source.RECORD), outcome
-    assert transport.reads == ["CREATED", "CANCELLED"]

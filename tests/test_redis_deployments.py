@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -245,14 +246,38 @@ def test_tls_and_an_acl_user_hold_the_limits(tls: RedisServer) -> None:
     assert "acl-secret" not in repr(limits)
 
 
+@pytest.mark.parametrize("protocol", [4, "4", 0, "abc", b"9"])
 @pytest.mark.parametrize("asynchronous", [False, True])
-def test_a_protocol_redis_py_cannot_speak_is_refused_at_construction(asynchronous: bool) -> None:
+def test_a_protocol_redis_py_cannot_speak_is_refused_at_construction(asynchronous: bool, protocol: Any) -> None:
     """redis-py refuses it only as it connects, with a ConnectionError that would pass for an outage."""
+    kind = redis.asyncio.Redis if asynchronous else redis.Redis
+    with pytest.raises(ValueError, match=rf"protocol must be 2 or 3 \(.*\), not {re.escape(repr(protocol))}$"):
+        RedisLimits(kind(host="127.0.0.1", port=1, protocol=protocol))
+
+
+@pytest.mark.parametrize("protocol", [3, "2", " 3", "03", b"3"])
+def test_a_protocol_redis_py_reads_as_2_or_3_is_taken(protocol: Any) -> None:
+    """As redis-py reads it (``int()``): the check refuses nothing that redis-py speaks."""
+    RedisLimits(redis.Redis(host="127.0.0.1", port=1, protocol=protocol)).close()
+
+
+def test_a_protocol_in_a_url_is_refused_at_construction() -> None:
     with pytest.raises(ValueError, match=r"protocol must be 2 or 3 \(.*\), not 4$"):
         RedisLimits.from_url("redis://127.0.0.1:1/0?protocol=4")
-    kind = redis.asyncio.Redis if asynchronous else redis.Redis
-    with pytest.raises(ValueError, match=r"protocol must be 2 or 3 \(.*\), not 4$"):
-        RedisLimits(kind(host="127.0.0.1", port=1, protocol=4))
+
+
+def test_a_query_on_a_sentinel_url_is_refused_by_its_names() -> None:
+    """redis-py would not read it: RESP3, a database, a timeout asked for there would be lost without a word."""
+    with pytest.raises(ValueError, match=r"takes no query \(password, protocol, socket_timeout\)") as refused:
+        RedisLimits.from_url("redis+sentinel://127.0.0.1:1/svc?protocol=3&socket_timeout=1&password=s3cret")
+    assert "s3cret" not in str(refused.value)
+
+
+def test_a_client_of_a_blocking_pool_is_refused_plainly() -> None:
+    """redis-py cannot turn its retries off (its set_retry raises AttributeError there)."""
+    pool = redis.BlockingConnectionPool(host="127.0.0.1", port=1)  # type: ignore[no-untyped-call]
+    with pytest.raises(ValueError, match=r"a redis\.Redis of a BlockingConnectionPool"):
+        RedisLimits(redis.Redis(connection_pool=pool))
 
 
 @pytest.mark.parametrize("setting", ["ssl_ca_certs", "ssl_certfile", "ssl_keyfile"])

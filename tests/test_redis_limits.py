@@ -885,6 +885,28 @@ def test_a_password_in_the_redis_flag_is_refused_unshown(tmp_path: Path, url: st
         assert market.exchanges == []
 
 
+def test_a_redis_url_refused_from_the_environment_is_named_so(tmp_path: Path) -> None:
+    """Not "--redis-url", which the operator never gave: the variable the URL came from."""
+    with FakeMarket(api_key=KEY) as market:
+        url = "redis://:pw-not-shown@127.0.0.1:1/0?protocol=4"
+        command = _command(
+            market,
+            tmp_path,
+            {"YANDEX_MARKET_RETURNS_REDIS_URL": url},
+            "cancel",
+            "--campaign-id",
+            str(CAMPAIGN),
+            "--yes",
+            "1",
+        )
+        out, err = command.communicate(timeout=60)
+        assert command.returncode == 2
+        assert "YANDEX_MARKET_RETURNS_REDIS_URL (redis://127.0.0.1:1/0): protocol must be 2 or 3" in err
+        assert "--redis-url" not in err
+        assert "pw-not-shown" not in out + err
+        assert market.exchanges == []
+
+
 def test_doctor_says_where_the_limits_are_and_whether_redis_answers(server: RedisServer, tmp_path: Path) -> None:
     with FakeMarket(api_key=KEY) as market:
         answers = _command(market, tmp_path, {"YANDEX_MARKET_RETURNS_REDIS_URL": server.url}, "doctor")

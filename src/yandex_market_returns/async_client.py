@@ -307,11 +307,11 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
             while (request := look.request()) is not None:
                 try:
                     look.answered(await self._run(request))
-                except errors.NotFoundError:
-                    look.not_found()
+                except errors.NotFoundError as error:
+                    look.not_found(error)
         except errors.MarketError as error:
-            return settlement.looked(look.records, error)
-        return settlement.looked(look.records, created_read=look.created_read)
+            return look.ended(error)
+        return look.ended()
 
     async def _confirm_round(self, business_id: int, confirmations: Confirmations) -> None:
         ids = confirmations.to_poll()

@@ -29,7 +29,7 @@ from .responses import (
     started_operation,
     transport_error,
 )
-from .results import Operation, OperationResult, ReturnRecord
+from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts, RetryPolicy
 from .settling import Settlement
 from .validation import (
@@ -172,10 +172,20 @@ class Look:
         else:
             self._read[-1].answered(result)
 
-    def not_found(self) -> None:
-        """getReturn answered 404: no such return in that order, so the order given was wrong."""
+    def not_found(self, error: errors.NotFoundError) -> None:
+        """A 404. From getReturn: no such return in that order, so the order given was wrong, and the return is
+        looked up among the store's. From getReturns: the store's returns could not be read (``error``)."""
+        if not self._by_order:
+            raise error
         return_id, _ = self._by_order.pop(0)
         self._settlement.not_in_order(return_id)
+
+    def ended(
+        self, error: errors.MarketError | None = None
+    ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
+        """What the look settles (see ``Settlement.looked``), ended by ``error`` if it failed: the records read
+        before it count, the store's CREATED ones too once all their pages were in."""
+        return self._settlement.looked(self.records, error, created_read=self.created_read)
 
 
 class ReturnPages:

@@ -430,11 +430,11 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
             while (request := look.request()) is not None:
                 try:
                     look.answered(self._run(request, stop))
-                except errors.NotFoundError:
-                    look.not_found()
+                except errors.NotFoundError as error:
+                    look.not_found(error)
         except errors.MarketError as error:
-            return settlement.looked(look.records, error)
-        return settlement.looked(look.records, created_read=look.created_read)
+            return look.ended(error)
+        return look.ended()
 
     def _confirm_round(self, business_id: int, confirmations: Confirmations, stop: threading.Event) -> None:
         ids = confirmations.to_poll()

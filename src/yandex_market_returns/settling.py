@@ -120,9 +120,9 @@ class Settlement:
     def looked(
         self, records: Sequence[ReturnRecord], error: MarketError | None = None, created_read: bool = False
     ) -> tuple[list[tuple[int, Outcome]], list[tuple[int, Outcome]]]:
-        """Take a look's records (getReturn's; getReturns' ``CANCELLED`` ones, then its ``CREATED`` ones when
-        ``created_read``) and the ``error`` it failed with, if it did (the records read before it still count):
-        the outcomes it settles, and the returns to send again."""
+        """Take a look's records (getReturn's; getReturns' ``CREATED`` ones, every page of them when
+        ``created_read``, then its ``CANCELLED`` ones) and the ``error`` it failed with, if it did (the records
+        read before it still count): the outcomes it settles, and the returns to send again."""
         now = time.monotonic()
         found: dict[int, ReturnRecord] = {}
         for record in records:  # a return cancelled between the two reads is in both: CANCELLED wins

@@ -257,7 +257,8 @@ def limits(args: argparse.Namespace) -> "RedisLimits | FileLimits":
     try:
         return RedisLimits.from_url(url, prefix=args.redis_prefix)
     except (TypeError, ValueError) as error:  # redis-py's messages about a URL do not repeat it
-        raise UsageError([f"--redis-url ({redis_where(url)}): {error}"]) from None
+        named = "--redis-url" if args.redis_url is not None else REDIS_URL_VARIABLE
+        raise UsageError([f"{named} ({redis_where(url)}): {error}"]) from None
 
 
 @contextlib.contextmanager

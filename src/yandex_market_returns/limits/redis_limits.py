@@ -118,7 +118,7 @@ class RedisLimits:
         """For clients of both kinds: a ``redis://`` (or ``rediss://``, ``unix://``) URL of a Redis or of any
         node of a Redis Cluster (found by asking it), or a Sentinel-managed master's,
         ``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]`` (the password is the
-        master's; the sentinels are asked without one). A Redis that stops answering fails a call's attempt
+        master's; the sentinels are asked without one; no query). A Redis that stops answering fails a call's attempt
         after 5 s, unless the URL sets ``socket_timeout`` and ``socket_connect_timeout`` itself."""
         timeouts: dict[str, Any] = {"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT}
         if url.startswith(_SENTINEL):
@@ -410,6 +410,12 @@ def _sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any]]
     """The sentinels, the service and the master's settings (db, username, password) of a sentinel URL; a
     ``ValueError`` that does not repeat the URL (it may hold a password)."""
     parts = urllib.parse.urlsplit(url)
+    if parts.query:  # redis-py would not read it: its settings would be lost without a word
+        named = ", ".join(sorted(urllib.parse.parse_qs(parts.query, keep_blank_values=True)))
+        raise ValueError(
+            f"a {_SENTINEL} URL takes no query ({named}): for other settings give RedisLimits a "
+            "redis.sentinel.Sentinel(...).master_for(...) client"
+        )
     names = [name for name in parts.path.split("/") if name]
     if not 1 <= len(names) <= 2 or (len(names) == 2 and not names[1].isdigit()):
         raise ValueError(f"a {_SENTINEL} URL ends with /service or /service/db (the master's name, the database)")
@@ -436,7 +442,16 @@ def _tried_once(client: _Client) -> _Client:
     ``retry_budget``, and a stop, would wait for all of that. The call retries itself. A cluster client still
     follows MOVED and ASK: they are redirections, not retries."""
     once = (redis.asyncio.retry.Retry if isinstance(client, _AsyncRedis) else redis.retry.Retry)(NoBackoff(), 0)
-    client.set_retry(once)  # type: ignore[arg-type]
+    try:
+        client.set_retry(once)  # type: ignore[arg-type]
+    except AttributeError:  # redis-py 8's set_retry fails on a BlockingConnectionPool
+        if not isinstance(client, redis.Redis) or not isinstance(client.connection_pool, redis.BlockingConnectionPool):
+            raise
+        raise ValueError(
+            "redis-py cannot turn off the retries of a redis.Redis of a BlockingConnectionPool (its set_retry "
+            "fails), and they would hold a call past its retry_budget: give RedisLimits a redis.Redis of a "
+            "ConnectionPool, or make it with RedisLimits.from_url"
+        ) from None
     if isinstance(client, redis.Redis | redis.asyncio.Redis):
         settings = [client.connection_pool.connection_kwargs]
     else:  # a cluster's: for the nodes it finds, and those it found
@@ -452,10 +467,22 @@ def _tried_once(client: _Client) -> _Client:
             # Else each call would fail as if Redis were away, and be retried for nothing.
             if isinstance(setting.get(name), str) and not os.path.isfile(setting[name]):
                 raise ValueError(f"the TLS setting {name} names no file: {setting[name]}")
-        if setting.get("protocol") not in (None, 2, 3, "2", "3"):
+        if not _speakable(setting.get("protocol")):
             # redis-py says so only as it connects, as a ConnectionError: an outage, retried for nothing.
-            raise ValueError(f"protocol must be 2 or 3 (the RESP versions redis-py speaks), not {setting['protocol']}")
+            raise ValueError(
+                f"protocol must be 2 or 3 (the RESP versions redis-py speaks), not {setting['protocol']!r}"
+            )
     return client
+
+
+def _speakable(protocol: object) -> bool:
+    """Whether redis-py speaks ``protocol`` (none given: its default); it reads it as ``int()`` does."""
+    if protocol is None:
+        return True
+    try:
+        return int(protocol) in (2, 3)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
 
 
 def _cluster_node(client: redis.Redis) -> bool:
