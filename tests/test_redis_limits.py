@@ -642,6 +642,57 @@ def test_redis_restarted_empty_between_renewals_gets_the_running_leases_back(
     assert held == 4
 
 
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_redis_restarted_empty_gets_the_grace_periods_back(
+    tmp_path: Path, kind: str, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """A slot kept for a grace period (its request timed out: the Market may still be at work on it) counts
+    until the period ends, in a Redis that lost its keys meanwhile too: a renewal puts it back."""
+    server = RedisServer(tmp_path)
+    server.start()
+    limits = make_limits(server.url, prefix="test-grace:", lease=3)
+    store = ("campaign", 6)
+
+    def kept() -> list[tuple[str, float]]:
+        with redis.Redis.from_url(server.url, decode_responses=True) as peek:
+            (seconds, microseconds), ends = peek.time(), peek.zrange(limits.key(store, "slots"), 0, -1, withscores=True)
+            return [(name.partition(":")[0], end / 1000 - seconds - microseconds / 1e6) for name, end in ends]
+
+    def restart_and_look() -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        time.sleep(1.2)  # a renewal learns the epoch
+        before = kept()
+        server.stop()
+        server.start()  # empty
+        time.sleep(1.5)  # one renewal period (1 s) and a little
+        return before, kept()
+
+    try:
+        if kind == "threads":
+            slots, _ = limits.for_threads()
+            for _ in range(2):
+                assert slots.acquire(store, threading.Event(), None)
+                slots.release(store, 4.5)
+            before, after = restart_and_look()
+        else:
+
+            async def hold() -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+                slots, _ = limits.for_tasks()
+                for _ in range(2):
+                    assert await slots.acquire(store, None)
+                    slots.release(store, 4.5)
+                looked = await asyncio.to_thread(restart_and_look)
+                slots.close()
+                await slots.wait_closed()
+                return looked
+
+            before, after = asyncio.run(hold())
+    finally:
+        server.stop()
+    assert [name for name, _ in before] == ["grace", "grace"]
+    assert [name for name, _ in after] == ["grace", "grace"], "both back in the emptied Redis"
+    assert all(0 < left < 4.5 - 2.5 for _, left in after), after  # for what was left of them, no more
+
+
 def test_a_slot_handed_to_a_waiter_that_died_frees_within_its_claim(
     server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
 ) -> None:

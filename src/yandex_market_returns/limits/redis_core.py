@@ -169,6 +169,7 @@ class Owner:
         self._lock = threading.Lock()
         self._waiters: dict[str, Waiter] = {}  # by the id a hand-over names
         self._leases: dict[Key, list[str]] = {}
+        self._graces: dict[Key, dict[str, float]] = {}  # slots kept for a grace period: when each ends (monotonic)
         self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
 
     def waiting(self, waiter: Waiter) -> str:
@@ -216,6 +217,24 @@ class Owner:
     def held(self) -> dict[Key, list[str]]:
         with self._lock:
             return {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
+
+    def keeping(self, key: Key, lease: str, seconds: float) -> None:
+        """A released slot kept for ``seconds``: Redis that lost its keys meanwhile gets it back."""
+        with self._lock:
+            self._graces.setdefault(key, {})[lease] = time.monotonic() + seconds
+
+    def kept(self, key: Key, lease: str) -> None:
+        with self._lock:
+            self._graces.get(key, {}).pop(lease, None)
+
+    def graces(self) -> dict[Key, list[tuple[str, int]]]:
+        """The slots kept for a grace period, each with the milliseconds left of it."""
+        now = time.monotonic()
+        with self._lock:
+            return {
+                key: [(lease, int((end - now) * 1000)) for lease, end in kept.items() if end > now]
+                for key, kept in self._graces.items()
+            }
 
     def epoch(self, key: Key) -> str:
         with self._lock:
@@ -291,6 +310,8 @@ class Store:
         QUEUED_MS, a claimed slot within CLAIM_MS, a leased one when its lease ends: said then). What frees
         is handed to the next waiters, this owner's woken at once; after a grace period, handed on again."""
         deadline = time.monotonic() + CLAIM_MS / 1000
+        if grace > 0:  # from now on a renewal that finds Redis emptied puts it back, for what is left of it
+            owner.keeping(key, place, grace)
         while True:
             try:
                 told, *handed = yield self.release(key, place, grace)
@@ -303,11 +324,15 @@ class Store:
                         key,
                         error,
                     )
+                    owner.kept(key, place)
                     return
         for name in handed:  # this owner's own go at once; the message comes too, and finds them gone
             owner.handed(text(name), text(told))
-        if grace > 0 and not (yield Wait(grace)):
-            yield from self.giving_back(owner, key, "-", 0.0)  # no such lease: it only hands over what is free
+        if grace > 0:
+            ended = not (yield Wait(grace))
+            owner.kept(key, place)
+            if ended:
+                yield from self.giving_back(owner, key, "-", 0.0)  # no such lease: it hands over what is free
 
     def renewing(self, owner: Owner) -> Generator[Step, Any, None]:
         """Renew the owner's leases, often enough for a slot just handed over (CLAIM_MS) to become a lease
@@ -316,10 +341,13 @@ class Store:
         while not (yield Wait(period)):
             try:
                 self.replicas = yield Call("replicas", [], [])
-                for key, ids in owner.held().items():
-                    if ids:
+                held, graces = owner.held(), owner.graces()
+                for key in held.keys() | graces.keys():
+                    ids, kept = held.get(key, []), [part for grace in graces.get(key, []) for part in grace]
+                    if ids or kept:
                         keys, fresh = [self.key(key, "slots"), self.key(key, "epoch")], uuid.uuid4().hex
-                        owner.renewed(key, (yield Call("renew", keys, [self.lease_ms, owner.epoch(key), fresh, *ids])))
+                        args = [self.lease_ms, owner.epoch(key), fresh, len(ids), *ids, *kept]
+                        owner.renewed(key, (yield Call("renew", keys, args)))
                 period = min(self.lease_ms, CLAIM_MS) / 3000
             except FAILURES:
                 period = 0.2

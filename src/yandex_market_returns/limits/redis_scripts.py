@@ -145,12 +145,14 @@ table.insert(handed, 1, told or '')
 return handed
 """
 )
-# KEYS: slots, epoch. ARGV: lease ms, the epoch the caller knows ('' for none yet), a new epoch, ids.
+# KEYS: slots, epoch. ARGV: lease ms, the epoch the caller knows ('' for none yet), a new epoch, the number
+# of leases, their ids, then (id, ms left) of each slot the caller keeps for a grace period.
 # The epoch is a token the store's keys carry: one that is gone or another than the caller knows means
 # Redis lost the keys (restarted empty, flushed) and the leases of the requests still running are added
 # back, since those requests count all the same (one released meanwhile may come back with them, and end
-# with its lease). Otherwise only leases still held are renewed: one that ended (its process frozen past
-# it) may have been taken meanwhile. Answers the epoch.
+# with its lease), and so are the grace periods, for what is left of them. Otherwise only leases still
+# held are renewed: one that ended (its process frozen past it) may have been taken meanwhile. Answers the
+# epoch.
 RENEW = (
     _NOW
     + _KEEP
@@ -161,11 +163,17 @@ if not epoch then
   epoch = ARGV[3]
   redis.call('SET', KEYS[2], epoch)
 end
-for i = 4, #ARGV do
+local leases = 4 + tonumber(ARGV[4])
+for i = 5, leases do
   if lost then
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
   else
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+  end
+end
+if lost then
+  for i = leases + 1, #ARGV, 2 do
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[i + 1]), 'grace:' .. ARGV[i])
   end
 end
 keep(KEYS[1], KEYS[2])
