@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -21,6 +21,7 @@ from tools.wheelhouse import LOWEST, LOWEST_REDIS
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.errors import ClientClosedError, LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits
+from yandex_market_returns.limits.redis_core import Owner, register
 from yandex_market_returns.rate_limit import RateLimit
 from yandex_market_returns.testing import FakeMarket
 
@@ -671,7 +672,7 @@ def test_redis_restarted_empty_gets_the_grace_periods_back(
             slots, _ = limits.for_threads()
             for _ in range(2):
                 assert slots.acquire(store, threading.Event(), None)
-                slots.release(store, 4.5)
+                slots.release(store, 6.0)
             before, after = restart_and_look()
         else:
 
@@ -679,7 +680,7 @@ def test_redis_restarted_empty_gets_the_grace_periods_back(
                 slots, _ = limits.for_tasks()
                 for _ in range(2):
                     assert await slots.acquire(store, None)
-                    slots.release(store, 4.5)
+                    slots.release(store, 6.0)
                 looked = await asyncio.to_thread(restart_and_look)
                 slots.close()
                 await slots.wait_closed()
@@ -690,7 +691,78 @@ def test_redis_restarted_empty_gets_the_grace_periods_back(
         server.stop()
     assert [name for name, _ in before] == ["grace", "grace"]
     assert [name for name, _ in after] == ["grace", "grace"], "both back in the emptied Redis"
-    assert all(0 < left < 4.5 - 2.5 for _, left in after), after  # for what was left of them, no more
+    assert all(0 < left < 6.0 - 2.5 for _, left in after), after  # for what was left of them, no more
+
+
+def test_a_grace_period_whose_release_failed_comes_back_with_an_emptied_redis(tmp_path: Path) -> None:
+    """Redis away longer than a release's retries (a claim, 3 s) as a request timed out, then back empty: the
+    grace period is this process's all the same, and its next renewal puts it back."""
+    server = RedisServer(tmp_path)
+    server.start()
+    limits = RedisLimits.from_url(server.url, prefix="test-grace-outage:", lease=3)
+    store = ("campaign", 7)
+    try:
+        slots, _ = limits.for_threads()
+        assert slots.acquire(store, threading.Event(), None)
+        time.sleep(1.2)  # a renewal learns the epoch
+        server.stop()
+        released = time.monotonic()
+        slots.release(store, 10.0)  # its release fails for a claim, and gives up
+        time.sleep(4.0)
+        server.start()  # empty
+        time.sleep(1.5)  # one renewal period (1 s) and a little
+        with redis.Redis.from_url(server.url, decode_responses=True) as peek:
+            (seconds, microseconds), ends = peek.time(), peek.zrange(limits.key(store, "slots"), 0, -1, withscores=True)
+            looked = time.monotonic()
+    finally:
+        limits.close()
+        server.stop()
+    assert [name.partition(":")[0] for name, _ in ends] == ["grace"], ends
+    left = ends[0][1] / 1000 - seconds - microseconds / 1e6
+    assert 0 < left <= 10.0 - (looked - released) + 0.1, left
+
+
+def test_a_lease_becomes_a_grace_period_in_one_step() -> None:
+    """No renewal may find a lease given back with a grace period as neither (it would restore neither)."""
+    owner = Owner()
+    store = ("campaign", 8)
+    owner.leased(store, "a")
+    owner.leased(store, "b")
+    assert owner.released(store, 5.0) == "b"
+    assert owner.held() == {store: ["a"]}
+    ((lease, left),) = owner.graces()[store]
+    assert lease == "b"
+    assert 4_900 < left <= 5_000
+    assert owner.released(store) == "a"
+    ((kept, still),) = owner.graces()[store]  # a release without a grace period keeps none
+    assert kept == "b"
+    assert abs(still - left) < 100
+
+
+def test_a_grace_period_whose_release_never_came_takes_its_lease_s_place(
+    server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
+) -> None:
+    """Redis kept its keys, but the release (with a grace period longer than what is left of the lease) never
+    reached it: the renewal keeps the slot as the release would have, until the grace period ends."""
+    limits = make_limits(server.url, prefix="test-grace-renewal:", lease=3)
+    slots, _ = limits.for_threads()
+    store = ("campaign", 9)
+    assert slots.acquire(store, threading.Event(), None)
+    time.sleep(1.2)  # a renewal learns the epoch
+    (lease,) = cast(list[bytes], peek.zrange(limits.key(store, "slots"), 0, -1))
+    renew = register(peek)["renew"]
+    epoch = peek.get(limits.key(store, "epoch"))
+    # What the renewer sends for a store with no lease left and a grace period of 8 s: its lease is kept
+    # in its place, the grace period ending when the release's would have.
+    renew(keys=[limits.key(store, "slots"), limits.key(store, "epoch")], args=[3000, epoch, "x", 0, lease, 8000])
+    ((name, end),) = cast(list[tuple[bytes, float]], peek.zrange(limits.key(store, "slots"), 0, -1, withscores=True))
+    seconds, microseconds = peek.time()
+    assert name == b"grace:" + lease
+    assert 7.5 < end / 1000 - seconds - microseconds / 1e6 <= 8.0
+    # A lease that ended (its process frozen past it) is not taken back: the slot may be another's by now.
+    peek.zadd(limits.key(store, "slots"), {b"ended": 0})
+    renew(keys=[limits.key(store, "slots"), limits.key(store, "epoch")], args=[3000, epoch, "x", 0, "ended", 8000])
+    assert peek.zscore(limits.key(store, "slots"), b"grace:ended") is None
 
 
 def test_a_slot_handed_to_a_waiter_that_died_frees_within_its_claim(

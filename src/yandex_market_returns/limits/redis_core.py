@@ -210,29 +210,29 @@ class Owner:
         with self._lock:
             self._leases.setdefault(key, []).append(lease)
 
-    def released(self, key: Key) -> str:
+    def released(self, key: Key, grace: float = 0.0) -> str:
+        """A lease given back; one kept for ``grace`` seconds is a grace period of this owner's from then on,
+        in the same step, so that no renewal finds it neither (a renewal puts it back in a Redis emptied
+        meanwhile, or keeps it in one whose release never came)."""
         with self._lock:
-            return self._leases[key].pop()
+            lease = self._leases[key].pop()
+            if grace > 0 and lease != LOCAL:
+                self._graces.setdefault(key, {})[lease] = time.monotonic() + grace
+            return lease
 
     def held(self) -> dict[Key, list[str]]:
         with self._lock:
             return {key: [lease for lease in ids if lease != LOCAL] for key, ids in self._leases.items()}
 
-    def keeping(self, key: Key, lease: str, seconds: float) -> None:
-        """A released slot kept for ``seconds``: Redis that lost its keys meanwhile gets it back."""
-        with self._lock:
-            self._graces.setdefault(key, {})[lease] = time.monotonic() + seconds
-
-    def kept(self, key: Key, lease: str) -> None:
-        with self._lock:
-            self._graces.get(key, {}).pop(lease, None)
-
     def graces(self) -> dict[Key, list[tuple[str, int]]]:
-        """The slots kept for a grace period, each with the milliseconds left of it."""
+        """The grace periods not ended, each with the milliseconds left of it (the ended ones are forgotten)."""
         now = time.monotonic()
         with self._lock:
+            self._graces = {
+                key: left for key, kept in self._graces.items() if (left := {k: e for k, e in kept.items() if e > now})
+            }
             return {
-                key: [(lease, int((end - now) * 1000)) for lease, end in kept.items() if end > now]
+                key: [(lease, int((end - now) * 1000)) for lease, end in kept.items()]
                 for key, kept in self._graces.items()
             }
 
@@ -310,8 +310,6 @@ class Store:
         QUEUED_MS, a claimed slot within CLAIM_MS, a leased one when its lease ends: said then). What frees
         is handed to the next waiters, this owner's woken at once; after a grace period, handed on again."""
         deadline = time.monotonic() + CLAIM_MS / 1000
-        if grace > 0:  # from now on a renewal that finds Redis emptied puts it back, for what is left of it
-            owner.keeping(key, place, grace)
         while True:
             try:
                 told, *handed = yield self.release(key, place, grace)
@@ -324,15 +322,11 @@ class Store:
                         key,
                         error,
                     )
-                    owner.kept(key, place)
                     return
         for name in handed:  # this owner's own go at once; the message comes too, and finds them gone
             owner.handed(text(name), text(told))
-        if grace > 0:
-            ended = not (yield Wait(grace))
-            owner.kept(key, place)
-            if ended:
-                yield from self.giving_back(owner, key, "-", 0.0)  # no such lease: it hands over what is free
+        if grace > 0 and not (yield Wait(grace)):
+            yield from self.giving_back(owner, key, "-", 0.0)  # no such lease: it only hands over what is free
 
     def renewing(self, owner: Owner) -> Generator[Step, Any, None]:
         """Renew the owner's leases, often enough for a slot just handed over (CLAIM_MS) to become a lease

@@ -390,7 +390,7 @@ class _ThreadSlots:
 
     def release(self, key: Key, grace: float = 0.0) -> None:
         limits = self._limits
-        lease = limits._owner.released(key)
+        lease = limits._owner.released(key, grace)
         if lease == LOCAL:
             assert limits._local is not None
             limits._local.for_threads()[0].release(key, grace)

@@ -151,8 +151,9 @@ return handed
 # Redis lost the keys (restarted empty, flushed) and the leases of the requests still running are added
 # back, since those requests count all the same (one released meanwhile may come back with them, and end
 # with its lease), and so are the grace periods, for what is left of them. Otherwise only leases still
-# held are renewed: one that ended (its process frozen past it) may have been taken meanwhile. Answers the
-# epoch.
+# held are renewed: one that ended (its process frozen past it) may have been taken meanwhile; and a grace
+# period whose release has not come (Redis away then) is kept as RELEASE keeps it, in place of its lease.
+# Answers the epoch.
 RENEW = (
     _NOW
     + _KEEP
@@ -171,8 +172,10 @@ for i = 5, leases do
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
   end
 end
-if lost then
-  for i = leases + 1, #ARGV, 2 do
+for i = leases + 1, #ARGV, 2 do
+  local leased = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]) or '0')
+  if lost or leased > now then
+    redis.call('ZREM', KEYS[1], ARGV[i])
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[i + 1]), 'grace:' .. ARGV[i])
   end
 end

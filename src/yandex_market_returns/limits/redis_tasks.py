@@ -93,7 +93,7 @@ class RedisTaskSlots:
                 self._spawn(self._drive(self._store.giving_back(self._owner, key, name, 0.0), self._sleep))
 
     def release(self, key: Key, grace: float = 0.0) -> None:
-        lease = self._owner.released(key)
+        lease = self._owner.released(key, grace)
         if lease == LOCAL:
             assert self._local is not None
             self._local.release(key, grace)
