@@ -765,6 +765,38 @@ def test_a_grace_period_whose_release_never_came_takes_its_lease_s_place(
     assert peek.zscore(limits.key(store, "slots"), b"grace:ended") is None
 
 
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_keys_lost_before_a_process_s_first_renewal_are_noticed(
+    server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis, kind: str
+) -> None:
+    """Flushed just after a lease was taken, before its process renewed anything (so it had not learnt the
+    store's epoch from a renewal), and another process's take made the store anew: the lease comes back."""
+    store = ("campaign", 10)
+    first, second = (make_limits(server.url, prefix=f"test-first-second-{kind}:") for _ in range(2))
+
+    def flush_and_take_elsewhere() -> int:
+        peek.flushall()
+        assert second.for_threads()[0].acquire(store, threading.Event(), None)
+        time.sleep(1.5)  # the first's first renewal (1 s) and a little
+        return int(peek.zcard(first.key(store, "slots")))
+
+    if kind == "threads":
+        assert first.for_threads()[0].acquire(store, threading.Event(), None)
+        held = flush_and_take_elsewhere()
+    else:
+
+        async def hold() -> int:
+            slots, _ = first.for_tasks()
+            assert await slots.acquire(store, None)
+            counted = await asyncio.to_thread(flush_and_take_elsewhere)
+            slots.close()
+            await slots.wait_closed()
+            return counted
+
+        held = asyncio.run(hold())
+    assert held == 2, "the first's lease is back beside the second's"
+
+
 def test_a_slot_handed_to_a_waiter_that_died_frees_within_its_claim(
     server: RedisServer, make_limits: Callable[..., RedisLimits], peek: redis.Redis
 ) -> None:

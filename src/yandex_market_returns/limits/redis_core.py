@@ -206,9 +206,13 @@ class Owner:
             self.handed(name, told)
         return False
 
-    def leased(self, key: Key, lease: str) -> None:
+    def leased(self, key: Key, lease: str, epoch: str = "") -> None:
+        """A lease taken; ``epoch``, the store's as it was confirmed, is this owner's for the store unless it
+        knew one already (a renewal compares them: another means Redis lost the keys meanwhile)."""
         with self._lock:
             self._leases.setdefault(key, []).append(lease)
+            if epoch not in ("", "-") and not self._epochs.get(key):
+                self._epochs[key] = epoch
 
     def released(self, key: Key, grace: float = 0.0) -> str:
         """A lease given back; one kept for ``grace`` seconds is a grace period of this owner's from then on,
@@ -228,6 +232,8 @@ class Owner:
         """The grace periods not ended, each with the milliseconds left of it (the ended ones are forgotten)."""
         now = time.monotonic()
         with self._lock:
+            if not self._graces:
+                return {}
             self._graces = {
                 key: left for key, kept in self._graces.items() if (left := {k: e for k, e in kept.items() if e > now})
             }
@@ -271,10 +277,11 @@ class Store:
 
     def taking(
         self, key: Key, name: str, waiter: Waiter, deadline: float | None, stopped: Callable[[], bool]
-    ) -> Generator[Step, Any, tuple[Hold | None] | None]:
+    ) -> Generator[Step, Any, tuple[Hold | None, str] | None]:
         """Queue (retries, whose call's clock runs, before first attempts), take a slot or be handed one,
-        and lease it before anything is sent in it: ``(the hourly gate,)``, or ``None`` at the deadline or a
-        stop. A Redis error is the front-end's: the take may have run, so it gives the place back."""
+        and lease it before anything is sent in it: ``(the hourly gate, the store's epoch)``, or ``None`` at
+        the deadline or a stop. A Redis error is the front-end's: the take may have run, so it gives the
+        place back."""
         keys, args = self._slot(key, name)
         args += ["1" if deadline is not None else "0", QUEUED_MS, uuid.uuid4().hex]
         while not stopped():
@@ -297,7 +304,7 @@ class Store:
                     # master's place (a failover, maybe under way: a master already replaced takes writes
                     # until it is told), and its slot taken again, a fifth request. Not trusted: an outage.
                     raise NotReplicatedError(f"no replica of the master had the lease within {WAIT_MS} ms")
-                return (waiter.hold if waiter.granted else granted(answer[1]),)
+                return waiter.hold if waiter.granted else granted(answer[1]), text(confirmed)
             timeout = look_again_in(int(answer[0]), deadline)
             if timeout is None:
                 return None

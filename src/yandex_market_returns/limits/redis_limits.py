@@ -380,7 +380,7 @@ class _ThreadSlots:
             if got is None:
                 return False
             self._gate.granted(key, got[0])
-            owner.leased(key, name)
+            owner.leased(key, name, got[1])
             taken = True
             return True
         finally:

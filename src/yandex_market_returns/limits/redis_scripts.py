@@ -111,8 +111,9 @@ return {0}
 """
 )
 # KEYS: slots, epoch. ARGV: id, lease ms. A slot taken (or handed over) is the caller's for CLAIM only, until
-# the caller, having read that answer, leases it: from then on for the whole lease, renewed every second. 1
-# when it did; 0 when the claim had ended (the slot may be another's now).
+# the caller, having read that answer, leases it: from then on for the whole lease, renewed every second.
+# The store's epoch when it did ('-' for none), so that the caller notices keys lost before its first
+# renewal (see RENEW); 0 when the claim had ended (the slot may be another's now).
 CONFIRM = (
     _NOW
     + _KEEP
@@ -120,7 +121,7 @@ CONFIRM = (
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 keep(KEYS[1], KEYS[2])
-return 1
+return redis.call('GET', KEYS[2]) or '-'
 """
 )
 # ARGV[5] grace ms: a slot released with a grace period stays taken until it ends, under another name, so

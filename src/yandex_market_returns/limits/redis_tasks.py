@@ -84,7 +84,7 @@ class RedisTaskSlots:
             if got is None:
                 return False
             self._gate.granted(key, got[0])
-            self._owner.leased(key, name)
+            self._owner.leased(key, name, got[1])
             taken = True
             return True
         finally:
