@@ -160,6 +160,10 @@ class Waiter:
         raise NotImplementedError
 
 
+# An epoch no store has: the keys were lost, as far as this owner can tell (see Owner.leased).
+_LOST = "lost"
+
+
 class Owner:
     """The waiters and leases of one owner (a process's threads, or one async client's tasks): hand-overs are
     told on its own channel. Its lock guards its lists, never a call to Redis."""
@@ -207,12 +211,18 @@ class Owner:
         return False
 
     def leased(self, key: Key, lease: str, epoch: str = "") -> None:
-        """A lease taken; ``epoch``, the store's as it was confirmed, is this owner's for the store unless it
-        knew one already (a renewal compares them: another means Redis lost the keys meanwhile)."""
+        """A lease taken; ``epoch``, the store's as it was confirmed, is this owner's for the store if it knew
+        none. Another than the one it knew means the keys were lost between two of its confirmations (or
+        renewals): the next renewal is told so, and puts this owner's leases back."""
         with self._lock:
             self._leases.setdefault(key, []).append(lease)
-            if epoch not in ("", "-") and not self._epochs.get(key):
+            if epoch in ("", "-"):
+                return
+            known = self._epochs.get(key)
+            if not known:
                 self._epochs[key] = epoch
+            elif known != epoch:
+                self._epochs[key] = _LOST
 
     def released(self, key: Key, grace: float = 0.0) -> str:
         """A lease given back; one kept for ``grace`` seconds is a grace period of this owner's from then on,
