@@ -372,6 +372,13 @@ class Store:
             "RedisLimits.from_url, which finds the cluster"
         )
 
+    def node_refused(self, info: Mapping[str, Any]) -> errors.LimitsUnavailableError | None:
+        """What a call is refused with when the Redis it was given answers ``INFO cluster`` (``info``) as a node
+        of a Redis Cluster (not asked as the limits were made: it was away, or is a redis.asyncio.Redis)."""
+        if not cluster_node(info):
+            return None
+        return refusal(f"{self.cluster_node()}; the request was not sent")
+
     def unreachable(self, error: Failure) -> errors.LimitsUnavailableError:
         """What a call's attempt fails with: an outage (retried), or a refusal no retry mends (ACLs, a key of
         another type under the prefix, a password, a Cluster node that does not own the store)."""
@@ -390,6 +397,11 @@ class Store:
             f"Redis at {self.where} refused the shared limits' commands ({type(error).__name__}: {error}): "
             f"the request was not sent; {why}"
         )
+
+
+def cluster_node(info: Mapping[str, Any]) -> bool:
+    """Whether a Redis that answered ``INFO cluster`` with ``info`` is a node of a Redis Cluster."""
+    return info.get("cluster_enabled") in (1, "1")
 
 
 def refusal(message: str) -> errors.LimitsUnavailableError:

@@ -37,7 +37,19 @@ from redis.backoff import NoBackoff
 from .. import errors
 from ..pacing import Key, ThreadSlots
 from . import DEFAULT_PREFIX, InProcessLimits
-from .redis_core import FAILURES, Call, Failure, Owner, Step, Stepping, Store, Waiter, outage, refusal, register
+from .redis_core import (
+    FAILURES,
+    Call,
+    Failure,
+    Owner,
+    Step,
+    Stepping,
+    Store,
+    Waiter,
+    cluster_node,
+    outage,
+    register,
+)
 from .redis_gate import TaskGate, ThreadGate
 from .redis_scripts import LOCAL, TIMEOUT
 
@@ -168,8 +180,9 @@ class RedisLimits:
         """A call's: is the Redis that could not be asked as this was made a node of a cluster? Refused if so;
         a Redis still away fails the call's attempt as a take would."""
         assert isinstance(self._redis, redis.Redis)
-        if _cluster_node(self._redis):
-            raise refusal(f"{self._store.cluster_node()}; the request was not sent")
+        refused = self._store.node_refused(self._redis.info("cluster"))
+        if refused is not None:
+            raise refused
         self._undecided = False
 
     def ping(self) -> None:
@@ -485,16 +498,11 @@ def _speakable(protocol: object) -> bool:
         return False
 
 
-def _cluster_node(client: redis.Redis) -> bool:
-    """Whether ``client`` speaks to a node of a Redis Cluster."""
-    return client.info("cluster").get("cluster_enabled") in (1, "1")
-
-
 def _asked_whether_a_cluster_node(client: redis.Redis) -> bool | None:
-    """``_cluster_node`` as a RedisLimits is made: ``None`` when Redis cannot be asked now (a call asks, and
-    says why it cannot); a ``ValueError`` when the user may not ask."""
+    """Whether ``client`` is a node of a Redis Cluster, as a RedisLimits is made: ``None`` when Redis cannot
+    be asked now (a call asks, and says why it cannot); a ``ValueError`` when the user may not ask."""
     try:
-        return _cluster_node(client)
+        return cluster_node(client.info("cluster"))
     except FAILURES as error:
         if not isinstance(error, redis.exceptions.NoPermissionError):
             return None

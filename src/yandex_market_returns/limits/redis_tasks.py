@@ -17,7 +17,7 @@ import redis.asyncio.cluster
 from ..pacing import Key
 from ..task_slots import OneLoop
 from . import AsyncSlots
-from .redis_core import FAILURES, Call, Failure, Owner, Step, Stepping, Store, Waiter, outage, refusal, register
+from .redis_core import FAILURES, Call, Failure, Owner, Step, Stepping, Store, Waiter, outage, register
 from .redis_gate import TaskGate
 from .redis_scripts import LOCAL, TIMEOUT
 
@@ -126,10 +126,10 @@ class RedisTaskSlots:
         """As ``RedisLimits`` does for a redis.Redis at construction, at a call until Redis answers (one that
         does not fails the call's attempt as a take would): no request is sent."""
         assert isinstance(self._client, redis.asyncio.Redis)
-        cluster = (await self._client.info("cluster")).get("cluster_enabled") in (1, "1")
+        refused = self._store.node_refused(await self._client.info("cluster"))
         self._ask_cluster = False
-        if cluster:
-            raise refusal(f"{self._store.cluster_node()}; the request was not sent")
+        if refused is not None:
+            raise refused
 
     async def _drive(self, steps: Generator[Step, Any, Any], wait: Callable[[float], Coroutine[Any, Any, bool]]) -> Any:
         """Run ``steps`` (see redis_core.py): their calls to Redis awaited, their waits by ``wait``."""
