@@ -5,6 +5,7 @@ ceiling of the machine and the fake Market: one process of 4 threads posting wit
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,8 @@ RETURNS = 400
 LATENCY = 0.05
 THREAD_PROCESSES = 4
 THREADS = 8
+# Rounds of the ceiling and of RedisLimits, interleaved: the goal is judged on their medians.
+ROUNDS = 5
 
 # argv: mode (threads|tasks|raw), Redis URL or "" for the process's own limits, Market URL, key, return ids.
 # A worker opens its client before it says it is ready: the batch is timed, not the start of a process.
@@ -128,13 +131,19 @@ Row = tuple[str, str, str, bool]  # as in tools/benchmarks.py
 
 
 def rows() -> list[Row]:
-    ceiling = run("", raw=True)["ideal share"]
+    """The goal is judged on medians of ``ROUNDS`` rounds of the ceiling and of ``RedisLimits``, interleaved
+    so that drift on the machine hits both alike: one round's spread (about 0.015 here) is as wide as the
+    margin."""
     own = run("")
+    ceilings: list[float] = []
+    shared: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         server = RedisServer(Path(folder))
         server.start()
         try:
-            shared = run(server.url)
+            for _ in range(ROUNDS):
+                ceilings.append(run("", raw=True)["ideal share"])
+                shared.append(run(server.url))
             stats = redis.Redis.from_url(server.url).info("commandstats")
         finally:
             server.stop()
@@ -142,26 +151,31 @@ def rows() -> list[Row]:
     scripts = calls.get("eval", 0) + calls.get("evalsha", 0)
     # Inside scripts too: each is counted as its own command as well as its script's.
     commands = sum(count for name, count in calls.items() if name not in ("info", "hello", "ping"))
+    requests = sum(one["requests"] for one in shared)
+    share, ceiling = statistics.median(one["ideal share"] for one in shared), statistics.median(ceilings)
+    low, high = min(one["ideal share"] for one in shared), max(one["ideal share"] for one in shared)
+    most = max(one["max in flight"] for one in shared)
+    answers_420, failed = sum(one["420s"] for one in shared), sum(one["failed"] for one in shared)
     what = f"{THREAD_PROCESSES} processes x {THREADS} threads + 1 of tasks, {RETURNS} x {LATENCY * 1000:.0f} ms"
     return [
         (f"{what}, own limits: 420 answers", f"{own['420s']} ({own['failed']} failed)", "(reported)", True),
-        (f"{what}, RedisLimits: max in flight", str(shared["max in flight"]), "<= 4", shared["max in flight"] <= 4),
+        (f"{what}, RedisLimits: max in flight", str(most), "<= 4", most <= 4),
+        ("  RedisLimits: 420 answers, failed", f"{answers_420}, {failed}", "0, 0", not answers_420 and not failed),
         (
-            "  RedisLimits: 420 answers, failed",
-            f"{shared['420s']}, {shared['failed']}",
-            "0, 0",
-            not shared["420s"] and not shared["failed"],
-        ),
-        (
-            "  RedisLimits: share of ideal N*L/4",
-            f"{shared['ideal share']:.2f} ({shared['ideal share'] / ceiling:.2f} of the ceiling)",
+            f"  RedisLimits: share of ideal N*L/4, median of {ROUNDS}",
+            f"{share:.2f} ({low:.2f}-{high:.2f}; {share / ceiling:.2f} of the ceiling)",
             ">= 0.90, or >= 0.97 of the ceiling",
-            shared["ideal share"] >= 0.9 or shared["ideal share"] >= 0.97 * ceiling,
+            share >= 0.9 or share >= 0.97 * ceiling,
         ),
-        ("  ceiling: 1 process, 4 threads of raw httpx", f"{ceiling:.2f} of ideal", "(reported)", True),
+        (
+            f"  ceiling: 1 process, 4 threads of raw httpx, median of {ROUNDS}",
+            f"{ceiling:.2f} of ideal ({min(ceilings):.2f}-{max(ceilings):.2f})",
+            "(reported)",
+            True,
+        ),
         (
             "  RedisLimits: Redis calls a request",
-            f"{scripts / shared['requests']:.1f} scripts, {commands / shared['requests']:.1f} commands in all",
+            f"{scripts / requests:.1f} scripts, {commands / requests:.1f} commands in all",
             "(reported)",
             True,
         ),
