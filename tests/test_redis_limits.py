@@ -21,7 +21,7 @@ from tools.wheelhouse import LOWEST, LOWEST_REDIS
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.errors import ClientClosedError, LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits
-from yandex_market_returns.limits.redis_core import Owner, register
+from yandex_market_returns.limits.redis_core import Call, Owner, Stepping, Store, register
 from yandex_market_returns.rate_limit import RateLimit
 from yandex_market_returns.testing import FakeMarket
 
@@ -644,6 +644,103 @@ def test_redis_restarted_empty_between_renewals_gets_the_running_leases_back(
 
 
 @pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_redis_restarted_with_older_keys_gets_the_leases_taken_since_back(
+    tmp_path: Path, kind: str, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """A restart from a snapshot (or a replica that lagged, promoted) brings the epoch back, but not the
+    leases written since: no renewal finds its keys lost, and without more a fifth request could start."""
+    server = RedisServer(tmp_path)
+    server.start()
+    limits = make_limits(server.url, prefix="test-older:")
+    store = ("campaign", 5)
+
+    def snapshot() -> None:
+        time.sleep(1.2)  # a renewal learns the epoch, and which Redis process answers
+        with redis.Redis.from_url(server.url) as peek:
+            peek.save()
+
+    def restart_and_count() -> tuple[int, int]:
+        with redis.Redis.from_url(server.url) as peek:
+            before = int(peek.zcard(limits.key(store, "slots")))
+        server.kill()
+        server.start()  # from the snapshot: two of the four leases, and the same epoch
+        time.sleep(1.5)  # one renewal period (1 s) and a little
+        with redis.Redis.from_url(server.url) as peek:
+            return before, int(peek.zcard(limits.key(store, "slots")))
+
+    try:
+        if kind == "threads":
+            slots, _ = limits.for_threads()
+            assert all(slots.acquire(store, threading.Event(), None) for _ in range(2))
+            snapshot()
+            assert all(slots.acquire(store, threading.Event(), None) for _ in range(2))
+            counted = restart_and_count()
+        else:
+
+            async def hold() -> tuple[int, int]:
+                slots, _ = limits.for_tasks()
+                assert all([await slots.acquire(store, None) for _ in range(2)])
+                await asyncio.to_thread(snapshot)
+                assert all([await slots.acquire(store, None) for _ in range(2)])
+                counted = await asyncio.to_thread(restart_and_count)
+                slots.close()
+                await slots.wait_closed()
+                return counted
+
+            counted = asyncio.run(hold())
+    finally:
+        server.stop()
+    assert counted == (4, 4)
+
+
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
+def test_redis_restarted_with_older_keys_before_a_process_s_first_renewal_is_noticed(
+    tmp_path: Path, kind: str, make_limits: Callable[..., RedisLimits]
+) -> None:
+    """The store's keys (its epoch) came from another process, the snapshot was taken before this one
+    leased anything, and Redis restarts from it before this process's first renewal: its first take asked
+    which Redis process answered, so its renewal notices another."""
+    server = RedisServer(tmp_path)
+    server.start()
+    store = ("campaign", 15)
+    other, limits = (make_limits(server.url, prefix="test-older-first:") for _ in range(2))
+    slots, _ = other.for_threads()
+    assert slots.acquire(store, threading.Event(), None)
+    slots.release(store)
+    with redis.Redis.from_url(server.url) as peek:
+        time.sleep(0.2)  # the release is given back
+        assert peek.exists(limits.key(store, "epoch"))
+        peek.save()
+
+    def restart_and_count() -> int:
+        server.kill()
+        server.start()  # from the snapshot: the epoch, and no lease
+        time.sleep(1.8)  # the first renewal, a second after the first take, and a little
+        with redis.Redis.from_url(server.url) as peek:
+            return int(peek.zcard(limits.key(store, "slots")))
+
+    try:
+        if kind == "threads":
+            mine, _ = limits.for_threads()
+            assert all(mine.acquire(store, threading.Event(), None) for _ in range(4))
+            counted = restart_and_count()
+        else:
+
+            async def hold() -> int:
+                mine, _ = limits.for_tasks()
+                assert all([await mine.acquire(store, None) for _ in range(4)])
+                counted = await asyncio.to_thread(restart_and_count)
+                mine.close()
+                await mine.wait_closed()
+                return counted
+
+            counted = asyncio.run(hold())
+    finally:
+        server.stop()
+    assert counted == 4
+
+
+@pytest.mark.parametrize("kind", ["threads", "tasks"])
 def test_redis_restarted_empty_gets_the_grace_periods_back(
     tmp_path: Path, kind: str, make_limits: Callable[..., RedisLimits]
 ) -> None:
@@ -736,6 +833,55 @@ def test_an_epoch_confirmed_unlike_the_one_known_tells_the_next_renewal_the_keys
     owner.renewed(store, "made-after-the-loss")  # the renewal that put the leases back says the store's
     owner.leased(store, "d", "made-after-the-loss")
     assert owner.epoch(store) == "made-after-the-loss"
+
+
+def test_only_another_redis_process_tells_the_next_renewal_the_keys_may_be_older() -> None:
+    """The run id the renewals are answered with: the same one, or none (INFO refused, a cluster), leaves
+    the epochs as they are; another puts every store's leases back, known epoch or not."""
+    owner = Owner()
+    renewed, leased_only = ("campaign", 12), ("campaign", 13)
+    owner.leased(renewed, "a", "epoch-12")
+    owner.leased(leased_only, "b", "-")
+    owner.served_by("first")
+    owner.served_by("first")
+    owner.served_by("")
+    assert (owner.epoch(renewed), owner.epoch(leased_only)) == ("epoch-12", "")
+    owner.served_by("second")
+    assert owner.epoch(renewed) not in ("", "epoch-12")
+    assert owner.epoch(leased_only) not in ("", "-")
+    owner.renewed(renewed, "epoch-12")  # the renewal that put the leases back
+    owner.served_by("second")
+    assert owner.epoch(renewed) == "epoch-12"
+
+
+def test_a_lease_released_while_a_renewal_puts_the_leases_back_is_released_again(peek: redis.Redis) -> None:
+    """The renewal that puts the leases back was sent with a lease that its thread released before the
+    renewal ran: put back, it would hold its slot for a whole lease, renewed and released by no one."""
+    store, owner = Store("test-renewal-race:", 30_000, "here"), Owner()
+    scripts, key = register(peek), ("campaign", 14)
+
+    def run(call: Call) -> Any:
+        return scripts[call.script](keys=call.keys, args=call.args)
+
+    peek.set(store.key(key, "epoch"), "the-store-s")
+    for name in ("a", "b"):
+        peek.zadd(store.key(key, "slots"), {name: 1e15})
+        owner.leased(key, name, "the-store-s")
+    owner.served_by("before")
+    owner.served_by("after")  # another Redis process answers: the keys may be older
+    renewal = Stepping(store.renewing(owner))
+    assert renewal.next() is not None  # its first wait
+    renewal.answered(False)
+    for step in iter(renewal.next, None):
+        if isinstance(step, Call) and step.script == "renew":
+            assert step.args[4:6] == ["a", "b"]
+            assert owner.released(key) == "b"  # released on its way, and given back before it runs
+            run(store.release(key, "b", 0.0))
+        if isinstance(step, Call):
+            renewal.answered(run(step))
+        else:
+            renewal.answered(True)  # the next wait: closing, the renewals end
+    assert cast(list[bytes], peek.zrange(store.key(key, "slots"), 0, -1)) == [b"a"]
 
 
 def test_a_lease_becomes_a_grace_period_in_one_step() -> None:

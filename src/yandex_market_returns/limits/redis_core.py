@@ -90,12 +90,15 @@ class Stepping:
 
 
 def register(client: Any) -> dict[str, Any]:
-    """The scripts, registered on a client of any kind (standalone or cluster, sync or async), and the two
-    commands a master with replicas is asked: how many replicas it has (``replicas``, 0 when it cannot
-    tell), and ``wait``: until one of them has a slot's lease."""
+    """The scripts, registered on a client of any kind (standalone or cluster, sync or async), and the
+    commands a master is asked: how many replicas it has (``replicas``, 0 when it cannot tell), which Redis
+    process it is (``server``, its run id; ``""`` when it cannot tell), and ``wait``: until one of its
+    replicas has a slot's lease."""
     called: dict[str, Any] = {name: client.register_script(source) for name, source in SCRIPTS.items()}
-    if isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster):
-        return called | {"replicas": _none if isinstance(client, redis.cluster.RedisCluster) else _no_replicas}
+    if isinstance(client, redis.cluster.RedisCluster):
+        return called | {"replicas": _none, "server": _unknown}
+    if isinstance(client, redis.asyncio.cluster.RedisCluster):
+        return called | {"replicas": _no_replicas, "server": _async_unknown}
 
     def replicas(keys: list[str], args: list[Any]) -> int:
         try:
@@ -108,6 +111,18 @@ def register(client: Any) -> dict[str, Any]:
             return _online(await client.info("replication"))
         except FAILURES:
             return 0
+
+    def server(keys: list[str], args: list[Any]) -> str:
+        try:
+            return str(client.info("server").get("run_id", ""))
+        except FAILURES:
+            return ""  # INFO refused, or Redis away: the next renewal asks again
+
+    async def async_server(keys: list[str], args: list[Any]) -> str:
+        try:
+            return str((await client.info("server")).get("run_id", ""))
+        except FAILURES:
+            return ""
 
     # WAIT waits for the writes of its own connection: the lease and the wait go on one, in a pipeline.
     def confirm_replicated(keys: list[str], args: list[Any]) -> Any:
@@ -123,8 +138,12 @@ def register(client: Any) -> dict[str, Any]:
             return await pipe.execute()
 
     if isinstance(client, redis.asyncio.Redis):
-        return called | {"replicas": async_replicas, "confirm_replicated": async_confirm_replicated}
-    return called | {"replicas": replicas, "confirm_replicated": confirm_replicated}
+        return called | {
+            "replicas": async_replicas,
+            "server": async_server,
+            "confirm_replicated": async_confirm_replicated,
+        }
+    return called | {"replicas": replicas, "server": server, "confirm_replicated": confirm_replicated}
 
 
 def _online(replication: dict[str, Any]) -> int:
@@ -143,6 +162,14 @@ def _none(keys: list[str], args: list[Any]) -> int:
 
 async def _no_replicas(keys: list[str], args: list[Any]) -> int:
     return 0
+
+
+def _unknown(keys: list[str], args: list[Any]) -> str:
+    return ""  # a cluster's keys live on many nodes: no one run id tells (see the README)
+
+
+async def _async_unknown(keys: list[str], args: list[Any]) -> str:
+    return ""
 
 
 class Waiter:
@@ -175,6 +202,8 @@ class Owner:
         self._leases: dict[Key, list[str]] = {}
         self._graces: dict[Key, dict[str, float]] = {}  # slots kept for a grace period: when each ends (monotonic)
         self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
+        self._server = ""  # the run id of the Redis process that answered last
+        self._asked = False  # whether it was asked yet
 
     def waiting(self, waiter: Waiter) -> str:
         name = f"{self.id}.{uuid.uuid4().hex}"
@@ -256,6 +285,21 @@ class Owner:
         with self._lock:
             return self._epochs.get(key, "")
 
+    def served_by(self, server: str) -> None:
+        """The Redis process that answers renewals now (its run id). Another than before (restarted, or a
+        replica promoted) may hold older keys than this owner wrote: a snapshot, or a replica that lagged,
+        where the epoch is the same but leases since are gone. The next renewals put them back, as after
+        keys lost."""
+        with self._lock:
+            if server and self._server and server != self._server:
+                self._epochs = {key: _LOST for key in self._epochs.keys() | self._leases.keys() | self._graces.keys()}
+            self._server = server or self._server
+            self._asked = True
+
+    def asked_server(self) -> bool:
+        with self._lock:
+            return self._asked
+
     def renewed(self, key: Key, epoch: bytes | str) -> None:
         with self._lock:
             self._epochs[key] = text(epoch)
@@ -286,7 +330,7 @@ class Store:
         return Call("release", keys, [*args, int(grace * 1000)])
 
     def taking(
-        self, key: Key, name: str, waiter: Waiter, deadline: float | None, stopped: Callable[[], bool]
+        self, owner: Owner, key: Key, name: str, waiter: Waiter, deadline: float | None, stopped: Callable[[], bool]
     ) -> Generator[Step, Any, tuple[Hold | None, str] | None]:
         """Queue (retries, whose call's clock runs, before first attempts), take a slot or be handed one,
         and lease it before anything is sent in it: ``(the hourly gate, the store's epoch)``, or ``None`` at
@@ -301,6 +345,8 @@ class Store:
                 # asked for again.
                 if self.replicas is None:
                     self.replicas = yield Call("replicas", [], [])
+                if not owner.asked_server():  # before its first lease: a restart after it is then noticed
+                    owner.served_by((yield Call("server", [], [])))
                 leasing = [self.key(key, "slots"), self.key(key, "epoch")], [name, self.lease_ms]
                 if self.replicas:
                     confirmed, acknowledged = yield Call("confirm_replicated", *leasing)
@@ -340,10 +386,16 @@ class Store:
                         error,
                     )
                     return
-        for name in handed:  # this owner's own go at once; the message comes too, and finds them gone
-            owner.handed(text(name), text(told))
+        self._told(owner, told, handed)
         if grace > 0 and not (yield Wait(grace)):
             yield from self.giving_back(owner, key, "-", 0.0)  # no such lease: it only hands over what is free
+
+    @staticmethod
+    def _told(owner: Owner, told: bytes | str, handed: list[bytes | str]) -> None:
+        """What a release handed over: this owner's own waiters go at once; the message comes too, and finds
+        them gone."""
+        for name in handed:
+            owner.handed(text(name), text(told))
 
     def renewing(self, owner: Owner) -> Generator[Step, Any, None]:
         """Renew the owner's leases, often enough for a slot just handed over (CLAIM_MS) to become a lease
@@ -352,16 +404,30 @@ class Store:
         while not (yield Wait(period)):
             try:
                 self.replicas = yield Call("replicas", [], [])
+                owner.served_by((yield Call("server", [], [])))
                 held, graces = owner.held(), owner.graces()
                 for key in held.keys() | graces.keys():
                     ids, kept = held.get(key, []), [part for grace in graces.get(key, []) for part in grace]
                     if ids or kept:
                         keys, fresh = [self.key(key, "slots"), self.key(key, "epoch")], uuid.uuid4().hex
                         args = [self.lease_ms, owner.epoch(key), fresh, len(ids), *ids, *kept]
-                        owner.renewed(key, (yield Call("renew", keys, args)))
+                        epoch, restored = yield Call("renew", keys, args)
+                        owner.renewed(key, epoch)
+                        if int(restored):
+                            yield from self._released_meanwhile(owner, key, ids)
                 period = min(self.lease_ms, CLAIM_MS) / 3000
             except FAILURES:
                 period = 0.2
+
+    def _released_meanwhile(self, owner: Owner, key: Key, renewed: list[str]) -> Generator[Step, Any, None]:
+        """A renewal that put the leases back may have put back one released while it was on its way, which
+        no one would renew or release: its slot would stay taken for a whole lease. Released again
+        (RELEASE is idempotent); a failure leaves it to end with its lease."""
+        held = set(owner.held().get(key, []))
+        for lease in renewed:
+            if lease not in held:
+                told, *handed = yield self.release(key, lease, 0.0)
+                self._told(owner, told, handed)
 
     def cluster_node(self) -> ValueError:
         """What a client of one node of a Redis Cluster is refused with: it would serve only the stores whose

@@ -380,7 +380,7 @@ class _ThreadSlots:
             try:
                 if limits._undecided:
                     limits._ask()
-                got = limits._drive(limits._store.taking(key, name, waiter, deadline, stop.is_set), wait)
+                got = limits._drive(limits._store.taking(owner, key, name, waiter, deadline, stop.is_set), wait)
             except FAILURES as error:
                 if limits._closed:
                     raise errors.ClientClosedError("this RedisLimits was closed during the call") from None

@@ -150,11 +150,11 @@ return handed
 # of leases, their ids, then (id, ms left) of each slot the caller keeps for a grace period.
 # The epoch is a token the store's keys carry: one that is gone or another than the caller knows means
 # Redis lost the keys (restarted empty, flushed) and the leases of the requests still running are added
-# back, since those requests count all the same (one released meanwhile may come back with them, and end
-# with its lease), and so are the grace periods, for what is left of them. Otherwise only leases still
+# back, since those requests count all the same (one released meanwhile may come back with them: the caller
+# releases it again), and so are the grace periods, for what is left of them. Otherwise only leases still
 # held are renewed: one that ended (its process frozen past it) may have been taken meanwhile; and a grace
 # period whose release has not come (Redis away then) is kept as RELEASE keeps it, in place of its lease.
-# Answers the epoch.
+# Answers the epoch, and 1 when the leases were put back (0 otherwise).
 RENEW = (
     _NOW
     + _KEEP
@@ -181,7 +181,7 @@ for i = leases + 1, #ARGV, 2 do
   end
 end
 keep(KEYS[1], KEYS[2])
-return epoch
+return {epoch, lost and 1 or 0}
 """
 )
 # KEYS: hold. ARGV: exhausted (0/1), wait ms, ms since the request was sent, remaining > 0 (0/1),

@@ -73,7 +73,9 @@ class RedisTaskSlots:
             try:
                 if self._ask_cluster:
                     await self._refuse_a_cluster_node()
-                got = await self._drive(self._store.taking(key, name, waiter, deadline, lambda: self._closed), wait)
+                got = await self._drive(
+                    self._store.taking(self._owner, key, name, waiter, deadline, lambda: self._closed), wait
+                )
             except FAILURES as error:
                 # The take may have run and its reply been lost: its place (or slot) is given back below.
                 local = self._unavailable(error)
