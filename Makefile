@@ -1,5 +1,5 @@
 # The project's interface. Every target that needs the pinned tools bootstraps them (.venv/, node_modules/)
-# itself, so a fresh clone needs nothing but python3, make, Node.js and a JDK.
+# itself, so a fresh clone needs nothing but what `make prerequisites` checks (the README names it).
 
 PYTHON ?= python3
 VENV := .venv
@@ -38,7 +38,7 @@ generate = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 	&& $(BIN)/python -c 'import json, sys, yaml; json.dump(yaml.safe_load(open("openapi.yaml")), sys.stdout, indent=1, ensure_ascii=False); print()' > $(1)/openapi.json
 
 .DEFAULT_GOAL := help
-.PHONY: help check generate check-generated lint lint-spec test bench faults demo docs breaking release-check build publish vendor wheelhouse record lock clean
+.PHONY: help prerequisites check generate check-generated lint lint-spec test bench faults demo docs breaking release-check build publish vendor wheelhouse record lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +64,9 @@ wheelhouse: $(WHEELHOUSE_READY) ## Download the runtime dependencies' wheels int
 $(NODE_READY): | package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
+
+prerequisites: ## Check every program and Debian package the targets and tests need; print the apt-get line for what is missing
+	$(PYTHON) tools/prerequisites.py
 
 check: check-generated lint ## Main job: regenerate and verify the client (no drift, spec valid, lint, types)
 
