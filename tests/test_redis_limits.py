@@ -836,15 +836,19 @@ def test_an_epoch_confirmed_unlike_the_one_known_tells_the_next_renewal_the_keys
 
 
 def test_only_another_redis_process_tells_the_next_renewal_the_keys_may_be_older() -> None:
-    """The run id the renewals are answered with: the same one, or none (INFO refused, a cluster), leaves
-    the epochs as they are; another puts every store's leases back, known epoch or not."""
+    """The run id the renewals are answered with: the same one, none given (a cluster) or none known (Redis
+    away) leaves the epochs as they are; another puts every store's leases back, known epoch or not."""
     owner = Owner()
     renewed, leased_only = ("campaign", 12), ("campaign", 13)
     owner.leased(renewed, "a", "epoch-12")
     owner.leased(leased_only, "b", "-")
+    owner.served_by(None)  # Redis could not be asked: asked again before the next lease
+    assert not owner.knows_server()
     owner.served_by("first")
     owner.served_by("first")
     owner.served_by("")
+    owner.served_by(None)
+    assert owner.knows_server()
     assert (owner.epoch(renewed), owner.epoch(leased_only)) == ("epoch-12", "")
     owner.served_by("second")
     assert owner.epoch(renewed) not in ("", "epoch-12")
@@ -854,34 +858,69 @@ def test_only_another_redis_process_tells_the_next_renewal_the_keys_may_be_older
     assert owner.epoch(renewed) == "epoch-12"
 
 
-def test_a_lease_released_while_a_renewal_puts_the_leases_back_is_released_again(peek: redis.Redis) -> None:
-    """The renewal that puts the leases back was sent with a lease that its thread released before the
-    renewal ran: put back, it would hold its slot for a whole lease, renewed and released by no one."""
-    store, owner = Store("test-renewal-race:", 30_000, "here"), Owner()
+@pytest.mark.parametrize("grace", [0.0, 5.0])
+@pytest.mark.parametrize(
+    "order",
+    [
+        "release, renewal",
+        "renewal, release",
+        "renewal, its release again, release",
+        "release, renewal whose answer was lost",
+    ],
+)
+def test_a_lease_released_while_a_renewal_puts_the_leases_back_is_released_again(
+    peek: redis.Redis, order: str, grace: float
+) -> None:
+    """Redis restarted from a snapshot without lease b. The renewal that puts the leases back was sent with
+    b, which its thread released on the way, the release reaching Redis before or after the renewal: put
+    back, b would hold its slot for a whole lease, renewed and released by no one, and its grace period
+    would be lost. So too when the renewal ran but its answer was lost: the next one releases b again."""
+    store, owner = Store(f"test-renewal-race-{grace}-{len(order)}:", 30_000, "here"), Owner()
     scripts, key = register(peek), ("campaign", 14)
 
     def run(call: Call) -> Any:
         return scripts[call.script](keys=call.keys, args=call.args)
 
     peek.set(store.key(key, "epoch"), "the-store-s")
+    peek.zadd(store.key(key, "slots"), {"a": 1e15})
     for name in ("a", "b"):
-        peek.zadd(store.key(key, "slots"), {name: 1e15})
         owner.leased(key, name, "the-store-s")
     owner.served_by("before")
     owner.served_by("after")  # another Redis process answers: the keys may be older
-    renewal = Stepping(store.renewing(owner))
-    assert renewal.next() is not None  # its first wait
-    renewal.answered(False)
+    released = store.release(key, "b", grace)
+    renewal, renewals, releases = Stepping(store.renewing(owner)), 0, 0
     for step in iter(renewal.next, None):
-        if isinstance(step, Call) and step.script == "renew":
-            assert step.args[4:6] == ["a", "b"]
-            assert owner.released(key) == "b"  # released on its way, and given back before it runs
-            run(store.release(key, "b", 0.0))
-        if isinstance(step, Call):
-            renewal.answered(run(step))
-        else:
-            renewal.answered(True)  # the next wait: closing, the renewals end
-    assert cast(list[bytes], peek.zrange(store.key(key, "slots"), 0, -1)) == [b"a"]
+        if not isinstance(step, Call):  # a wait: closing once the second renewal is done
+            renewal.answered(renewals >= 2)
+            continue
+        if step.script == "renew":
+            renewals += 1
+            if renewals == 1:
+                assert step.args[4:6] == ["a", "b"]
+                assert owner.released(key, grace) == "b"  # released on its way
+                if order.startswith("release"):
+                    run(released)
+                answer = run(step)
+                if order == "renewal, release":
+                    run(released)
+                if order.endswith("lost"):
+                    renewal.failed(redis.ConnectionError("the answer was lost"))
+                    continue
+                renewal.answered(answer)
+                continue
+        answer = run(step)
+        if step.script == "release":
+            releases += 1
+            if releases == 1 and order.endswith("release again, release"):
+                run(released)
+        renewal.answered(answer)
+    assert releases == 1  # b, once again
+    slots = dict(cast(list[tuple[bytes, float]], peek.zrange(store.key(key, "slots"), 0, -1, withscores=True)))
+    assert b"b" not in slots
+    if grace:
+        seconds, microseconds = peek.time()
+        assert 3.0 < slots.pop(b"grace:b") / 1000 - seconds - microseconds / 1e6 <= grace
+    assert list(slots) == [b"a"]
 
 
 def test_a_lease_becomes_a_grace_period_in_one_step() -> None:

@@ -91,14 +91,14 @@ class Stepping:
 
 def register(client: Any) -> dict[str, Any]:
     """The scripts, registered on a client of any kind (standalone or cluster, sync or async), and the
-    commands a master is asked: how many replicas it has (``replicas``, 0 when it cannot tell), which Redis
-    process it is (``server``, its run id; ``""`` when it cannot tell), and ``wait``: until one of its
-    replicas has a slot's lease."""
+    commands a master is asked: how many replicas it has (``replicas``, 0 when it cannot tell), that and which
+    Redis process it is in one round trip (``served``: its run id, ``""`` when it cannot tell), and
+    ``wait``: until one of its replicas has a slot's lease."""
     called: dict[str, Any] = {name: client.register_script(source) for name, source in SCRIPTS.items()}
     if isinstance(client, redis.cluster.RedisCluster):
-        return called | {"replicas": _none, "server": _unknown}
+        return called | {"replicas": _none, "served": _unknown}
     if isinstance(client, redis.asyncio.cluster.RedisCluster):
-        return called | {"replicas": _no_replicas, "server": _async_unknown}
+        return called | {"replicas": _no_replicas, "served": _async_unknown}
 
     def replicas(keys: list[str], args: list[Any]) -> int:
         try:
@@ -112,17 +112,23 @@ def register(client: Any) -> dict[str, Any]:
         except FAILURES:
             return 0
 
-    def server(keys: list[str], args: list[Any]) -> str:
+    def served(keys: list[str], args: list[Any]) -> tuple[int, str | None]:
         try:
-            return str(client.info("server").get("run_id", ""))
+            pipe = client.pipeline(transaction=False)
+            pipe.info("replication")
+            pipe.info("server")
+            return _answered(pipe.execute())
         except FAILURES:
-            return ""  # INFO refused, or Redis away: the next renewal asks again
+            return 0, None  # Redis away: not known, asked again
 
-    async def async_server(keys: list[str], args: list[Any]) -> str:
+    async def async_served(keys: list[str], args: list[Any]) -> tuple[int, str | None]:
         try:
-            return str((await client.info("server")).get("run_id", ""))
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.info("replication")
+                pipe.info("server")
+                return _answered(await pipe.execute())
         except FAILURES:
-            return ""
+            return 0, None
 
     # WAIT waits for the writes of its own connection: the lease and the wait go on one, in a pipeline.
     def confirm_replicated(keys: list[str], args: list[Any]) -> Any:
@@ -140,10 +146,10 @@ def register(client: Any) -> dict[str, Any]:
     if isinstance(client, redis.asyncio.Redis):
         return called | {
             "replicas": async_replicas,
-            "server": async_server,
+            "served": async_served,
             "confirm_replicated": async_confirm_replicated,
         }
-    return called | {"replicas": replicas, "server": server, "confirm_replicated": confirm_replicated}
+    return called | {"replicas": replicas, "served": served, "confirm_replicated": confirm_replicated}
 
 
 def _online(replication: dict[str, Any]) -> int:
@@ -164,12 +170,17 @@ async def _no_replicas(keys: list[str], args: list[Any]) -> int:
     return 0
 
 
-def _unknown(keys: list[str], args: list[Any]) -> str:
-    return ""  # a cluster's keys live on many nodes: no one run id tells (see the README)
+def _answered(infos: list[dict[str, Any]]) -> tuple[int, str | None]:
+    replication, server = infos
+    return _online(replication), str(server.get("run_id", ""))
 
 
-async def _async_unknown(keys: list[str], args: list[Any]) -> str:
-    return ""
+def _unknown(keys: list[str], args: list[Any]) -> tuple[int, str | None]:
+    return 0, ""  # a cluster's keys live on many nodes: no one run id tells (see the README)
+
+
+async def _async_unknown(keys: list[str], args: list[Any]) -> tuple[int, str | None]:
+    return 0, ""
 
 
 class Waiter:
@@ -202,8 +213,7 @@ class Owner:
         self._leases: dict[Key, list[str]] = {}
         self._graces: dict[Key, dict[str, float]] = {}  # slots kept for a grace period: when each ends (monotonic)
         self._epochs: dict[Key, str] = {}  # the token of each store's keys in Redis, as last renewed
-        self._server = ""  # the run id of the Redis process that answered last
-        self._asked = False  # whether it was asked yet
+        self._server: str | None = None  # the run id of the Redis process that answered last ("": none given)
 
     def waiting(self, waiter: Waiter) -> str:
         name = f"{self.id}.{uuid.uuid4().hex}"
@@ -285,20 +295,23 @@ class Owner:
         with self._lock:
             return self._epochs.get(key, "")
 
-    def served_by(self, server: str) -> None:
-        """The Redis process that answers renewals now (its run id). Another than before (restarted, or a
-        replica promoted) may hold older keys than this owner wrote: a snapshot, or a replica that lagged,
-        where the epoch is the same but leases since are gone. The next renewals put them back, as after
-        keys lost."""
+    def served_by(self, server: str | None) -> None:
+        """The Redis process that answers now (its run id; ``None``: it could not be asked). Another than
+        before (restarted, or a replica promoted) may hold older keys than this owner wrote: a snapshot, or a
+        replica that lagged, where the epoch is the same but leases since are gone. The next renewals put
+        them back, as after keys lost."""
+        if server is None:
+            return
         with self._lock:
             if server and self._server and server != self._server:
                 self._epochs = {key: _LOST for key in self._epochs.keys() | self._leases.keys() | self._graces.keys()}
-            self._server = server or self._server
-            self._asked = True
+            if server or self._server is None:
+                self._server = server
 
-    def asked_server(self) -> bool:
+    def knows_server(self) -> bool:
+        """Whether it was asked which Redis process answers (a cluster, or a Redis that hides it, says none)."""
         with self._lock:
-            return self._asked
+            return self._server is not None
 
     def renewed(self, key: Key, epoch: bytes | str) -> None:
         with self._lock:
@@ -343,10 +356,8 @@ class Store:
             if int(answer[0]) < 0:
                 # A slot taken is the waiter's for a claim only: one whose claim ended first (a stall) is
                 # asked for again.
-                if self.replicas is None:
-                    self.replicas = yield Call("replicas", [], [])
-                if not owner.asked_server():  # before its first lease: a restart after it is then noticed
-                    owner.served_by((yield Call("server", [], [])))
+                if self.replicas is None or not owner.knows_server():  # so a restart after its first lease is noticed
+                    self._served(owner, (yield Call("served", [], [])))
                 leasing = [self.key(key, "slots"), self.key(key, "epoch")], [name, self.lease_ms]
                 if self.replicas:
                     confirmed, acknowledged = yield Call("confirm_replicated", *leasing)
@@ -401,32 +412,46 @@ class Store:
         """Renew the owner's leases, often enough for a slot just handed over (CLAIM_MS) to become a lease
         before its claim ends; after an error every 0.2 s until Redis answers. Ends when the owner closes."""
         period = min(self.lease_ms, CLAIM_MS) / 3000
+        doubtful: dict[Key, list[str]] = {}  # leases a renewal that failed may have put back
         while not (yield Wait(period)):
             try:
-                self.replicas = yield Call("replicas", [], [])
-                owner.served_by((yield Call("server", [], [])))
+                known = self._served(owner, (yield Call("served", [], [])))
+                for key in list(doubtful):
+                    yield from self._released_meanwhile(owner, key, doubtful[key])
+                    del doubtful[key]
                 held, graces = owner.held(), owner.graces()
                 for key in held.keys() | graces.keys():
                     ids, kept = held.get(key, []), [part for grace in graces.get(key, []) for part in grace]
                     if ids or kept:
                         keys, fresh = [self.key(key, "slots"), self.key(key, "epoch")], uuid.uuid4().hex
                         args = [self.lease_ms, owner.epoch(key), fresh, len(ids), *ids, *kept]
+                        doubtful[key] = ids  # until its answer comes: one lost may have put them back
                         epoch, restored = yield Call("renew", keys, args)
                         owner.renewed(key, epoch)
                         if int(restored):
                             yield from self._released_meanwhile(owner, key, ids)
-                period = min(self.lease_ms, CLAIM_MS) / 3000
+                        del doubtful[key]
+                # Not known which Redis answers (a connection broken by a restart, say): asked again soon.
+                period = min(self.lease_ms, CLAIM_MS) / 3000 if known else 0.2
             except FAILURES:
                 period = 0.2
 
+    def _served(self, owner: Owner, answer: tuple[int, str | None]) -> bool:
+        """What ``served`` answered, taken in; whether Redis could be asked (else the replicas are as before)."""
+        replicas, server = answer
+        owner.served_by(server)
+        if server is not None:
+            self.replicas = replicas
+        return server is not None
+
     def _released_meanwhile(self, owner: Owner, key: Key, renewed: list[str]) -> Generator[Step, Any, None]:
         """A renewal that put the leases back may have put back one released while it was on its way, which
-        no one would renew or release: its slot would stay taken for a whole lease. Released again
-        (RELEASE is idempotent); a failure leaves it to end with its lease."""
-        held = set(owner.held().get(key, []))
+        no one would renew or release: its slot would stay taken for a whole lease. Released again, as it
+        was (with what is left of its grace period; RELEASE is idempotent)."""
+        held, graces = set(owner.held().get(key, [])), dict(owner.graces().get(key, []))
         for lease in renewed:
             if lease not in held:
-                told, *handed = yield self.release(key, lease, 0.0)
+                told, *handed = yield self.release(key, lease, graces.get(lease, 0) / 1000)
                 self._told(owner, told, handed)
 
     def cluster_node(self) -> ValueError:
