@@ -12,12 +12,12 @@ from typing import Any, Self, TypeVar, cast
 import httpx
 
 from . import errors
+from ._constants import CONFIRM_TIMEOUT, PARALLEL_REQUESTS, POLL_INTERVAL
 from .base import ClientBase, Request, cancel_request, return_request, statuses_request
 from .generated import errors as generated_errors
 from .generated import models
 from .journal import Journal
 from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
-from .pacing import PARALLEL_REQUESTS
 from .request_deadlines import RequestDeadlines
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome, ReturnRecord
@@ -125,8 +125,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         business_id: int,
         operation_ids: Iterable[str],
         *,
-        timeout: float = 600.0,
-        poll_interval: float = 1.0,
+        timeout: float = CONFIRM_TIMEOUT,
+        poll_interval: float = POLL_INTERVAL,
         operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """See ``ReturnsClient.wait_for_operations``; ``aclose()`` ends the wait with ``ClientClosedError``."""
@@ -173,8 +173,8 @@ class AsyncReturnsClient(ClientBase[httpx.AsyncBaseTransport]):
         *,
         business_id: int | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
-        confirm_timeout: float = 600.0,
-        poll_interval: float = 1.0,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
+        poll_interval: float = POLL_INTERVAL,
         journal: Journal | str | os.PathLike[str] | None = None,
         order_ids: Mapping[int, int] | None = None,
     ) -> list[Outcome]:

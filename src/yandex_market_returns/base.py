@@ -12,6 +12,7 @@ import attrs
 import httpx
 
 from . import errors
+from ._constants import BACKOFF, MAX_PAGES, MAX_RETRIES, MAX_SECONDS, MOST_RETRIES, RETRY_BUDGET, TIMEOUT
 from .generated import AuthenticatedClient, cancel_return, get_operations, get_return, get_returns, models
 from .generated import types as generated_types
 from .limits import Gate, InProcessLimits, Limits, check_limits
@@ -36,7 +37,6 @@ from .validation import (
     BUSINESS_ID_BOUNDS,
     CAMPAIGN_ID_BOUNDS,
     DEFAULT_BASE_URL,
-    MAX_SECONDS,
     ORDER_ID_BOUNDS,
     PAGE_LIMIT_BOUNDS,
     RETURN_ID_BOUNDS,
@@ -56,10 +56,6 @@ from .validation import (
 )
 
 API_KEY_VARIABLE = "YANDEX_MARKET_API_KEY"
-MAX_RETRIES = 100
-# getReturns asks for the largest pages the spec allows, and follows at most this many: tokens that never end
-# (a Market that hands out the same one again, or new ones forever) end the call with an error instead.
-MAX_PAGES = 1_000
 
 
 Transport = TypeVar("Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -263,10 +259,10 @@ class ClientBase(Generic[Transport]):
         *,
         api_key: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = 3,
-        retry_budget: float = 60.0,
-        backoff: float = 0.5,
+        timeout: float | httpx.Timeout = TIMEOUT,
+        max_retries: int = MAX_RETRIES,
+        retry_budget: float = RETRY_BUDGET,
+        backoff: float = BACKOFF,
         grace_period: float | None = None,
         transport: Transport | None = None,
         limits: Limits | None = None,
@@ -275,7 +271,7 @@ class ClientBase(Generic[Transport]):
         self._base_url = check_base_url(base_url)
         checked_timeout = check_timeout(timeout)
         self._policy = RetryPolicy(
-            max_retries=check_count("max_retries", max_retries, maximum=MAX_RETRIES),
+            max_retries=check_count("max_retries", max_retries, maximum=MOST_RETRIES),
             budget=check_number("retry_budget", retry_budget, minimum=0, maximum=MAX_SECONDS),
             backoff=check_number("backoff", backoff, minimum=0, maximum=MAX_SECONDS),
         )

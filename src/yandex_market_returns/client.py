@@ -15,6 +15,7 @@ from typing import Any, Self, TypeVar, cast
 import httpx
 
 from . import errors
+from ._constants import CONFIRM_TIMEOUT, PARALLEL_REQUESTS, POLL_INTERVAL
 from .base import ClientBase, Request, cancel_request, return_request, statuses_request
 from .batches import reported_on
 from .deadlines import BoundedTransport
@@ -22,7 +23,6 @@ from .generated import errors as generated_errors
 from .generated import models
 from .journal import Journal
 from .operations import Confirmations, Round, Wait, in_order, reported, requests_for
-from .pacing import PARALLEL_REQUESTS
 from .responses import unparsed
 from .results import Operation, OperationResult, Outcome, ReturnRecord
 from .retry import Attempts
@@ -181,8 +181,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         business_id: int,
         operation_ids: Iterable[str],
         *,
-        timeout: float = 600.0,
-        poll_interval: float = 1.0,
+        timeout: float = CONFIRM_TIMEOUT,
+        poll_interval: float = POLL_INTERVAL,
         operation_type: models.OperationType = models.OperationType.RETURN_CANCELLATION,
     ) -> list[OperationResult]:
         """Poll until every operation is ``DONE`` or ``FAILED``, or ``timeout`` seconds pass; the last status
@@ -253,8 +253,8 @@ class ReturnsClient(ClientBase[httpx.BaseTransport]):
         *,
         business_id: int | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
-        confirm_timeout: float = 600.0,
-        poll_interval: float = 1.0,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
+        poll_interval: float = POLL_INTERVAL,
         journal: Journal | str | os.PathLike[str] | None = None,
         order_ids: Mapping[int, int] | None = None,
     ) -> list[Outcome]:

@@ -10,15 +10,13 @@ from datetime import UTC, datetime
 import attrs
 
 from . import errors
+from ._constants import MAX_POLL_INTERVAL
 from .generated import models
 from .rate_limit import RateLimit
 from .results import OperationResult, Outcome
 from .validation import OPERATION_IDS_PER_REQUEST
 
 logger = logging.getLogger("yandex_market_returns")
-
-# The poll interval doubles after each round up to this: an operation takes minutes, not hours.
-MAX_POLL_INTERVAL = 60.0
 
 
 def requests_for(operation_ids: Sequence[str]) -> list[list[str]]:

@@ -10,20 +10,15 @@ from datetime import UTC, datetime
 
 from attrs import frozen
 
+from ._constants import LONGEST_HOLD, PARALLEL_REQUESTS
 from .rate_limit import RateLimit
 
-# The Market's limit of simultaneous requests per store (campaignId) for /campaigns/{campaignId}/... and per
-# business for /businesses/{businessId}/...; it is not part of openapi.yaml.
-PARALLEL_REQUESTS = 4
 # Whose limits a request counts against. Slots: ("campaign", campaignId), for every method on the store's
 # URLs, or ("business", businessId). Hourly limits, one per method: cancelReturn's and getOperations' by
 # their slots' key, getReturn's and getReturns' by ("getReturn", campaignId) and ("getReturns", campaignId).
 Key = tuple[str, int]
 # The kinds of key whose hourly gate is counted by the slots' own key: RedisLimits tells it with each slot.
 SLOT_KINDS = ("campaign", "business")
-# The method's limit is counted per hour: a period said to end later than twice that is not believed (a
-# garbled or hostile Until would otherwise hold the store for the client's lifetime, nothing ever sent).
-LONGEST_HOLD = 2 * 3600.0
 
 
 @frozen

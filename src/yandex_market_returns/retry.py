@@ -8,12 +8,9 @@ from collections.abc import Callable
 from attrs import frozen
 
 from . import errors
+from ._constants import MAX_BACKOFF, MAX_OUTAGE_BACKOFF
 
 logger = logging.getLogger("yandex_market_returns")
-
-_MAX_BACKOFF = 30.0
-# The longest wait before asking shared limits again that could not be reached: a failover ends in seconds.
-_MAX_OUTAGE_BACKOFF = 1.0
 
 
 @frozen
@@ -96,7 +93,7 @@ class Attempts:
         clock the client started as this attempt failed), however often, not counted against
         ``max_retries``, and at least every second, so that a call goes on as soon as a failover ends."""
         outages = sum(isinstance(tried, errors.LimitsUnavailableError) for tried in self.errors) - 1
-        delay = min(self._backoff(outages), _MAX_OUTAGE_BACKOFF)
+        delay = min(self._backoff(outages), MAX_OUTAGE_BACKOFF)
         error.retry_after = delay
         if delay > self.remaining():
             logger.info("%s: not asking again, a wait of %.2f s passes the retry budget: %s", self._call, delay, error)
@@ -130,7 +127,7 @@ class Attempts:
         return _verdict(self._call, self.errors)
 
     def _backoff(self, retries: int) -> float:
-        ceiling = min(self._policy.backoff * 2.0 ** min(retries, 64), _MAX_BACKOFF)
+        ceiling = min(self._policy.backoff * 2.0 ** min(retries, 64), MAX_BACKOFF)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

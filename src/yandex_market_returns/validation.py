@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from ._constants import MAX_SECONDS
 from .generated import SPEC_PATH
 
 # Read as a file (installed or vendored, the package is a folder): importlib.resources would add more to
@@ -55,8 +56,6 @@ SPEC_VERSION: str = _SPEC["info"]["version"]
 DEFAULT_BASE_URL: str = _SPEC["servers"][0]["url"]
 # A host name (IDNA-encoded, as httpx keeps it), an IPv4 or a bracketless IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|[0-9A-Fa-f:.]+")
-# The longest timeout, budget or wait an option may ask for: a day. Beyond it a value is a mistake.
-MAX_SECONDS = 86_400.0
 
 
 def check_id(name: str, value: object, bounds: tuple[int, int]) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .. import __version__
+from .._constants import CONFIRM_TIMEOUT, MAX_RETRIES, TIMEOUT
 from ..base import API_KEY_VARIABLE
 from ..validation import DEFAULT_BASE_URL
 from . import cancel, doctor, interrupts, log, reading, settings, status
@@ -131,9 +132,15 @@ def _parser() -> _Parser:
         "--base-url", action=_Once, default=DEFAULT_BASE_URL, help="the Market's API (default: %(default)s)"
     )
     options.add_argument(
-        "--timeout", action=_Once, type=float, default=30.0, help="seconds for each request (default: 30)"
+        "--timeout", action=_Once, type=float, default=TIMEOUT, help="seconds for each request (default: %(default)g)"
     )
-    options.add_argument("--max-retries", action=_Once, type=int, default=3, help="tries after the first (default: 3)")
+    options.add_argument(
+        "--max-retries",
+        action=_Once,
+        type=int,
+        default=MAX_RETRIES,
+        help="tries after the first (default: %(default)g)",
+    )
     options.add_argument(
         "--redis-url",
         action=_Once,
@@ -219,10 +226,10 @@ def _parser() -> _Parser:
         "--confirm-timeout",
         action=_Once,
         type=float,
-        default=600.0,
+        default=CONFIRM_TIMEOUT,
         metavar="SECONDS",
         help="how long a cancellation may run: its status is awaited, and a lost answer's return looked up, "
-        "this long (default: 600)",
+        "this long (default: %(default)g)",
     )
     command = commands.add_parser(
         "status",

@@ -14,13 +14,14 @@ from typing import TextIO
 import httpx
 
 from .. import errors
+from .._constants import MAX_SECONDS
 from ..batches import stop_report
 from ..journal import JournalEntry, SqliteJournal
 from ..operations import Confirmations
 from ..results import Outcome
 from ..runs import Run
 from ..settling import Settlement
-from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS, MAX_SECONDS, check_number
+from ..validation import BUSINESS_ID_BOUNDS, CAMPAIGN_ID_BOUNDS, check_number
 from . import inputs, interrupts, log, settings
 from .progress import Progress
 from .report import OutputError, Report, returns

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
-from ..base import API_KEY_VARIABLE, MAX_RETRIES
+from .._constants import MOST_RETRIES
+from ..base import API_KEY_VARIABLE
 from ..client import ReturnsClient
 from ..limits import DEFAULT_PREFIX
 from ..limits.file_limits import FileLimits
@@ -39,7 +40,7 @@ def check(args: argparse.Namespace) -> list[str]:
     for flag, checked in (
         ("--base-url", lambda: check_base_url(args.base_url)),
         ("--timeout", lambda: check_timeout(args.timeout)),
-        ("--max-retries", lambda: check_count("max_retries", args.max_retries, maximum=MAX_RETRIES)),
+        ("--max-retries", lambda: check_count("max_retries", args.max_retries, maximum=MOST_RETRIES)),
     ):
         try:
             checked()

@@ -9,11 +9,9 @@ the Market counts them: pass the same one, or one on the same Redis and prefix, 
 
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from .._constants import DEFAULT_PREFIX
 from ..pacing import HourlyGate, Key, ThreadSlots
 from ..rate_limit import RateLimit
-
-# The prefix of every key RedisLimits keeps, unless given another: the command line's default too.
-DEFAULT_PREFIX = "yandex-market-returns:"
 
 if TYPE_CHECKING:
     import threading

@@ -15,7 +15,8 @@ import threading
 import weakref
 from pathlib import Path
 
-from ..pacing import PARALLEL_REQUESTS, HourlyGate, Key, ThreadSlots, deadline_passed
+from .._constants import PARALLEL_REQUESTS
+from ..pacing import HourlyGate, Key, ThreadSlots, deadline_passed
 from . import AsyncSlots, InProcessLimits
 
 # How often a waiter looks for a slot file another process let go of.

@@ -21,14 +21,11 @@ import redis.asyncio.cluster
 import redis.cluster
 
 from .. import errors
-from ..pacing import PARALLEL_REQUESTS, Key
-from .redis_scripts import CLAIM_MS, CONFIRM, LOCAL, OBSERVE, QUEUED_MS, RELEASE, RENEW, TAKE, Hold, granted, text
+from .._constants import CLAIM_MS, PARALLEL_REQUESTS, QUEUED_MS, WAIT_MS
+from ..pacing import Key
+from .redis_scripts import CONFIRM, LOCAL, OBSERVE, RELEASE, RENEW, TAKE, Hold, granted, text
 
 logger = logging.getLogger("yandex_market_returns")
-
-# Milliseconds a request waits, at most, for its lease to reach a replica of the master (WAIT): a replica that
-# lags costs each request no more.
-WAIT_MS = 250
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import redis.sentinel
 from redis.backoff import NoBackoff
 
 from .. import errors
+from .._constants import LEASE, REDIS_TIMEOUT
 from ..pacing import Key, ThreadSlots
 from . import DEFAULT_PREFIX, InProcessLimits
 from .redis_core import (
@@ -51,7 +52,7 @@ from .redis_core import (
     register,
 )
 from .redis_gate import TaskGate, ThreadGate
-from .redis_scripts import LOCAL, TIMEOUT
+from .redis_scripts import LOCAL
 
 if TYPE_CHECKING:
     from .redis_tasks import RedisTaskSlots
@@ -80,7 +81,7 @@ class RedisLimits:
         client: "_SyncRedis | _AsyncRedis",
         *,
         prefix: str = DEFAULT_PREFIX,
-        lease: float = 30.0,
+        lease: float = LEASE,
         on_unavailable: Literal["fail", "local"] = "fail",
     ) -> None:
         if not isinstance(prefix, str) or "{" in prefix or "}" in prefix:
@@ -132,7 +133,7 @@ class RedisLimits:
         ``redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db]`` (the password is the
         master's; the sentinels are asked without one; no query). A Redis that stops answering fails a call's attempt
         after 5 s, unless the URL sets ``socket_timeout`` and ``socket_connect_timeout`` itself."""
-        timeouts: dict[str, Any] = {"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT}
+        timeouts: dict[str, Any] = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}
         if url.startswith(_SENTINEL):
             sentinels, service, settings = _sentinel_url(url)
             asked = {"sentinel_kwargs": timeouts, **timeouts}
@@ -450,7 +451,7 @@ _Client = TypeVar("_Client", bound="_SyncRedis | _AsyncRedis")
 
 
 def _tried_once(client: _Client) -> _Client:
-    """``client``, each of its commands tried once and within ``TIMEOUT`` unless it says less: redis-py
+    """``client``, each of its commands tried once and within ``REDIS_TIMEOUT`` unless it says less: redis-py
     retries a timed-out command 3 to 10 times by default, and waits for an answer for ever; a call's
     ``retry_budget``, and a stop, would wait for all of that. The call retries itself. A cluster client still
     follows MOVED and ASK: they are redirections, not retries."""
@@ -475,7 +476,7 @@ def _tried_once(client: _Client) -> _Client:
     for setting in settings:
         for name in ("socket_timeout", "socket_connect_timeout"):
             if setting.get(name) is None:
-                setting[name] = TIMEOUT
+                setting[name] = REDIS_TIMEOUT
         for name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
             # Else each call would fail as if Redis were away, and be retried for nothing.
             if isinstance(setting.get(name), str) and not os.path.isfile(setting[name]):

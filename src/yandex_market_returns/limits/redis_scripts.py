@@ -10,21 +10,11 @@ import json
 import time
 from datetime import UTC, datetime
 
-from ..pacing import LONGEST_HOLD
+from .._constants import CLAIM_MS, KEEP_MS, LONGEST_HOLD
 from ..rate_limit import RateLimit
 
-# How long a waiter stays queued without asking again: one that died leaves the queue within it.
-QUEUED_MS = 10_000
-# How long a slot handed to a waiter stays its own until its process renews it: a waiter that died with
-# its place in the queue holds a slot no longer than this. Renewals come at least 3 times as often.
-CLAIM_MS = 3_000
-# How long a store's keys outlive the last lease, grace period or waiter in them: a store no longer used
-# leaves nothing in Redis.
-KEEP_MS = 60_000
 # In a process's list of its leases: one taken from its own limits while Redis was away.
 LOCAL = ""
-# Seconds: a Redis that stops answering fails an attempt, it does not hang it (unless its URL says otherwise).
-TIMEOUT = 5.0
 
 _NOW = (
     "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "

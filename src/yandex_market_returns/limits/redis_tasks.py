@@ -14,12 +14,13 @@ import redis
 import redis.asyncio
 import redis.asyncio.cluster
 
+from .._constants import REDIS_TIMEOUT
 from ..pacing import Key
 from ..task_slots import OneLoop
 from . import AsyncSlots
 from .redis_core import FAILURES, Call, Failure, Owner, Step, Stepping, Store, Waiter, outage, register
 from .redis_gate import TaskGate
-from .redis_scripts import LOCAL, TIMEOUT
+from .redis_scripts import LOCAL
 
 logger = logging.getLogger("yandex_market_returns")
 
@@ -115,7 +116,7 @@ class RedisTaskSlots:
         """Until the slots released so far are given back to Redis: an event loop that ends first would
         leave them taken until their leases end, for every process. Then a pool made for this client closes."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(TIMEOUT):
+            async with asyncio.timeout(REDIS_TIMEOUT):
                 while self._background:
                     await asyncio.gather(*self._background, return_exceptions=True)
                 # The listener closes its subscription's connection as it ends.

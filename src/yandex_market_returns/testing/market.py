@@ -19,6 +19,13 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple, Self
 
+from .._constants import (
+    CANCELS_PER_HOUR,
+    OPERATIONS_PER_HOUR,
+    PARALLEL_REQUESTS,
+    RETURN_READS_PER_HOUR,
+    RETURNS_READS_PER_HOUR,
+)
 from ..rate_limit import LIMIT_HEADER, REMAINING_HEADER, UNTIL_HEADER
 from ..redaction import KEY_PLACEHOLDER
 from ..validation import (
@@ -98,14 +105,14 @@ class FakeMarket:
         self,
         *,
         api_key: str | None = None,
-        hourly_limit: int = 5000,
-        operations_hourly_limit: int = 1000,
-        return_hourly_limit: int = 7000,
-        returns_hourly_limit: int = 5000,
+        hourly_limit: int = CANCELS_PER_HOUR,
+        operations_hourly_limit: int = OPERATIONS_PER_HOUR,
+        return_hourly_limit: int = RETURN_READS_PER_HOUR,
+        returns_hourly_limit: int = RETURNS_READS_PER_HOUR,
         limit_period: float = 3600.0,
         operation_delay: float = 0.0,
         businesses: Mapping[int, int] | None = None,
-        parallel_limit: int = 4,
+        parallel_limit: int = PARALLEL_REQUESTS,
         latency: float = 0.0,
         slow_answer_delay: float = 1.0,
         fault_rate: float = 0.0,
