@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from yandex_market_returns.cli.settings import limits_folder
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 

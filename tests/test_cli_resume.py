@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from yandex_market_returns.testing import FakeMarket, Fault
 
 KEY = "fake-market-key-resume-8c2f"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, SETTLE, async_client
+from tests.helpers import CAMPAIGN, KEY, SETTLE, async_client
 from yandex_market_returns import Operation, Outcome, ReturnsClient, errors
 from yandex_market_returns.testing import FakeMarket
 

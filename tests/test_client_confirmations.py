@@ -13,8 +13,7 @@ from email.message import Message
 
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, async_client
-from tests.test_client_operations import BUSINESS, DONE, IN_PROGRESS, _client
+from tests.helpers import BUSINESS, CAMPAIGN, DONE, IN_PROGRESS, KEY, async_client, client_for
 from yandex_market_returns import (
     OperationResult,
     OperationStatusType,
@@ -45,7 +44,7 @@ class StopError(Exception):
 
 
 def test_a_batch_stopped_while_delivering_confirmations_reports_every_status() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=0.3) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=0.3) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, *range(1, 9))
 
         def stop(outcome: Outcome) -> None:
@@ -73,7 +72,7 @@ def test_an_async_batch_stopped_while_delivering_confirmations_reports_every_sta
 
 
 def test_the_wait_takes_a_last_look_at_its_deadline() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=2.0) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=2.0) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1)
         (operation,) = [client.cancel_return(CAMPAIGN, 1).id]
         started = time.monotonic()
@@ -83,7 +82,7 @@ def test_the_wait_takes_a_last_look_at_its_deadline() -> None:
 
 
 def test_a_batch_takes_a_last_look_at_each_confirmation_deadline() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=2.0) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=2.0) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1)
         (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, poll_interval=0.5, confirm_timeout=2.5)
     assert outcome.status is DONE
@@ -91,7 +90,7 @@ def test_a_batch_takes_a_last_look_at_each_confirmation_deadline() -> None:
 
 @pytest.mark.parametrize("fault", [Fault.TRUNCATED_BODY, Fault.SERVER_ERROR, Fault.HTML_BAD_GATEWAY])
 def test_a_poll_that_fails_for_now_ends_neither_a_wait_nor_a_batch(fault: Fault) -> None:
-    with FakeMarket(api_key=KEY, operation_delay=0.2) as market, _client(market, max_retries=0) as client:
+    with FakeMarket(api_key=KEY, operation_delay=0.2) as market, client_for(market, max_retries=0) as client:
         market.add_returns(CAMPAIGN, *range(1, 6))
 
         def fail_first_poll(path: str, body: bytes, answer: Answer) -> Answer:
@@ -164,7 +163,7 @@ def test_a_failed_request_of_a_round_keeps_what_the_others_learnt(market: FakeMa
         return answer
 
     _rewriting(market, fail_second_request)
-    with _client(market, max_retries=0) as client:
+    with client_for(market, max_retries=0) as client:
         results = client.wait_for_operations(BUSINESS, [f"op-{n}" for n in range(150)], timeout=0.5, poll_interval=0.1)
         assert [r.status for r in results] == [DONE] * 100 + [None] * 50
         with pytest.raises(errors.ServerError):
@@ -175,7 +174,7 @@ def test_two_returns_answered_with_one_operation_id_are_both_delivered(market: F
     body = json.dumps({"status": "OK", "result": {"operation": {"id": "same", "type": "RETURN_CANCELLATION"}}})
     market.inject(Canned(200, body.encode(), JSON), Canned(200, body.encode(), JSON))
     seen: list[Outcome] = []
-    with _client(market) as client:
+    with client_for(market) as client:
         outcomes = client.cancel_returns(
             CAMPAIGN, [1, 2, 3], business_id=BUSINESS, on_outcome=seen.append, confirm_timeout=0.5, poll_interval=0.1
         )
@@ -196,7 +195,7 @@ def test_a_str_subclass_is_sent_as_its_characters(market: FakeMarket, client: Re
 
 def test_closing_during_a_poll_logs_no_retry_warning(caplog: pytest.LogCaptureFixture) -> None:
     with FakeMarket(api_key=KEY, latency=0.5) as market:
-        client = _client(market)
+        client = client_for(market)
         threading.Timer(0.2, client.close).start()
         with caplog.at_level(logging.WARNING, "yandex_market_returns"), pytest.raises(errors.ClientClosedError):
             client.wait_for_operations(BUSINESS, ["a"], timeout=5)
@@ -222,7 +221,7 @@ def test_many_waiting_confirmations_cost_little_bookkeeping() -> None:
 
 def test_deadlines_add_no_rounds_of_their_own() -> None:
     """300 operations that never end, each with its own deadline: the rounds stay spaced, not back to back."""
-    with FakeMarket(api_key=KEY, operation_delay=1000) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=1000) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, *range(1, 301))
         outcomes = client.cancel_returns(
             CAMPAIGN, range(1, 301), business_id=BUSINESS, confirm_timeout=0.5, poll_interval=0.2
@@ -234,7 +233,7 @@ def test_deadlines_add_no_rounds_of_their_own() -> None:
 
 def test_a_poll_garbled_by_its_encoding_is_asked_again(market: FakeMarket) -> None:
     market.add_returns(CAMPAIGN, 1)
-    with _client(market, max_retries=0) as client:
+    with client_for(market, max_retries=0) as client:
         (operation,) = [client.cancel_return(CAMPAIGN, 1).id]
         market.inject(Canned(200, b"not gzip at all", {**JSON, "Content-Encoding": "gzip"}))
         (result,) = client.wait_for_operations(BUSINESS, [operation], timeout=2, poll_interval=0.05)
@@ -243,7 +242,7 @@ def test_a_poll_garbled_by_its_encoding_is_asked_again(market: FakeMarket) -> No
 
 @pytest.mark.parametrize("how", ["close", "interrupt"])
 def test_a_batch_stopped_mid_round_keeps_what_the_round_learnt(how: str) -> None:
-    with FakeMarket(api_key=KEY) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, *range(1, 251))
         main_thread = threading.main_thread().ident
 
@@ -278,7 +277,7 @@ def _interrupt(thread_id: int | None) -> None:
 
 def test_a_wait_over_many_ids_retries_no_request_past_its_deadline(market: FakeMarket) -> None:
     market.inject(*[Canned(500, b'{"status":"ERROR","errors":[{"code":"INTERNAL_ERROR"}]}', JSON)] * 1000)
-    with _client(market, max_retries=50, backoff=0.2, retry_budget=60) as client:
+    with client_for(market, max_retries=50, backoff=0.2, retry_budget=60) as client:
         started = time.monotonic()
         results = client.wait_for_operations(BUSINESS, [f"op-{n}" for n in range(1000)], timeout=1, poll_interval=0.5)
         took = time.monotonic() - started
@@ -288,7 +287,7 @@ def test_a_wait_over_many_ids_retries_no_request_past_its_deadline(market: FakeM
 
 def test_get_operations_ends_at_the_first_request_that_fails(market: FakeMarket) -> None:
     market.inject(Canned(500, b'{"status":"ERROR","errors":[{"code":"INTERNAL_ERROR"}]}', JSON))
-    with _client(market, max_retries=0) as client, pytest.raises(errors.ServerError):
+    with client_for(market, max_retries=0) as client, pytest.raises(errors.ServerError):
         client.get_operations(BUSINESS, [f"op-{n}" for n in range(1000)])
     assert len(market.exchanges) == 1
 
@@ -325,7 +324,7 @@ def test_a_status_reported_for_another_operation_type_confirms_nothing(market: F
         return answer
 
     _rewriting(market, other_type)
-    with _client(market) as client:
+    with client_for(market) as client:
         (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, confirm_timeout=0.3, poll_interval=0.1)
     assert outcome.status is None, "no status of its own type: getOperations confirmed nothing"
     assert (outcome.state.value, outcome.source.value) == ("cancelled", "record"), "its record did"
@@ -348,7 +347,7 @@ def test_an_answer_that_contradicts_itself_is_believed_in_nothing(
     market: FakeMarket, caplog: pytest.LogCaptureFixture, answer: Canned, said: str
 ) -> None:
     market.inject(answer)
-    with _client(market) as client:
+    with client_for(market) as client:
         results = client.get_operations(BUSINESS, ["a", "b"])
     assert [(r.id, r.status) for r in results] == [("a", None), ("b", None)], "neither status reported as certain"
     assert said in caplog.text
@@ -357,14 +356,14 @@ def test_an_answer_that_contradicts_itself_is_believed_in_nothing(
 
 def test_an_id_listed_twice_with_one_status_is_taken_at_its_word(market: FakeMarket) -> None:
     market.inject(_operations_answer(("a", "DONE"), ("a", "DONE")))
-    with _client(market) as client:
+    with client_for(market) as client:
         (result,) = client.get_operations(BUSINESS, ["a"])
     assert result.status is DONE
 
 
 def test_a_wait_asks_again_after_a_contradiction(market: FakeMarket) -> None:
     market.inject(_operations_answer(("a", "DONE"), ("a", "FAILED")), _operations_answer(("a", "FAILED")))
-    with _client(market) as client:
+    with client_for(market) as client:
         (result,) = client.wait_for_operations(BUSINESS, ["a"], timeout=5, poll_interval=0.05)
     assert result.status is OperationStatusType.FAILED
     assert len(market.exchanges) == 2
@@ -381,7 +380,7 @@ def test_a_batch_confirms_nothing_from_a_contradiction(market: FakeMarket) -> No
         return answer
 
     _rewriting(market, contradicting)
-    with _client(market) as client:
+    with client_for(market) as client:
         (outcome,) = client.cancel_returns(CAMPAIGN, [1], business_id=BUSINESS, confirm_timeout=0.3, poll_interval=0.1)
     assert outcome.ok
     assert outcome.status is None
@@ -404,7 +403,7 @@ def test_get_operations_keeps_the_requests_answered_before_one_failed(market: Fa
         if asynchronous:
             asyncio.run(asked())
         else:
-            with _client(market) as client:
+            with client_for(market) as client:
                 client.get_operations(BUSINESS, ids)
 
     with pytest.raises(errors.ForbiddenError) as raised:
@@ -421,7 +420,7 @@ def test_the_confirmation_timeout_is_kept_whatever_the_budget(left: int) -> None
     its confirmation timeout, its outcomes unconfirmed, not an hour later."""
     with FakeMarket(api_key=KEY, operation_delay=60, operations_hourly_limit=left + 1) as market:
         market.add_returns(CAMPAIGN, 1, 2)
-        with _client(market) as client:
+        with client_for(market) as client:
             stopper = threading.Timer(20, client.close)  # a batch that waits past its timeout fails, not hangs
             stopper.start()
             try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, async_client
+from tests.helpers import CAMPAIGN, KEY, async_client
 from yandex_market_returns import Operation, ReturnsClient, errors
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import KEY, CountingTransport
+from tests.helpers import KEY, CountingTransport
 from yandex_market_returns import API_KEY_VARIABLE, AsyncReturnsClient, RateLimit, ReturnsClient
 from yandex_market_returns.errors import ClientClosedError
 from yandex_market_returns.validation import CAMPAIGN_ID_BOUNDS, RETURN_ID_BOUNDS

@@ -2,7 +2,6 @@
 
 import asyncio
 import signal
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, async_client
+from tests.helpers import CAMPAIGN, KEY, async_client, dripping_server
 from yandex_market_returns import AsyncReturnsClient, Operation, RateLimit, ReturnsClient, errors
 from yandex_market_returns.pacing import HourlyGate
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
@@ -263,44 +262,10 @@ def test_a_retry_in_a_batch_is_not_starved_by_fresh_requests(market: FakeMarket,
     assert [outcome.error for outcome in outcomes if not outcome.ok] == []
 
 
-def _dripping_server(stop: threading.Event) -> tuple[socket.socket, threading.Thread]:
-    """Answers every request with a 200 promising 400 bytes, then sends one byte each 0.1 s."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-
-    def serve() -> None:
-        connections = []
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n")
-            connections.append(connection)
-            threading.Thread(target=_drip, args=(connection, stop), daemon=True).start()
-        for connection in connections:
-            connection.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return listener, thread
-
-
-def _drip(connection: socket.socket, stop: threading.Event) -> None:
-    for _ in range(100):
-        if stop.wait(0.1):
-            return
-        try:
-            connection.sendall(b" ")
-        except OSError:
-            return
-
-
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_an_answer_that_drips_in_still_ends_within_the_budget(kind: str) -> None:
     stop = threading.Event()
-    listener, server = _dripping_server(stop)
+    listener, server = dripping_server(stop)
     base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     options: dict[str, Any] = {"api_key": KEY, "base_url": base_url, "timeout": 0.5, "retry_budget": 0.8}
     started = time.monotonic()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, FAST, KEY, async_client
+from tests.helpers import BUSINESS, CAMPAIGN, DONE, FAILED, IN_PROGRESS, KEY, async_client, client_for
 from yandex_market_returns import (
     OperationResult,
     OperationStatusType,
@@ -22,13 +22,6 @@ from yandex_market_returns import (
     errors,
 )
 from yandex_market_returns.testing import Canned, FakeMarket
-
-BUSINESS = FakeMarket.DEFAULT_BUSINESS
-DONE, FAILED, IN_PROGRESS = OperationStatusType.DONE, OperationStatusType.FAILED, OperationStatusType.IN_PROGRESS
-
-
-def _client(market: FakeMarket, **options: Any) -> ReturnsClient:
-    return ReturnsClient(**{"api_key": KEY, "base_url": market.base_url, **FAST, **options})
 
 
 def _started(market: FakeMarket, client: ReturnsClient, *return_ids: int) -> list[str]:
@@ -43,7 +36,7 @@ def _operation_requests(market: FakeMarket) -> list[list[str]]:
 
 
 def test_statuses_come_in_the_order_given_with_none_for_an_unknown_id() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=0.3) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=0.3) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1, 2)
         market.add_returns(CAMPAIGN, 3, cancellation_fails=True)
         slow = _started(market, client, 1)[0]
@@ -140,7 +133,7 @@ def test_a_read_that_lost_its_answer_started_nothing_and_is_retried(market: Fake
 
 
 def test_a_gateway_error_on_a_read_never_says_something_may_have_started(market: FakeMarket) -> None:
-    with _client(market, max_retries=0) as client:
+    with client_for(market, max_retries=0) as client:
         market.inject(Canned(504, b"", {}))
         with pytest.raises(errors.ServerError) as caught:
             client.get_operations(BUSINESS, ["a"])
@@ -160,7 +153,7 @@ def test_a_gateway_error_on_a_read_never_says_something_may_have_started(market:
     ids=["not json", "no result", "empty id", "no status", "not a list"],
 )
 def test_a_malformed_200_is_our_typed_error(market: FakeMarket, body: bytes) -> None:
-    with _client(market, max_retries=0) as client:
+    with client_for(market, max_retries=0) as client:
         market.inject(Canned(200, body, {"Content-Type": "application/json"}))
         with pytest.raises(errors.UnexpectedResponseError) as caught:
             client.get_operations(BUSINESS, ["a"])
@@ -168,7 +161,7 @@ def test_a_malformed_200_is_our_typed_error(market: FakeMarket, body: bytes) -> 
 
 
 def test_a_spent_hourly_limit_is_held_per_business_and_not_per_store() -> None:
-    with FakeMarket(api_key=KEY, operations_hourly_limit=1) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operations_hourly_limit=1) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1, 2)
         client.get_operations(BUSINESS, ["a"])  # answered with Remaining: 0
         with pytest.raises(errors.RateLimitError) as caught:
@@ -184,7 +177,7 @@ def test_a_spent_hourly_limit_is_held_per_business_and_not_per_store() -> None:
 
 
 def test_at_most_4_requests_in_flight_per_business() -> None:
-    with FakeMarket(api_key=KEY, latency=0.1) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, latency=0.1) as market, client_for(market) as client:
         threads = [threading.Thread(target=client.get_operations, args=(BUSINESS, [f"op-{n}"])) for n in range(10)]
         for thread in threads:
             thread.start()
@@ -198,7 +191,7 @@ def test_at_most_4_requests_in_flight_per_business() -> None:
 
 
 def test_waiting_polls_only_what_is_still_in_progress_and_ends_when_all_are_final() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=0.4) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=0.4) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1, 2)
         market.add_returns(CAMPAIGN, 3, cancellation_fails=True)
         first = _started(market, client, 1)[0]
@@ -213,7 +206,7 @@ def test_waiting_polls_only_what_is_still_in_progress_and_ends_when_all_are_fina
 
 
 def test_the_interval_starts_short_and_grows() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=1.6) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=1.6) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1)
         (operation,) = _started(market, client, 1)
         client.wait_for_operations(BUSINESS, [operation], poll_interval=0.1, timeout=5)
@@ -225,7 +218,7 @@ def test_the_interval_starts_short_and_grows() -> None:
 
 
 def test_what_is_still_running_at_the_timeout_is_returned_in_progress() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=30) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=30) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1)
         operation = _started(market, client, 1)[0]
         started = time.monotonic()
@@ -235,7 +228,7 @@ def test_what_is_still_running_at_the_timeout_is_returned_in_progress() -> None:
 
 
 def test_waiting_stays_within_the_business_s_remaining_requests() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=30, operations_hourly_limit=3) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=30, operations_hourly_limit=3) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1)
         operation = _started(market, client, 1)[0]
         results = client.wait_for_operations(BUSINESS, [operation], poll_interval=0.01, timeout=1)
@@ -254,7 +247,7 @@ def test_a_poll_refused_by_the_market_is_raised(market: FakeMarket, client: Retu
 
 def test_a_poll_that_fails_for_now_is_asked_again(market: FakeMarket, caplog: pytest.LogCaptureFixture) -> None:
     market.add_returns(CAMPAIGN, 1)
-    with _client(market, max_retries=0) as client:
+    with client_for(market, max_retries=0) as client:
         (operation,) = _started(market, client, 1)
         market.inject(
             Canned(
@@ -270,7 +263,7 @@ def test_a_poll_that_fails_for_now_is_asked_again(market: FakeMarket, caplog: py
 def test_closing_the_client_ends_a_wait() -> None:
     with FakeMarket(api_key=KEY, operation_delay=30) as market:
         market.add_returns(CAMPAIGN, 1)
-        client = _client(market)
+        client = client_for(market)
         operation = _started(market, client, 1)[0]
         threading.Timer(0.3, client.close).start()
         started = time.monotonic()
@@ -299,7 +292,7 @@ def test_bad_wait_options_are_refused(market: FakeMarket, client: ReturnsClient,
 def test_cancelling_200_returns_with_10_set_to_fail_gives_190_done_and_10_failed() -> None:
     """The issue's acceptance case: operation_delay=1, one call."""
     failing = set(range(1, 201, 20))
-    with FakeMarket(api_key=KEY, operation_delay=1) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=1) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, *(n for n in range(1, 201) if n not in failing))
         market.add_returns(CAMPAIGN, *failing, cancellation_fails=True)
         seen: list[Outcome] = []
@@ -320,7 +313,7 @@ def test_cancelling_200_returns_with_10_set_to_fail_gives_190_done_and_10_failed
 
 
 def test_confirmations_are_polled_while_cancellations_are_still_sent() -> None:
-    with FakeMarket(api_key=KEY, latency=0.05) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, latency=0.05) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, *range(1, 81))
         client.cancel_returns(CAMPAIGN, range(1, 81), business_id=BUSINESS, poll_interval=0.1)
     paths = [e.path for e in market.exchanges]
@@ -329,7 +322,7 @@ def test_confirmations_are_polled_while_cancellations_are_still_sent() -> None:
 
 
 def test_an_outcome_that_has_not_ended_at_the_timeout_is_in_progress() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=30) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=30) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1, 2)
         market.add_returns(CAMPAIGN, 3, shipment_status="CANCELLED")
         started = time.monotonic()
@@ -350,7 +343,7 @@ def test_without_business_id_nothing_is_confirmed(market: FakeMarket, client: Re
 
 
 def test_a_refused_confirmation_stops_the_batch_with_every_outcome_reported() -> None:
-    with FakeMarket(api_key=KEY, operation_delay=30) as market, _client(market) as client:
+    with FakeMarket(api_key=KEY, operation_delay=30) as market, client_for(market) as client:
         market.add_returns(CAMPAIGN, 1, 2)
         forbidden = Canned(
             403, b'{"status":"ERROR","errors":[{"code":"FORBIDDEN"}]}', {"Content-Type": "application/json"}
@@ -383,7 +376,7 @@ def test_bad_confirmation_options_are_refused_before_any_request(market: FakeMar
 def test_closing_the_client_stops_a_batch_waiting_for_confirmations() -> None:
     with FakeMarket(api_key=KEY, operation_delay=30) as market:
         market.add_returns(CAMPAIGN, 1, 2)
-        client = _client(market)
+        client = client_for(market)
         threading.Timer(0.3, client.close).start()
         started = time.monotonic()
         with pytest.raises(errors.ClientClosedError) as caught:

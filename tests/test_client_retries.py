@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, async_client
+from tests.helpers import CAMPAIGN, KEY, async_client
 from yandex_market_returns import errors
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 

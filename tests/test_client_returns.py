@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, FAST, KEY, async_client
+from tests.helpers import CAMPAIGN, FAST, KEY, async_client
 from yandex_market_returns import (
     AsyncReturnsClient,
     ReturnRecord,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN
+from tests.helpers import CAMPAIGN
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient, errors
 from yandex_market_returns.redaction import Redactor
 from yandex_market_returns.testing import Canned, FakeMarket, Fault

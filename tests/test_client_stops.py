@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, FAST, KEY, async_client
+from tests.helpers import CAMPAIGN, FAST, KEY, async_client
 from yandex_market_returns import AsyncReturnsClient, Outcome, ReturnsClient, SqliteJournal, errors
 from yandex_market_returns.testing import Canned, FakeMarket, Fault
 

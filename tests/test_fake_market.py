@@ -12,28 +12,9 @@ import httpx
 import pytest
 from openapi_core.exceptions import OpenAPIError
 
-from tests.conftest import CAMPAIGN, KEY
-from tests.recordings import validate_exchange
+from tests.helpers import CAMPAIGN, CANCEL_PATH, KEY, RATE_LIMIT_HEADERS, error_of, post, validate
 from yandex_market_returns import ReturnsClient, errors
-from yandex_market_returns.testing import Exchange, FakeMarket, Fault
-
-PATH = f"/v1/campaigns/{CAMPAIGN}/returns/cancel"
-RATE_LIMIT_HEADERS = ("X-RateLimit-Resource-Limit", "X-RateLimit-Resource-Remaining", "X-RateLimit-Resource-Until")
-
-
-def _post(market: FakeMarket, body: Any = None, *, path: str = PATH, **options: Any) -> httpx.Response:
-    headers = options.pop("headers", {"Api-Key": KEY})
-    if body is None:
-        body = {"returnId": 1}
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", **headers}
-    return httpx.request(options.pop("method", "POST"), market.base_url + path, headers=headers, content=content)
-
-
-def _error(response: httpx.Response) -> tuple[int, str, str]:
-    (error,) = response.json()["errors"]
-    assert response.json()["status"] == "ERROR"
-    return response.status_code, error["code"], error["message"]
+from yandex_market_returns.testing import FakeMarket, Fault
 
 
 def test_it_starts_and_stops_in_one_line_on_a_free_loopback_port() -> None:
@@ -45,15 +26,15 @@ def test_it_starts_and_stops_in_one_line_on_a_free_loopback_port() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         _ = first.base_url
     with pytest.raises(httpx.ConnectError):
-        httpx.post(url + PATH)
+        httpx.post(url + CANCEL_PATH)
     market = FakeMarket(api_key=KEY).start()
-    assert _post(market).status_code == 400  # running: return 1 is unknown to it
+    assert post(market).status_code == 400  # running: return 1 is unknown to it
     market.stop()
 
 
 def test_it_checks_the_key(market: FakeMarket) -> None:
-    assert _error(_post(market, headers={})) == (401, "UNAUTHORIZED", "Missing Api-Key header or OAuth token")
-    assert _error(_post(market, headers={"Api-Key": "nope"})) == (
+    assert error_of(post(market, headers={})) == (401, "UNAUTHORIZED", "Missing Api-Key header or OAuth token")
+    assert error_of(post(market, headers={"Api-Key": "nope"})) == (
         403,
         "FORBIDDEN",
         f"Access denied to campaign {CAMPAIGN}",
@@ -71,11 +52,11 @@ def test_it_checks_the_key(market: FakeMarket) -> None:
     ],
 )
 def test_it_checks_the_path(market: FakeMarket, path: str, status: int, message: str) -> None:
-    assert _error(_post(market, path=path))[::2] == (status, message)
+    assert error_of(post(market, path=path))[::2] == (status, message)
 
 
 def test_it_answers_405_to_another_method(market: FakeMarket) -> None:
-    assert _error(_post(market, method="GET"))[:2] == (405, "METHOD_NOT_ALLOWED")
+    assert error_of(post(market, method="GET"))[:2] == (405, "METHOD_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize(
@@ -83,30 +64,30 @@ def test_it_answers_405_to_another_method(market: FakeMarket) -> None:
     [b"not json", b"[1]", {}, {"returnId": "1"}, {"returnId": True}, {"returnId": 1.5}, {"returnId": 2**63}, {"id": 1}],
 )
 def test_it_checks_the_body(market: FakeMarket, body: Any) -> None:
-    assert _error(_post(market, body)) == (400, "BAD_REQUEST", "Invalid returnId")
+    assert error_of(post(market, body)) == (400, "BAD_REQUEST", "Invalid returnId")
     assert market.operations == []
 
 
 def test_it_wants_json(market: FakeMarket) -> None:
-    response = _post(market, headers={"Api-Key": KEY, "Content-Type": "text/plain"})
-    assert _error(response) == (400, "BAD_REQUEST", "Invalid returnId")
+    response = post(market, headers={"Api-Key": KEY, "Content-Type": "text/plain"})
+    assert error_of(response) == (400, "BAD_REQUEST", "Invalid returnId")
 
 
 def test_only_created_returns_are_cancelled(market: FakeMarket) -> None:
     market.add_returns(CAMPAIGN, 20_000, shipment_status="RECEIVED")
-    assert _post(market, {"returnId": 5}).status_code == 200
+    assert post(market, {"returnId": 5}).status_code == 200
     assert market.shipment_status(CAMPAIGN, 5) == "CANCELLED"
     assert (
-        _error(_post(market, {"returnId": 5}))[2]
+        error_of(post(market, {"returnId": 5}))[2]
         == "Return 5 can't be cancelled: its shipmentStatus is CANCELLED, not CREATED"
     )
-    assert _error(_post(market, {"returnId": 20_000}))[2].endswith("its shipmentStatus is RECEIVED, not CREATED")
-    assert _error(_post(market, {"returnId": 10_001})) == (400, "BAD_REQUEST", "Return 10001 not found")
+    assert error_of(post(market, {"returnId": 20_000}))[2].endswith("its shipmentStatus is RECEIVED, not CREATED")
+    assert error_of(post(market, {"returnId": 10_001})) == (400, "BAD_REQUEST", "Return 10001 not found")
     assert [(op.campaign_id, op.return_id) for op in market.operations] == [(CAMPAIGN, 5)]
 
 
 def test_a_started_operation_is_answered_as_the_spec_says(market: FakeMarket) -> None:
-    response = _post(market, {"returnId": 7})
+    response = post(market, {"returnId": 7})
     assert response.json() == {
         "status": "OK",
         "result": {"operation": {"id": market.operations[0].id, "type": "RETURN_CANCELLATION"}},
@@ -115,12 +96,12 @@ def test_a_started_operation_is_answered_as_the_spec_says(market: FakeMarket) ->
 
 def test_every_own_answer_carries_the_rate_limit_headers(market: FakeMarket) -> None:
     market.hourly_limit = 3
-    answers = [_post(market, {"returnId": n}) for n in (1, 2, 3, 4)]
-    answers += [_post(market, headers={}), _post(market, path="/elsewhere"), _post(market, method="GET")]
+    answers = [post(market, {"returnId": n}) for n in (1, 2, 3, 4)]
+    answers += [post(market, headers={}), post(market, path="/elsewhere"), post(market, method="GET")]
     for answer in answers:
         assert all(name in answer.headers for name in RATE_LIMIT_HEADERS), answer
     assert [answer.headers["X-RateLimit-Resource-Remaining"] for answer in answers[:4]] == ["2", "1", "0", "0"]
-    assert _error(answers[3]) == (
+    assert error_of(answers[3]) == (
         420,
         "HIT_RATE_LIMIT",
         f"Hit rate limit of 3 requests per hour for campaignId {CAMPAIGN}",
@@ -132,8 +113,8 @@ def test_every_own_answer_carries_the_rate_limit_headers(market: FakeMarket) -> 
 def test_it_answers_420_past_4_requests_in_flight(market: FakeMarket) -> None:
     market.latency = 0.5
     with httpx.Client(base_url=market.base_url, headers={"Api-Key": KEY}) as http, ThreadPoolExecutor(6) as pool:
-        answers = list(pool.map(lambda n: http.post(PATH, json={"returnId": n}), range(1, 7)))
-    limited = [_error(answer) for answer in answers if answer.status_code == 420]
+        answers = list(pool.map(lambda n: http.post(CANCEL_PATH, json={"returnId": n}), range(1, 7)))
+    limited = [error_of(answer) for answer in answers if answer.status_code == 420]
     assert len(limited) == 2
     assert set(limited) == {(420, "HIT_RATE_LIMIT", f"Hit rate limit of 4 parallel requests for campaignId {CAMPAIGN}")}
     assert sum(answer.status_code == 200 for answer in answers) == 4
@@ -141,8 +122,8 @@ def test_it_answers_420_past_4_requests_in_flight(market: FakeMarket) -> None:
 
 def test_injected_faults_come_in_order_and_then_stop(market: FakeMarket) -> None:
     market.inject(Fault.SERVER_ERROR, Fault.HTML_BAD_GATEWAY)
-    first, second, third = (_post(market, {"returnId": n}) for n in (1, 2, 3))
-    assert _error(first) == (500, "INTERNAL_ERROR", "Internal server error")
+    first, second, third = (post(market, {"returnId": n}) for n in (1, 2, 3))
+    assert error_of(first) == (500, "INTERNAL_ERROR", "Internal server error")
     assert (second.status_code, second.headers["Content-Type"]) == (502, "text/html")
     assert not any(name in second.headers for name in RATE_LIMIT_HEADERS), "a proxy's page has none"
     assert third.status_code == 200
@@ -152,13 +133,13 @@ def test_injected_faults_come_in_order_and_then_stop(market: FakeMarket) -> None
 def test_a_dropped_connection_breaks_mid_answer(market: FakeMarket) -> None:
     market.inject(Fault.DROPPED_CONNECTION)
     with pytest.raises(httpx.RemoteProtocolError):
-        _post(market)
+        post(market)
     assert market.operations == []
 
 
 def test_a_truncated_body_is_cut_after_the_request_took_effect(market: FakeMarket) -> None:
     market.inject(Fault.TRUNCATED_BODY)
-    response = _post(market, {"returnId": 9})
+    response = post(market, {"returnId": 9})
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         response.json()
@@ -168,7 +149,7 @@ def test_a_truncated_body_is_cut_after_the_request_took_effect(market: FakeMarke
 def test_a_lost_answer_is_lost_after_the_request_took_effect(market: FakeMarket) -> None:
     market.inject(Fault.ANSWER_LOST)
     with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
-        _post(market, {"returnId": 9})
+        post(market, {"returnId": 9})
     assert [op.return_id for op in market.operations] == [9]
     assert market.exchanges[0].fault is Fault.ANSWER_LOST
 
@@ -177,7 +158,7 @@ def test_a_slow_answer_comes_late_after_the_request_took_effect(market: FakeMark
     market.slow_answer_delay = 0.3
     market.inject(Fault.SLOW_ANSWER)
     started = time.monotonic()
-    response = _post(market, {"returnId": 9})
+    response = post(market, {"returnId": 9})
     assert time.monotonic() - started >= 0.3
     assert response.status_code == 200
     assert [op.return_id for op in market.operations] == [9]
@@ -193,7 +174,7 @@ def test_a_client_that_gives_up_leaves_no_traceback_on_stderr(
     with caplog.at_level("DEBUG", logger="yandex_market_returns.testing"):
         for timeout in (0.05, 0.05, 0.05):
             with httpx.Client(timeout=timeout) as client, pytest.raises(httpx.ReadTimeout):
-                client.post(market.base_url + PATH, headers={"Api-Key": KEY}, json={"returnId": 1})
+                client.post(market.base_url + CANCEL_PATH, headers={"Api-Key": KEY}, json={"returnId": 1})
         time.sleep(0.9)  # the fake Market writes its answers into closed connections
     assert "Traceback" not in capfd.readouterr().err
     assert any("ended early" in record.getMessage() for record in caplog.records)
@@ -203,7 +184,7 @@ def test_random_faults_follow_the_seed() -> None:
     def faults(seed: int) -> list[Fault | None]:
         with FakeMarket(api_key=KEY, fault_rate=0.5, seed=seed, faults=[Fault.SERVER_ERROR]) as market:
             for _ in range(20):
-                _post(market)
+                post(market)
             return [exchange.fault for exchange in market.exchanges]  # type: ignore[misc]
 
     assert faults(4) == faults(4)
@@ -211,7 +192,7 @@ def test_random_faults_follow_the_seed() -> None:
 
 
 def test_the_key_is_redacted_from_what_it_records(market: FakeMarket) -> None:
-    _post(market)
+    post(market)
     (exchange,) = market.exchanges
     assert httpx.Headers(exchange.headers)["Api-Key"] == "<API-KEY>"
     assert KEY not in repr(market)
@@ -228,7 +209,7 @@ def _session(market: FakeMarket) -> None:
         client.cancel_returns(CAMPAIGN, [5, 6])
     with ReturnsClient(api_key="wrong", base_url=market.base_url) as stranger, pytest.raises(errors.ForbiddenError):
         stranger.cancel_return(CAMPAIGN, 7)
-    httpx.post(market.base_url + PATH, json={"returnId": 8})  # no key
+    httpx.post(market.base_url + CANCEL_PATH, json={"returnId": 8})  # no key
 
 
 def test_its_traffic_with_the_client_validates_against_openapi_yaml(market: FakeMarket) -> None:
@@ -236,31 +217,18 @@ def test_its_traffic_with_the_client_validates_against_openapi_yaml(market: Fake
     exchanges = market.exchanges
     assert {exchange.status for exchange in exchanges} >= {200, 400, 401, 403, 420, 500}
     for exchange in exchanges:
-        _validate(exchange)
+        validate(exchange)
 
 
 def test_the_validation_above_can_fail(market: FakeMarket) -> None:
-    _post(market, {"returnId": 1})
+    post(market, {"returnId": 1})
     (exchange,) = market.exchanges
     body = json.loads(exchange.response_body)
     body["result"]["operation"]["type"] = 7
     with pytest.raises(OpenAPIError):
-        _validate(attrs.evolve(exchange, response_body=json.dumps(body).encode()))
+        validate(attrs.evolve(exchange, response_body=json.dumps(body).encode()))
     with pytest.raises(OpenAPIError):
-        _validate(attrs.evolve(exchange, body=b'{"returnId": "1"}'))
-
-
-def _validate(exchange: Exchange, *, request: bool = True) -> None:
-    validate_exchange(
-        exchange.method,
-        exchange.path,
-        exchange.headers,
-        exchange.body,
-        exchange.status,
-        exchange.response_headers,
-        exchange.response_body,
-        request=request,
-    )
+        validate(attrs.evolve(exchange, body=b'{"returnId": "1"}'))
 
 
 def test_nothing_listens_after_stop() -> None:

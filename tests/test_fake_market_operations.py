@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY
-from tests.test_fake_market import PATH, RATE_LIMIT_HEADERS, _error, _post, _validate
+from tests.helpers import CAMPAIGN, CANCEL_PATH, KEY, RATE_LIMIT_HEADERS, error_of, post, validate
 from yandex_market_returns.testing import FakeMarket
 
 BUSINESS = FakeMarket.DEFAULT_BUSINESS
@@ -19,7 +18,7 @@ OPERATIONS = f"/v1/businesses/{BUSINESS}/operations"
 
 
 def _statuses(market: FakeMarket, *ids: str, business: int = BUSINESS) -> dict[str, str]:
-    response = _post(
+    response = post(
         market,
         {"operationType": "RETURN_CANCELLATION", "operationIds": list(ids)},
         path=f"/v1/businesses/{business}/operations",
@@ -29,7 +28,7 @@ def _statuses(market: FakeMarket, *ids: str, business: int = BUSINESS) -> dict[s
 
 
 def _cancel(market: FakeMarket, return_id: int, campaign: int = CAMPAIGN) -> str:
-    response = _post(market, {"returnId": return_id}, path=f"/v1/campaigns/{campaign}/returns/cancel")
+    response = post(market, {"returnId": return_id}, path=f"/v1/campaigns/{campaign}/returns/cancel")
     assert response.status_code == 200, response.text
     return str(response.json()["result"]["operation"]["id"])
 
@@ -41,8 +40,8 @@ def test_a_cancellation_is_in_progress_for_operation_delay_then_done() -> None:
         operation = _cancel(market, 1)
         assert _statuses(market, operation) == {operation: "IN_PROGRESS"}
         assert market.shipment_status(CAMPAIGN, 1) == "CREATED", "not cancelled before the operation ends"
-        again = _post(market, {"returnId": 1})
-        assert _error(again) == (400, "BAD_REQUEST", "Return 1 can't be cancelled: a cancellation is in progress")
+        again = post(market, {"returnId": 1})
+        assert error_of(again) == (400, "BAD_REQUEST", "Return 1 can't be cancelled: a cancellation is in progress")
         time.sleep(1.55)
         assert _statuses(market, operation) == {operation: "DONE"}
         assert market.shipment_status(CAMPAIGN, 1) == "CANCELLED"
@@ -99,7 +98,7 @@ def test_operations_are_reported_to_their_business_only() -> None:
     ],
 )
 def test_get_operations_checks_the_body(market: FakeMarket, body: Any, message: str) -> None:
-    assert _error(_post(market, body, path=OPERATIONS)) == (400, "BAD_REQUEST", message)
+    assert error_of(post(market, body, path=OPERATIONS)) == (400, "BAD_REQUEST", message)
 
 
 @pytest.mark.parametrize(
@@ -112,27 +111,27 @@ def test_get_operations_checks_the_body(market: FakeMarket, body: Any, message: 
 )
 def test_get_operations_checks_the_path(market: FakeMarket, path: str, status: int, message: str) -> None:
     body = {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}
-    assert _error(_post(market, body, path=path))[::2] == (status, message)
+    assert error_of(post(market, body, path=path))[::2] == (status, message)
 
 
 def test_get_operations_checks_the_key(market: FakeMarket) -> None:
     body = {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}
-    assert _error(_post(market, body, path=OPERATIONS, headers={}))[:2] == (401, "UNAUTHORIZED")
-    wrong = _post(market, body, path=OPERATIONS, headers={"Api-Key": "wrong"})
-    assert _error(wrong) == (403, "FORBIDDEN", f"Access denied to business {BUSINESS}")
+    assert error_of(post(market, body, path=OPERATIONS, headers={}))[:2] == (401, "UNAUTHORIZED")
+    wrong = post(market, body, path=OPERATIONS, headers={"Api-Key": "wrong"})
+    assert error_of(wrong) == (403, "FORBIDDEN", f"Access denied to business {BUSINESS}")
 
 
 def test_get_operations_has_its_own_hourly_limit_per_business() -> None:
     body = {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}
     with FakeMarket(api_key=KEY, operations_hourly_limit=2) as market:
-        answers = [_post(market, body, path=OPERATIONS) for _ in range(3)]
+        answers = [post(market, body, path=OPERATIONS) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 420]
         assert [a.headers["X-RateLimit-Resource-Remaining"] for a in answers] == ["1", "0", "0"]
         assert {a.headers["X-RateLimit-Resource-Limit"] for a in answers} == {"2"}
-        assert _error(answers[2])[2] == f"Hit rate limit of 2 requests per hour for businessId {BUSINESS}"
-        assert _post(market, body, path="/v1/businesses/1/operations").status_code == 200, "another business"
+        assert error_of(answers[2])[2] == f"Hit rate limit of 2 requests per hour for businessId {BUSINESS}"
+        assert post(market, body, path="/v1/businesses/1/operations").status_code == 200, "another business"
         market.add_returns(CAMPAIGN, 1)
-        cancelled = _post(market, {"returnId": 1})
+        cancelled = post(market, {"returnId": 1})
         assert cancelled.status_code == 200, "cancelReturn's limit is its own"
         assert cancelled.headers["X-RateLimit-Resource-Limit"] == "5000"
 
@@ -145,7 +144,7 @@ def test_get_operations_answers_420_past_4_requests_in_flight_per_business() -> 
 
         def ask() -> None:
             barrier.wait()
-            statuses.append(_post(market, body, path=OPERATIONS).status_code)
+            statuses.append(post(market, body, path=OPERATIONS).status_code)
 
         threads = [threading.Thread(target=ask) for _ in range(6)]
         for thread in threads:
@@ -158,10 +157,10 @@ def test_get_operations_answers_420_past_4_requests_in_flight_per_business() -> 
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
-@pytest.mark.parametrize("path", [PATH, OPERATIONS])
+@pytest.mark.parametrize("path", [CANCEL_PATH, OPERATIONS])
 def test_any_undeclared_method_is_answered_405_as_the_market_does(market: FakeMarket, method: str, path: str) -> None:
     response = httpx.request(method, market.base_url + path, headers={"Api-Key": KEY})
-    assert _error(response) == (405, "METHOD_NOT_ALLOWED", f"Method {method} not allowed")
+    assert error_of(response) == (405, "METHOD_NOT_ALLOWED", f"Method {method} not allowed")
     assert response.headers["Allow"] == "POST"
     assert response.headers["Content-Type"] == "application/json"
     for name in RATE_LIMIT_HEADERS:
@@ -170,16 +169,16 @@ def test_any_undeclared_method_is_answered_405_as_the_market_does(market: FakeMa
 
 def test_head_gets_405_without_a_body_and_the_connection_stays_usable(market: FakeMarket) -> None:
     with httpx.Client(base_url=market.base_url) as http:
-        head = http.head(PATH)
+        head = http.head(CANCEL_PATH)
         assert (head.status_code, head.content) == (405, b"")
-        assert _error(http.post(PATH, json={"returnId": 1}))[:2] == (401, "UNAUTHORIZED")
+        assert error_of(http.post(CANCEL_PATH, json={"returnId": 1}))[:2] == (401, "UNAUTHORIZED")
 
 
 def test_an_unknown_method_name_is_answered_405_too(market: FakeMarket) -> None:
     host, port = market.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as connection:
         connection.sendall(
-            f"BREW {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+            f"BREW {CANCEL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
         )
         answer = b""
         while chunk := connection.recv(4096):
@@ -197,10 +196,10 @@ def test_its_get_operations_traffic_validates_against_openapi_yaml() -> None:
         _statuses(market, *ids)
         time.sleep(0.25)
         _statuses(market, *ids, "unknown")
-        _post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": []}, path=OPERATIONS)
-        _post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}, path=OPERATIONS, headers={})
-        _post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}, path=OPERATIONS)
-        _post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}, path=OPERATIONS)
+        post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": []}, path=OPERATIONS)
+        post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}, path=OPERATIONS, headers={})
+        post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}, path=OPERATIONS)
+        post(market, {"operationType": "RETURN_CANCELLATION", "operationIds": ["a"]}, path=OPERATIONS)
         exchanges = [e for e in market.exchanges if e.path == OPERATIONS]
         assert [e.status for e in exchanges] == [200, 200, 400, 401, 200, 420]
         assert {s for e in exchanges if e.status == 200 for s in _statuses_in(e.response_body)} == {
@@ -210,7 +209,7 @@ def test_its_get_operations_traffic_validates_against_openapi_yaml() -> None:
         }
         for exchange in exchanges:
             # A 400's request itself breaks the spec (no ids): only its answer is checked.
-            _validate(exchange, request=exchange.status != 400)
+            validate(exchange, request=exchange.status != 400)
 
 
 def _statuses_in(body: bytes) -> list[str]:
@@ -227,7 +226,7 @@ def test_a_slowly_sent_request_counts_in_flight_for_its_whole_latency() -> None:
         def send(return_id: int) -> None:
             body = json.dumps({"returnId": return_id}).encode()
             head = (
-                f"POST {PATH} HTTP/1.1\r\nHost: x\r\nApi-Key: {KEY}\r\nContent-Type: application/json\r\n"
+                f"POST {CANCEL_PATH} HTTP/1.1\r\nHost: x\r\nApi-Key: {KEY}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             )
             with socket.create_connection((host, int(port))) as connection:

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY
-from tests.test_fake_market import RATE_LIMIT_HEADERS, _error, _post, _validate
+from tests.helpers import CAMPAIGN, KEY, RATE_LIMIT_HEADERS, error_of, post, validate
 from yandex_market_returns.testing import FakeMarket
 from yandex_market_returns.testing.returns import MSK
 
@@ -83,7 +82,7 @@ def test_get_return_reads_one_return_of_its_order(few: FakeMarket) -> None:
 def test_get_return_answers_404_for_a_return_not_of_that_order_or_store(
     few: FakeMarket, order_id: int, return_id: int, campaign: int, message: str
 ) -> None:
-    assert _error(_record(few, order_id, return_id, campaign)) == (404, "NOT_FOUND", message)
+    assert error_of(_record(few, order_id, return_id, campaign)) == (404, "NOT_FOUND", message)
 
 
 @pytest.mark.parametrize(
@@ -96,13 +95,13 @@ def test_get_return_answers_404_for_a_return_not_of_that_order_or_store(
     ],
 )
 def test_bad_ids_in_the_path_are_refused(few: FakeMarket, path: str, message: str) -> None:
-    assert _error(_get(few, path)) == (400, "BAD_REQUEST", message)
+    assert error_of(_get(few, path)) == (400, "BAD_REQUEST", message)
 
 
 def test_other_http_methods_are_answered_405_with_allow_get(few: FakeMarket) -> None:
     for path in (RETURNS, f"/v2/campaigns/{CAMPAIGN}/orders/1/returns/1"):
-        answer = _post(few, path=path)
-        assert _error(answer)[:2] == (405, "METHOD_NOT_ALLOWED")
+        answer = post(few, path=path)
+        assert error_of(answer)[:2] == (405, "METHOD_NOT_ALLOWED")
         assert answer.headers["Allow"] == "GET"
 
 
@@ -113,7 +112,7 @@ def test_a_done_cancellation_makes_the_return_cancelled_and_updates_it() -> None
         before = _record(market, 1, 1).json()["result"]
         time.sleep(1.0)  # the dates have whole seconds
         for return_id in (1, 3):
-            assert _post(market, {"returnId": return_id}).status_code == 200
+            assert post(market, {"returnId": return_id}).status_code == 200
         assert _record(market, 1, 1).json()["result"]["shipmentStatus"] == "CREATED", "while the operation runs"
         time.sleep(0.25)
         after = _record(market, 1, 1).json()["result"]
@@ -180,7 +179,7 @@ def test_get_returns_pages_by_limit_and_token(few: FakeMarket) -> None:
     ],
 )
 def test_get_returns_refuses_a_bad_query(few: FakeMarket, params: dict[str, Any], message: str) -> None:
-    assert _error(_get(few, RETURNS, **params)) == (400, "BAD_REQUEST", message)
+    assert error_of(_get(few, RETURNS, **params)) == (400, "BAD_REQUEST", message)
 
 
 def test_each_method_has_its_own_hourly_limit() -> None:
@@ -188,13 +187,13 @@ def test_each_method_has_its_own_hourly_limit() -> None:
         market.add_returns(CAMPAIGN, 1, 2)
         reads = [_record(market, 1, 1) for _ in range(3)]
         assert [r.status_code for r in reads] == [200, 200, 420]
-        assert _error(reads[2])[2] == f"Hit rate limit of 2 requests per hour for campaignId {CAMPAIGN}"
+        assert error_of(reads[2])[2] == f"Hit rate limit of 2 requests per hour for campaignId {CAMPAIGN}"
         assert [r.headers["X-RateLimit-Resource-Remaining"] for r in reads] == ["1", "0", "0"]
         assert {r.headers["X-RateLimit-Resource-Limit"] for r in reads} == {"2"}
         lists = [_get(market, RETURNS) for _ in range(4)]
         assert [r.status_code for r in lists] == [200, 200, 200, 420], "getReturns is not held by getReturn"
         assert lists[0].headers["X-RateLimit-Resource-Limit"] == "3"
-        cancelled = _post(market, {"returnId": 1})
+        cancelled = post(market, {"returnId": 1})
         assert cancelled.status_code == 200, "cancelReturn is held by neither"
         assert cancelled.headers["X-RateLimit-Resource-Remaining"] == "49"
         assert [r.headers[name] for r in (reads[0], lists[0]) for name in RATE_LIMIT_HEADERS]
@@ -214,7 +213,7 @@ def test_the_stores_4_requests_in_flight_count_every_campaign_method(few: FakeMa
         answers = list(pool.map(lambda r: http.request(r[0], r[1], json=r[2]), requests))
     refused = [a for a in answers if a.status_code == 420]
     assert len(refused) == 2, [a.status_code for a in answers]
-    assert {_error(a)[2] for a in refused} == {f"Hit rate limit of 4 parallel requests for campaignId {CAMPAIGN}"}
+    assert {error_of(a)[2] for a in refused} == {f"Hit rate limit of 4 parallel requests for campaignId {CAMPAIGN}"}
     assert few.max_in_flight(CAMPAIGN) == 6
     assert few.max_in_flight(999) == 0, "another store's are its own"
 
@@ -230,4 +229,4 @@ def test_its_getreturn_and_getreturns_traffic_validates_against_openapi_yaml(few
     exchanges = few.exchanges
     assert {exchange.status for exchange in exchanges} == {200, 400, 401, 403, 404, 420}
     for exchange in exchanges:
-        _validate(exchange, request=exchange.status != 400)
+        validate(exchange, request=exchange.status != 400)

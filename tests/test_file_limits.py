@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from yandex_market_returns import ReturnsClient
 from yandex_market_returns.limits import FileLimits
 from yandex_market_returns.testing import FakeMarket

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, FAST, KEY, async_client
+from tests.helpers import CAMPAIGN, FAST, KEY, async_client
 from yandex_market_returns import Outcome, ReturnsClient, errors
 from yandex_market_returns.journal import JournalEntry, SqliteJournal
 from yandex_market_returns.results import ReturnState, Source

@@ -13,61 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import clean_venv, pip_install
+from tests.helpers import SMOKE, VERSION, clean_venv, pip_install
 from tools.wheelhouse import LOWEST
 
 ROOT = Path(__file__).parent.parent
-VERSION = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))["info"]["version"]
-
-SMOKE = """
-import importlib.metadata, sys
-from pathlib import Path
-import httpx
-import yandex_market_returns_client as package
-from yandex_market_returns_client import AuthenticatedClient
-from yandex_market_returns_client.api.returns import cancel_return
-from yandex_market_returns_client.models import ApiErrorResponse, CancelReturnRequest, CancelReturnResponse
-
-assert importlib.metadata.version("yandex-market-returns-client") == sys.argv[1]
-assert (Path(package.__file__).parent / "py.typed").is_file()
-answers = {
-    97211: (200, b'{"status":"OK","result":{"operation":{"id":"op-1","type":"RETURN_CANCELLATION"}}}'),
-    97212: (420, b'{"status":"ERROR","errors":[{"code":"HIT_RATE_LIMIT","message":"slow down"}]}'),
-}
-def handle(request):
-    status, body = answers[int(request.read().decode().split(":")[1].strip(" }"))]
-    return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
-transport = httpx.MockTransport(handle)
-client = AuthenticatedClient(base_url="https://market.invalid", token="t", httpx_args={"transport": transport})
-with client:
-    ok = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97211))
-    limited = cancel_return.sync(1, client=client, body=CancelReturnRequest(return_id=97212))
-assert isinstance(ok, CancelReturnResponse) and ok.result and ok.result.operation.id == "op-1", ok
-assert isinstance(limited, ApiErrorResponse) and limited.errors and limited.errors[0].code == "HIT_RATE_LIMIT"
-
-from yandex_market_returns import ReturnsClient, errors
-from yandex_market_returns.testing import FakeMarket
-with FakeMarket() as market:
-    market.add_returns(5, 6)
-    with ReturnsClient(api_key=market.api_key, base_url=market.base_url) as returns:
-        operation = returns.cancel_return(5, 6)
-        try:
-            returns.cancel_return(5, 6)
-        except errors.BadRequestError as error:
-            assert "shipmentStatus is CANCELLED" in str(error), error
-        else:
-            raise AssertionError("a second cancellation must fail")
-assert operation.type == "RETURN_CANCELLATION" and operation.rate_limit.until.tzinfo is not None, operation
-import yandex_market_returns.limits as limits
-assert "redis" not in sys.modules, "the base install never imports redis"
-try:
-    limits.RedisLimits
-except ImportError as error:
-    assert "pip install 'yandex-market-returns-client[redis]'" in str(error), error
-else:
-    raise AssertionError("RedisLimits without the extra must say how to get it")
-print(" ".join(f"{d}=={importlib.metadata.version(d)}" for d in ("httpx", "attrs", "python-dateutil")))
-"""
 
 
 def _run(*command: str | Path) -> str:

@@ -25,8 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, clean_venv, pip_install
-from tests.test_packaging import SMOKE, VERSION
+from tests.helpers import ROOT, SMOKE, VERSION, clean_venv, pip_install
 from tools import publish
 from tools.wheelhouse import runtime_pins
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 import pytest
 import redis
 
-from tests.conftest import ROOT, clean_venv, pip_install
+from tests.helpers import ROOT, clean_venv, pip_install
 from tools.redis_server import RedisServer
 from tools.wheelhouse import LOWEST, LOWEST_REDIS
 from yandex_market_returns import AsyncReturnsClient, ReturnsClient

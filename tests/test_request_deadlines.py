@@ -7,8 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, async_client
-from tests.test_client_limits import _dripping_server
+from tests.helpers import CAMPAIGN, KEY, async_client, dripping_server
 from tools.bench_calls import canned_answer
 from yandex_market_returns import AsyncReturnsClient, errors
 from yandex_market_returns.testing import FakeMarket, Fault
@@ -61,7 +60,7 @@ def test_a_cancellation_from_outside_is_not_taken_for_a_timeout() -> None:
 
 def test_a_request_in_flight_when_the_client_closes_still_ends_at_its_deadline() -> None:
     stop = threading.Event()
-    listener, server = _dripping_server(stop)
+    listener, server = dripping_server(stop)
     base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
 
     async def main() -> BaseException | object:

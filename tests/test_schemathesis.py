@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CAMPAIGN, KEY, RETURNS
+from tests.helpers import CAMPAIGN, KEY, RETURNS
 from yandex_market_returns.testing import FakeMarket
 
 ROOT = Path(__file__).parent.parent

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.conftest import CAMPAIGN, FAST, KEY
+from tests.helpers import CAMPAIGN, FAST, KEY
 from yandex_market_returns import AsyncReturnsClient, Outcome, ReturnsClient
 from yandex_market_returns.results import ReturnState, Source
 from yandex_market_returns.testing import Canned, FakeMarket, Fault

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tools.vendor import RUNTIME_MODULES
 from tools.wheelhouse import runtime_pins
 
