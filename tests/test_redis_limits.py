@@ -22,6 +22,7 @@ from yandex_market_returns import AsyncReturnsClient, ReturnsClient
 from yandex_market_returns.errors import ClientClosedError, LimitsUnavailableError, RateLimitError
 from yandex_market_returns.limits import RedisLimits
 from yandex_market_returns.limits.redis_core import Call, Owner, Stepping, Store, register
+from yandex_market_returns.pacing import Key
 from yandex_market_returns.rate_limit import RateLimit
 from yandex_market_returns.testing import FakeMarket
 
@@ -600,6 +601,24 @@ def test_an_async_request_longer_than_its_lease_keeps_its_slot(
     assert not asyncio.run(hold_four()), "all four were still held"
 
 
+def _holding_four(limits: RedisLimits, kind: str, store: Key, then: Callable[[], int]) -> int:
+    """``then()``'s answer, asked while a client of ``kind`` (threads or tasks) holds 4 slots of ``store``."""
+    if kind == "threads":
+        slots, _ = limits.for_threads()
+        assert all(slots.acquire(store, threading.Event(), None) for _ in range(4))
+        return then()
+
+    async def hold() -> int:
+        slots, _ = limits.for_tasks()
+        assert all([await slots.acquire(store, None) for _ in range(4)])
+        answer = await asyncio.to_thread(then)
+        slots.close()
+        await slots.wait_closed()
+        return answer
+
+    return asyncio.run(hold())
+
+
 @pytest.mark.parametrize("kind", ["threads", "tasks"])
 def test_redis_restarted_empty_between_renewals_gets_the_running_leases_back(
     tmp_path: Path, kind: str, make_limits: Callable[..., RedisLimits]
@@ -621,23 +640,7 @@ def test_redis_restarted_empty_between_renewals_gets_the_running_leases_back(
         return count()
 
     try:
-        if kind == "threads":
-            slots, _ = limits.for_threads()
-            for _ in range(4):
-                assert slots.acquire(store, threading.Event(), None)
-            held = restart_and_count()
-        else:
-
-            async def hold() -> int:
-                slots, _ = limits.for_tasks()
-                for _ in range(4):
-                    assert await slots.acquire(store, None)
-                counted = await asyncio.to_thread(restart_and_count)
-                slots.close()
-                await slots.wait_closed()
-                return counted
-
-            held = asyncio.run(hold())
+        held = _holding_four(limits, kind, store, restart_and_count)
     finally:
         server.stop()
     assert held == 4
@@ -720,21 +723,7 @@ def test_redis_restarted_with_older_keys_before_a_process_s_first_renewal_is_not
             return int(peek.zcard(limits.key(store, "slots")))
 
     try:
-        if kind == "threads":
-            mine, _ = limits.for_threads()
-            assert all(mine.acquire(store, threading.Event(), None) for _ in range(4))
-            counted = restart_and_count()
-        else:
-
-            async def hold() -> int:
-                mine, _ = limits.for_tasks()
-                assert all([await mine.acquire(store, None) for _ in range(4)])
-                counted = await asyncio.to_thread(restart_and_count)
-                mine.close()
-                await mine.wait_closed()
-                return counted
-
-            counted = asyncio.run(hold())
+        counted = _holding_four(limits, kind, store, restart_and_count)
     finally:
         server.stop()
     assert counted == 4
