@@ -89,8 +89,8 @@ class Stepping:
 def register(client: Any) -> dict[str, Any]:
     """The scripts, registered on a client of any kind (standalone or cluster, sync or async), and the
     commands a master is asked: how many replicas it has (``replicas``, 0 when it cannot tell), that and which
-    Redis process it is in one round trip (``served``: its run id, ``""`` when it cannot tell), and
-    ``wait``: until one of its replicas has a slot's lease."""
+    Redis process it is in one round trip (``served``: its run id; ``""`` when it says none, as a cluster;
+    ``None`` when Redis could not be asked), and ``wait``: until one of its replicas has a slot's lease."""
     called: dict[str, Any] = {name: client.register_script(source) for name, source in SCRIPTS.items()}
     if isinstance(client, redis.cluster.RedisCluster):
         return called | {"replicas": _none, "served": _unknown}
