@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -549,13 +550,24 @@ def _journalled(path: Path) -> dict[int, Any]:
 
 
 def _stop_batch(
-    how: str, market: FakeMarket, ids: list[int], journal: Path, at: float, **options: Any
+    how: str, market: FakeMarket, ids: list[int], journal: Path, at: float | Callable[[], bool], **options: Any
 ) -> BaseException:
-    """A batch stopped ``at`` seconds in: by ``close()`` from another thread (sync), ``aclose()`` or a
-    cancellation of its task (async). The exception it stopped with."""
+    """A batch stopped ``at`` seconds in, or once ``at()`` is true: by ``close()`` from another thread (sync),
+    ``aclose()`` or a cancellation of its task (async). The exception it stopped with."""
+
+    def due() -> bool:
+        return at() if callable(at) else False
+
+    deadline = time.monotonic() + (10.0 if callable(at) else at)
     if how == "sync-close":
         with ReturnsClient(api_key=KEY, base_url=market.base_url, **{**FAST, **options}) as client:
-            closer = threading.Timer(at, client.close)
+
+            def close() -> None:
+                while not due() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                client.close()
+
+            closer = threading.Thread(target=close)
             closer.start()
             try:
                 client.cancel_returns(CAMPAIGN, ids, journal=journal)
@@ -568,7 +580,8 @@ def _stop_batch(
     async def main() -> BaseException:
         async with async_client(market, **options) as client:
             batch = asyncio.ensure_future(client.cancel_returns(CAMPAIGN, ids, journal=journal))
-            await asyncio.sleep(at)
+            while not due() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
             if how == "async-close":
                 await client.aclose()
             else:
@@ -608,7 +621,16 @@ def test_closing_the_client_waits_for_the_batchs_requests_in_flight(
     are reported and journalled, not lost with the connections."""
     market.latency = LATENCY
     journal = tmp_path / "journal.sqlite3"
-    error = _stop_batch(how, market, list(range(1, 41)), journal, LATENCY * 1.5)
+    # A second wave in flight at the close: half its latency after the fifth request came (on a slow machine
+    # a fixed delay may fall between two waves).
+    fifth: list[float] = []
+
+    def second_wave_half_way() -> bool:
+        if not fifth and len(market.operations) > 4:
+            fifth.append(time.monotonic())
+        return bool(fifth) and time.monotonic() - fifth[0] >= LATENCY / 2
+
+    error = _stop_batch(how, market, list(range(1, 41)), journal, second_wave_half_way)
     outcomes: list[Outcome] = error.outcomes  # type: ignore[attr-defined]
     started = {operation.return_id for operation in market.operations}
     assert len(started) > 4, "requests were in flight at the close"
