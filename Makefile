@@ -1,5 +1,5 @@
 # The project's interface. Every target that needs the pinned tools bootstraps them (.venv/, node_modules/)
-# itself, so a fresh clone needs nothing but what `make prerequisites` checks (the README names it).
+# itself, so a fresh clone needs nothing but what `make prerequisites` checks (the README and CONTRIBUTING.md name it).
 
 PYTHON ?= python3
 VENV := .venv
@@ -119,14 +119,14 @@ demo: $(READY) ## Cancel a few hundred returns with the yandex-market-returns co
 
 build: $(READY) ## Build the wheel and sdist into dist/, check them, and put the released spec (YAML, JSON) beside them
 	rm -f "$(DIST)"/$(PACKAGE)-*.whl "$(DIST)"/$(PACKAGE)-*.tar.gz
-	$(BIN)/python -m build --outdir "$(DIST)" .
+	$(BIN)/python -m build --no-isolation --outdir "$(DIST)" .
 	$(BIN)/twine check --strict "$(DIST)"/$(PACKAGE)-*.whl "$(DIST)"/$(PACKAGE)-*.tar.gz
 	cp openapi.yaml "$(DIST)"/openapi.yaml
 	cp $(GENERATED_DIR)/openapi.json "$(DIST)"/openapi.json
 
 # Built from `git archive HEAD`, not from the working tree: a file git hides only locally (.git/info/exclude, a
 # global ignore) passes the clean-tree check but hatch would ship it.
-publish: $(READY) ## Build HEAD and upload its wheel and sdist to TWINE_REPOSITORY_URL (see the README's Publishing)
+publish: $(READY) ## Build HEAD and upload its wheel and sdist to TWINE_REPOSITORY_URL (see CONTRIBUTING.md's Publishing)
 	$(BIN)/python -m tools.publish check
 	$(MAKE) --no-print-directory -s check-generated
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && git archive HEAD | tar -x -C "$$tmp" && \

@@ -9,8 +9,10 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -160,20 +162,36 @@ print((times[0] - later) * 1000)
 def first_call_extra_ms() -> float:
     """How much slower the client's first call in a fresh process is than its others (what it leaves to the
     first call: lazy imports, caches), httpx's own first request made before."""
-    runs = [float(_run(FIRST_CALL)) for _ in range(5)]
+    runs = [float(run_python(FIRST_CALL)) for _ in range(5)]
     return statistics.median(runs)
 
 
 def _process_seconds(code: str) -> float:
     started = time.perf_counter()
-    _run(code)
+    run_python(code)
     return time.perf_counter() - started
 
 
-def _run(code: str) -> str:
+def run_python(code: str) -> str:
     root = Path(__file__).parent.parent
     environment = {"PYTHONPATH": f"{root / 'generated'}:{root / 'src'}:{root}", "PATH": ""}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment, cwd=root
     )
     return done.stdout
+
+
+def post_each(http: httpx.Client, path: str, return_ids: Iterable[int], pool: ThreadPoolExecutor, at_once: int) -> None:
+    """Raw httpx, ``at_once`` requests in flight on the pool's threads (started beforehand): the ceiling any
+    client reaches against the same server."""
+    pending, lock = iter(return_ids), threading.Lock()
+
+    def post() -> None:
+        while True:
+            with lock:
+                return_id = next(pending, None)
+            if return_id is None:
+                return
+            http.post(path, json={"returnId": return_id})
+
+    list(pool.map(lambda _: post(), range(at_once)))

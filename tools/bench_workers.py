@@ -43,21 +43,13 @@ def outcome(return_id, error):
 def report(outcomes):
     print(json.dumps({"outcomes": outcomes, "finished": time.monotonic()}), flush=True)
 if mode == "raw":
-    import httpx, threading
+    import httpx
+    from tools.bench_calls import post_each
     with httpx.Client(base_url=base_url, headers={"Api-Key": key}) as http, ThreadPoolExecutor(4) as pool:
-        path = "/v1/campaigns/STORE/returns/cancel"
-        pending, lock = iter(ids), threading.Lock()
-        def post():
-            while True:
-                with lock:
-                    return_id = next(pending, None)
-                if return_id is None:
-                    return
-                http.post(path, json={"returnId": return_id})
         list(pool.map(lambda _: None, range(4)))
         print("ready", flush=True)
         sys.stdin.readline()
-        list(pool.map(lambda _: post(), range(4)))
+        post_each(http, "/v1/campaigns/STORE/returns/cancel", ids, pool, 4)
         report([[return_id, None] for return_id in ids])
 elif mode == "threads":
     with ReturnsClient(api_key=key, base_url=base_url, limits=limits, backoff=0.05) as client:

@@ -17,8 +17,7 @@ from typing import Any
 import yaml
 
 from tools.market_vcr import RETURN_CASSETTES, RETURNS_CASSETTES, market_vcr
-from yandex_market_returns.testing import FakeMarket
-from yandex_market_returns.testing.returns import MSK
+from yandex_market_returns.testing import MSK, FakeMarket
 from yandex_market_returns_client import AuthenticatedClient
 from yandex_market_returns_client.api.returns import cancel_return, get_return, get_returns
 from yandex_market_returns_client.models import CancelReturnRequest, ReturnShipmentStatusType

@@ -1,7 +1,7 @@
 """``make faults``: the faults a service meets, replayed against the fake Market, and what the client said.
 
-Each line is one scenario of "Outcomes a service can trust under faults" with the numbers a reader can
-check against the README's promises; the tests in test_client_outcomes/stops/limits assert the same.
+Each line is one scenario a service meets, with the numbers a reader can
+check against the promises of docs/guide.md; tests/client/ (outcomes, stops, limits) asserts the same.
 """
 
 import asyncio

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-# Every Debian package the targets and the tests need, in the README's order.
+# Every Debian package the targets and the tests need, in the order of CONTRIBUTING.md's install line.
 PACKAGES = (
     "make",
     "python3-venv",
@@ -44,7 +44,7 @@ NEEDS = (
     Need("javac", "openjdk-17-jdk-headless", "the Java client test", ("javac", "-version"), (17,)),
     Need("redis-server", "redis-server", "the shared limits' tests (single, replica, sentinel, TLS, cluster)"),
     Need("redis-cli", "redis-tools", "making a Redis Cluster in the tests"),
-    Need("chromium", "chromium", "the docs test, which opens the rendered reference"),
+    Need("chromium", "chromium", "tests/spec/test_reference_page.py, which opens the rendered reference"),
     Need(
         "/usr/share/java/jakarta-annotation-api.jar",
         "libjakarta-annotation-api-java",

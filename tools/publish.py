@@ -39,7 +39,7 @@ class PublishError(Exception):
 def _setting(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
-        raise PublishError(f"{name} is not set: the index to publish to (see the README's 'Publishing')")
+        raise PublishError(f"{name} is not set: the index to publish to (see CONTRIBUTING.md, 'Publishing')")
     return value
 
 

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,17 +59,13 @@ class RedisServer:
                     time.sleep(0.05)
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
+        _ended(self._process, subprocess.Popen.terminate)
+        self._process = None
 
     def kill(self) -> None:
         """SIGKILL, as a host that dies: no goodbye to its clients or replicas."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-            self._process = None
+        _ended(self._process, subprocess.Popen.kill)
+        self._process = None
 
     def _log(self) -> str:
         log = self._folder / "redis.log"
@@ -158,10 +155,8 @@ class RedisSentinel:
             client.execute_command("SENTINEL", "FAILOVER", self.service)
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
+        _ended(self._process, subprocess.Popen.terminate)
+        self._process = None
 
     def _replicas(self) -> bool:
         try:
@@ -229,3 +224,10 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _ended(process: "subprocess.Popen[bytes] | None", signal: Callable[["subprocess.Popen[bytes]"], None]) -> None:
+    """Signal the process, if it runs, and wait for it to end."""
+    if process is not None:
+        signal(process)
+        process.wait(timeout=10)

@@ -1,6 +1,6 @@
 """``make vendor``: both packages, the spec and the licence copied into a service's own package.
 
-The copy finds its generated package beside itself at run time (see ``generated.py``), so it works under any
+The copy finds its generated package beside itself at run time (see ``_generated.py``), so it works under any
 parent package. For type checkers, which do not run that code, the copy's ``TYPE_CHECKING`` imports are
 written to name the sibling: relative when DEST is a package (it has an ``__init__.py``), absolute when DEST
 is a top-level folder on ``sys.path``. Only what an earlier ``make vendor`` wrote, as its ``VENDORED.txt``
@@ -24,7 +24,7 @@ SPEC_FILES = ("openapi.yaml", "LICENSE")
 _HEADER = "Vendored from yandex-market-returns-client "
 _WROTE_LINE = re.compile(r"^Wrote: (.+)$", re.MULTILINE)
 _PACKAGE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
-# What the runtime dependencies import (tests/test_vendoring.py checks it against the lock): a generated
+# What the runtime dependencies import (tests/tools/test_vendoring.py checks it against the lock): a generated
 # package of one of these names, or a standard module's, would shadow it for the whole service.
 RUNTIME_MODULES = frozenset(
     {"httpx", "attr", "attrs", "dateutil", "anyio", "httpcore", "h11", "idna", "certifi", "sniffio", "six", "tzdata"}
@@ -83,7 +83,7 @@ def vendor(dest: Path, generated: str = GENERATED) -> Path:
     unwanted = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "generated" / GENERATED, dest / generated, ignore=unwanted)
     shutil.copytree(ROOT / "src" / HANDWRITTEN, dest / HANDWRITTEN, ignore=unwanted)
-    _point_at(dest / HANDWRITTEN / "generated.py", generated, nested)
+    _point_at(dest / HANDWRITTEN / "_generated.py", generated, nested)
     for name in SPEC_FILES:
         shutil.copy(ROOT / name, dest / name)
     spec = (ROOT / "openapi.yaml").read_bytes()

@@ -16,9 +16,9 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from .generated import models
-from .generated import types as generated_types
-from .rate_limit import RateLimit
+from ._generated import models
+from ._generated import types as generated_types
+from ._rate_limit import RateLimit
 
 __all__ = [
     "AbandonedRequestError",

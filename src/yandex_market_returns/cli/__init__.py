@@ -15,11 +15,19 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .. import __version__
-from .._constants import CONFIRM_TIMEOUT, MAX_RETRIES, TIMEOUT
-from ..base import API_KEY_VARIABLE
-from ..validation import DEFAULT_BASE_URL
-from . import cancel, doctor, interrupts, log, reading, settings, status
-from .usage import PROG, SOME_NOT_DONE, USAGE, UsageError
+from .._base import API_KEY_VARIABLE
+from .._constants import (
+    CONFIRM_ABOVE,
+    CONFIRM_TIMEOUT,
+    FILE_BOUND,
+    LINE_BOUND,
+    MAX_RETRIES,
+    PARALLEL_REQUESTS,
+    TIMEOUT,
+)
+from .._validation import DEFAULT_BASE_URL
+from . import _cancel, _doctor, _interrupts, _log, _reading, _settings, _status
+from ._usage import PROG, SOME_NOT_DONE, USAGE, UsageError
 
 # argparse's words for a value it could not take, with the value: "invalid float value: 'x'".
 _INVALID = re.compile(r"(invalid [\w ]+? value|invalid choice): .*?(?= \(choose from|\Z)", re.DOTALL)
@@ -39,21 +47,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE
     parser = _parser()
     args = parser.parse_args(argv)
-    key = settings.known_key(args)
+    key = _settings.known_key(args)
     if key and any(key in word for word in (sys.argv[1:] if argv is None else argv)):
         parser.error("an argument holds the API key: a key in a command line shows in ps and in shell history")
-    log.to(stderr, logging.INFO if args.verbose else logging.WARNING)
+    _log.to(stderr, logging.INFO if args.verbose else logging.WARNING)
     stdin = sys.stdin or io.StringIO()
     try:
         if args.command == "cancel":
-            code = cancel.run(args, stdin, sys.stdout, stderr)
+            code = _cancel.run(args, stdin, sys.stdout, stderr)
             if code > 128:  # stopped by a signal
                 _flushed(sys.stdout, stderr)
                 os._exit(code)
             return code
         if args.command == "status":
-            return status.run(args, stdin, sys.stdout, stderr)
-        return doctor.run(args, sys.stdout)
+            return _status.run(args, stdin, sys.stdout, stderr)
+        return _doctor.run(args, sys.stdout)
     except UsageError as error:
         for problem in error.problems[:PROBLEMS_SHOWN]:
             print(f"{PROG}: {problem}", file=stderr)
@@ -61,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{PROG}: and {len(error.problems) - PROBLEMS_SHOWN} more problems", file=stderr)
         return USAGE
     except KeyboardInterrupt as stop:
-        print(f"\n{PROG}: interrupted ({interrupts.name(stop)})", file=stderr)
-        return interrupts.exit_status(stop)
+        print(f"\n{PROG}: interrupted ({_interrupts.name(stop)})", file=stderr)
+        return _interrupts.exit_status(stop)
     except OSError as error:  # stdout could not be written (closed by ``| head``, a full disk)
         with contextlib.suppress(OSError):
             print(f"{PROG}: {error}", file=stderr)
@@ -121,40 +129,30 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> _Parser:
     options = _Parser(add_help=False, allow_abbrev=False)
-    options.add_argument(
+    _once(
+        options,
         "--api-key-file",
-        action=_Once,
         metavar="FILE",
         help=f"a file holding the key (else the environment variable {API_KEY_VARIABLE})",
     )
     options.add_argument("--api-key", "--token", action=_KeyInFlag, nargs="?", help=argparse.SUPPRESS)
-    options.add_argument(
-        "--base-url", action=_Once, default=DEFAULT_BASE_URL, help="the Market's API (default: %(default)s)"
-    )
-    options.add_argument(
-        "--timeout", action=_Once, type=float, default=TIMEOUT, help="seconds for each request (default: %(default)g)"
-    )
-    options.add_argument(
-        "--max-retries",
-        action=_Once,
-        type=int,
-        default=MAX_RETRIES,
-        help="tries after the first (default: %(default)g)",
-    )
-    options.add_argument(
+    _once(options, "--base-url", default=DEFAULT_BASE_URL, help="the Market's API (default: %(default)s)")
+    _once(options, "--timeout", type=float, default=TIMEOUT, help="seconds for each request (default: %(default)g)")
+    _once(options, "--max-retries", type=int, default=MAX_RETRIES, help="tries after the first (default: %(default)g)")
+    _once(
+        options,
         "--redis-url",
-        action=_Once,
         metavar="URL",
         help=(
-            "share the Market's limits (4 in flight per store, the hourly gate) with every process that uses this "
-            f"Redis and prefix, as RedisLimits does (else {settings.REDIS_URL_VARIABLE}; a password only there, "
-            "not in a flag; needs the redis extra)"
+            f"share the Market's limits ({PARALLEL_REQUESTS} in flight per store, the hourly gate) with every "
+            f"process that uses this Redis and prefix, as RedisLimits does (else {_settings.REDIS_URL_VARIABLE}; "
+            "a password only there, not in a flag; needs the redis extra)"
         ),
     )
-    options.add_argument(
+    _once(
+        options,
         "--redis-prefix",
-        action=_Once,
-        default=settings.REDIS_PREFIX,
+        default=_settings.REDIS_PREFIX,
         metavar="PREFIX",
         help="the prefix of the limits' keys, the same as the services' RedisLimits (default: %(default)s)",
     )
@@ -174,67 +172,60 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ids_from = (
-        "a file of ids, one a line or a CSV's column; - for stdin; may be given more than once (at most "
-        f"{reading.size(reading.FILE_BOUND)}, lines of at most {reading.size(reading.LINE_BOUND)})"
-    )
-    column = "the CSV header's column that holds the ids, by its exact name (else the one whose name says so)"
-    command = commands.add_parser(
+    command = _command(
+        commands,
         "cancel",
-        parents=[options],
-        allow_abbrev=False,
+        options,
         help="cancel returns of one store",
         description=(
-            "Cancel returns of one store, 4 at a time: one JSON object per return on stdout as its outcome is "
-            "final, with the state it ended in, a summary on stderr. A journal keeps what the batch learns: run "
-            "the same command again to resume a stopped or killed run. Exit status: 0 all cancelled (or already "
-            "cancelled; started, without --business-id), 1 some not, 2 usage (nothing sent), 130 Ctrl-C, "
-            "143 SIGTERM, 129 SIGHUP (after the report)."
+            f"Cancel returns of one store, {PARALLEL_REQUESTS} at a time: one JSON object per return on stdout as "
+            "its outcome is final, with the state it ended in, a summary on stderr. A journal keeps what the batch "
+            "learns: run the same command again to resume a stopped or killed run. Exit status: 0 all cancelled "
+            "(or already cancelled; started, without --business-id), 1 some not, 2 usage (nothing sent), 130 "
+            "Ctrl-C, 143 SIGTERM, 129 SIGHUP (after the report)."
         ),
     )
-    command.add_argument("--campaign-id", action=_Once, required=True, metavar="C", help="the store (campaignId)")
-    command.add_argument(
+    _once(command, "--campaign-id", required=True, metavar="C", help="the store (campaignId)")
+    _once(
+        command,
         "--business-id",
-        action=_Once,
         metavar="B",
         help="the store's business: wait for each operation and report its status",
     )
-    command.add_argument("ids", nargs="*", metavar="RETURN_ID", help="return ids (or --from)")
-    command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
-    command.add_argument("--column", action=_Once, metavar="NAME", help=column)
-    command.add_argument(
+    _ids(command, "RETURN_ID", "return ids (or --from)")
+    _once(
+        command,
         "--order-column",
-        action=_Once,
         metavar="NAME",
         help="the CSV header's column of each return's order id: an uncertain outcome is then read by getReturn",
     )
     command.add_argument("--dry-run", action="store_true", help="check and print what would be sent; send nothing")
     command.add_argument(
-        "--yes", action="store_true", help=f"ask nothing (a terminal asks when there are over {cancel.CONFIRM_ABOVE})"
+        "--yes", action="store_true", help=f"ask nothing (a terminal asks when there are over {CONFIRM_ABOVE})"
     )
-    command.add_argument(
+    _once(
+        command,
         "--journal",
-        action=_Once,
-        default=cancel.JOURNAL,
+        default=_cancel.JOURNAL,
         metavar="PATH",
         help="where the batch keeps what it learns, and a rerun resumes from (default: %(default)s, here)",
     )
     command.add_argument(
         "--fresh", action="store_true", help="forget what the journal knows of the store: start over on purpose"
     )
-    command.add_argument(
+    _once(
+        command,
         "--confirm-timeout",
-        action=_Once,
         type=float,
         default=CONFIRM_TIMEOUT,
         metavar="SECONDS",
         help="how long a cancellation may run: its status is awaited, and a lost answer's return looked up, "
         "this long (default: %(default)g)",
     )
-    command = commands.add_parser(
+    command = _command(
+        commands,
         "status",
-        parents=[options],
-        allow_abbrev=False,
+        options,
         help="the statuses of operations (getOperations)",
         description=(
             "One JSON object per operation on stdout (its status, null when the Market does not report it), a "
@@ -243,16 +234,12 @@ def _parser() -> _Parser:
             "asked, or refused or failed the request, so nothing is known; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP."
         ),
     )
-    command.add_argument(
-        "--business-id", action=_Once, required=True, metavar="B", help="the business the operations belong to"
-    )
-    command.add_argument("ids", nargs="*", metavar="OPERATION_ID", help="operation ids (or --from)")
-    command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
-    command.add_argument("--column", action=_Once, metavar="NAME", help=column)
-    command = commands.add_parser(
+    _once(command, "--business-id", required=True, metavar="B", help="the business the operations belong to")
+    _ids(command, "OPERATION_ID", "operation ids (or --from)")
+    command = _command(
+        commands,
         "doctor",
-        parents=[options],
-        allow_abbrev=False,
+        options,
         help="check the key, the base URL and that the Market accepts the key; changes nothing",
         description=(
             "Check the key, the options, and that the Market answers and accepts the key for the business (by "
@@ -260,8 +247,30 @@ def _parser() -> _Parser:
             "anything. Exit status: 0 all good, 1 something to fix or not known."
         ),
     )
-    command.add_argument("--business-id", action=_Once, metavar="B", help="the business to ask the Market about")
+    _once(command, "--business-id", metavar="B", help="the business to ask the Market about")
     return parser
+
+
+def _command(commands: Any, name: str, options: argparse.ArgumentParser, **settings: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, parents=[options], allow_abbrev=False, **settings)
+    return parser
+
+
+def _ids(command: argparse.ArgumentParser, metavar: str, what: str) -> None:
+    """The ids a command takes: as arguments, from files or stdin, one a line or a CSV's column."""
+    command.add_argument("ids", nargs="*", metavar=metavar, help=what)
+    ids_from = (
+        "a file of ids, one a line or a CSV's column; - for stdin; may be given more than once (at most "
+        f"{_reading.size(FILE_BOUND)}, lines of at most {_reading.size(LINE_BOUND)})"
+    )
+    command.add_argument("--from", dest="sources", action="append", default=[], metavar="FILE", help=ids_from)
+    column = "the CSV header's column that holds the ids, by its exact name (else the one whose name says so)"
+    _once(command, "--column", metavar="NAME", help=column)
+
+
+def _once(parser: argparse.ArgumentParser, *flags: str, **settings: Any) -> None:
+    """An option given at most once: a second value is refused, not silently taken over the first."""
+    parser.add_argument(*flags, action=_Once, **settings)
 
 
 def _option_name(word: str) -> str:

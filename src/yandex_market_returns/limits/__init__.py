@@ -7,65 +7,15 @@ yandex-market-returns-client[redis]``) shares them with every process and host t
 the Market counts them: pass the same one, or one on the same Redis and prefix, to every client of a store.
 """
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .._constants import DEFAULT_PREFIX
-from ..pacing import HourlyGate, Key, ThreadSlots
-from ..rate_limit import RateLimit
+from ._in_process import InProcessLimits
+from ._protocols import AsyncSlots, Gate, Key, Limits, SyncSlots
 
 if TYPE_CHECKING:
-    import threading
-
-    from .file_limits import FileLimits as FileLimits
-    from .redis_limits import RedisLimits as RedisLimits  # typed for those with the extra
-
-
-class SyncSlots(Protocol):
-    """A store's slots for the threads of a ``ReturnsClient``."""
-
-    def acquire(self, key: Key, stop: "threading.Event", deadline: float | None) -> bool: ...
-    def release(self, key: Key, grace: float = 0.0) -> None: ...
-    def wake(self) -> None: ...
-
-
-class AsyncSlots(Protocol):
-    """A store's slots for the tasks of an ``AsyncReturnsClient``."""
-
-    async def acquire(self, key: Key, deadline: float | None) -> bool: ...
-    def release(self, key: Key, grace: float = 0.0) -> None: ...
-    def close(self) -> None: ...
-    async def wait_closed(self) -> None: ...
-
-
-class Gate(Protocol):
-    """Holds a store's requests once an answer says its hourly limit is spent (see ``HourlyGate``)."""
-
-    def observe(self, key: Key, rate_limit: RateLimit, sent_at: float) -> None: ...
-    def held(self, key: Key) -> tuple[float, RateLimit] | None: ...
-
-
-class Limits(Protocol):
-    """What a client asks for when it opens: its slots and the hourly gate, for threads or for tasks."""
-
-    def for_threads(self) -> tuple[SyncSlots, Gate]: ...
-    def for_tasks(self) -> tuple[AsyncSlots, Gate]: ...
-
-
-class InProcessLimits:
-    """The limits kept in this process. Clients given the same object share them: sync clients one set of
-    slots, async clients one set per client (its event loop's), and all of them one hourly gate."""
-
-    def __init__(self) -> None:
-        self._gate = HourlyGate()
-        self._thread_slots = ThreadSlots()
-
-    def for_threads(self) -> tuple[ThreadSlots, HourlyGate]:
-        return self._thread_slots, self._gate
-
-    def for_tasks(self) -> tuple[AsyncSlots, HourlyGate]:
-        from ..task_slots import TaskSlots  # asyncio only for async clients
-
-        return TaskSlots(), self._gate
+    from ._files import FileLimits as FileLimits
+    from ._redis import RedisLimits as RedisLimits  # typed for those with the extra
 
 
 def check_limits(limits: object) -> Limits:
@@ -79,18 +29,20 @@ def check_limits(limits: object) -> Limits:
 
 def __getattr__(name: str) -> Any:
     if name == "FileLimits":  # fcntl: POSIX only, imported by those who ask for it
-        from .file_limits import FileLimits
+        from ._files import FileLimits
 
+        FileLimits.__module__ = __name__
         return FileLimits
     if name == "RedisLimits":  # the redis extra is imported only by those who ask for it
         try:
-            from .redis_limits import RedisLimits
+            from ._redis import RedisLimits
         except ModuleNotFoundError as error:
             if error.name != "redis":
                 raise
             raise ImportError(
                 "RedisLimits needs the redis extra: pip install 'yandex-market-returns-client[redis]'"
             ) from None
+        RedisLimits.__module__ = __name__
         return RedisLimits
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -100,6 +52,14 @@ __all__ = [
     "AsyncSlots",
     "Gate",
     "InProcessLimits",
+    "Key",
     "Limits",
     "SyncSlots",
 ]  # RedisLimits: with the redis extra
+
+# Public classes name the module users import them from, in reprs, signatures and pickles (as httpx's do): a
+# private module that moves breaks none of them.
+for _public in __all__:
+    if isinstance(globals().get(_public), type) and globals()[_public].__module__.startswith(f"{__name__}._"):
+        globals()[_public].__module__ = __name__
+del _public

@@ -9,8 +9,15 @@
 Standard library only: it adds nothing to the package's runtime dependencies.
 """
 
-from .exchanges import Exchange, StartedOperation
-from .faults import Canned, Fault
-from .market import FakeMarket
+from ._exchanges import Exchange, StartedOperation
+from ._faults import Canned, Fault
+from ._market import MSK, FakeMarket
 
-__all__ = ["Canned", "Exchange", "FakeMarket", "Fault", "StartedOperation"]
+__all__ = ["MSK", "Canned", "Exchange", "FakeMarket", "Fault", "StartedOperation"]
+
+# Public classes name the module users import them from, in reprs, signatures and pickles (as httpx's do): a
+# private module that moves breaks none of them.
+for _public in __all__:
+    if isinstance(globals().get(_public), type) and globals()[_public].__module__.startswith(f"{__name__}._"):
+        globals()[_public].__module__ = __name__
+del _public
